@@ -1,0 +1,338 @@
+"""Parameters as validated data: every number has a unit, an allowed range and a source.
+
+The baseline lives in ``model/parameters/baseline.toml``. Each leaf there is an inline
+table ``{ value = ..., source = "..." }`` and may name its ``kind`` (which fixes unit,
+range and type, see :data:`KINDS`) or give ``unit``/``min``/``max`` itself. The kind is
+inferred where the key says it: ``rate`` is a monthly hazard rate, anything under an
+``hr`` or ``effects`` table is a hazard ratio, anything under ``population.initial`` a
+share.
+
+A *scenario* is a readable diff from the baseline: a TOML file with a ``[scenario]``
+table (``name``, ``description`` and optionally ``base``, another scenario to start
+from) and then only the values it changes, at the same paths as in the baseline, either
+bare (``capacity = 40``) or with a new source (``capacity = { value = 40, source = "..." }``).
+Unknown keys, values outside their range and wrong types are rejected with a
+:class:`ParameterError` that names the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+PARAMETER_DIR = Path(__file__).parent / "parameters"
+BASELINE_FILE = PARAMETER_DIR / "baseline.toml"
+#: Shipped scenario files live here; ``Parameters.load("housing_first")`` finds them.
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "runs" / "scenarios"
+
+
+class ParameterError(ValueError):
+    """A parameter file or override is invalid. The message names the field."""
+
+
+@dataclass(frozen=True)
+class Kind:
+    unit: str
+    min: float | None
+    max: float | None
+    type: type
+
+
+#: Parameter kinds: unit, allowed range (inclusive) and Python type.
+KINDS: dict[str, Kind] = {
+    "rate": Kind("per month", 0.0, 10.0, float),
+    "hazard_ratio": Kind("hazard ratio", 0.0, 1000.0, float),
+    "share": Kind("share of citizens", 0.0, 1.0, float),
+    "probability": Kind("probability", 0.0, 1.0, float),
+    "count": Kind("citizens", 0, None, int),
+    "places": Kind("places (citizens at once)", 0, None, int),
+    "months": Kind("months", 0.0, 1200.0, float),
+    "dkk": Kind("DKK", 0.0, None, float),
+    "dkk_per_month": Kind("DKK per citizen-month", 0.0, None, float),
+    "dkk_per_course": Kind("DKK per course", 0.0, None, float),
+    "rate_per_year": Kind("per year", 0.0, 1.0, float),
+    "loading": Kind("log-odds per SD of complexity", -10.0, 10.0, float),
+    "flag": Kind("on/off", None, None, bool),
+    "choice": Kind("one of the listed choices", None, None, str),
+    "integer": Kind("count", 0, None, int),
+    "real": Kind("number", None, None, float),
+}
+
+_LEAF_FIELDS = {"value", "source", "kind", "unit", "min", "max", "choices", "note"}
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One parameter: its path, value, unit, allowed range and source."""
+
+    path: str
+    value: Any
+    kind: str
+    unit: str
+    min: float | None
+    max: float | None
+    type: type
+    source: str
+    choices: tuple[str, ...] | None = None
+    note: str = ""
+
+    @property
+    def is_assumption(self) -> bool:
+        return self.source.lower().startswith("assumption")
+
+    def allowed(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.type is bool:
+            return "true or false"
+        lo = "-inf" if self.min is None else f"{self.min:g}"
+        hi = "inf" if self.max is None else f"{self.max:g}"
+        return f"{self.type.__name__} in [{lo}, {hi}] ({self.unit})"
+
+    def check(self, value: Any, origin: str) -> Any:
+        """Return ``value`` converted to this leaf's type, or raise ``ParameterError``."""
+        where = f"{origin}: {self.path} = {value!r}"
+        if self.type is bool:
+            if not isinstance(value, bool):
+                raise ParameterError(f"{where}: wrong type, expected true or false")
+            return value
+        if self.type is str:
+            if not isinstance(value, str):
+                raise ParameterError(f"{where}: wrong type, expected {self.allowed()}")
+            if self.choices and value not in self.choices:
+                raise ParameterError(f"{where}: not allowed; expected {self.allowed()}")
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParameterError(f"{where}: wrong type, expected {self.allowed()}")
+        if self.type is int:
+            if isinstance(value, float):
+                raise ParameterError(f"{where}: wrong type, expected a whole number, {self.allowed()}")
+        else:
+            value = float(value)
+            if not math.isfinite(value):
+                raise ParameterError(f"{where}: must be finite, {self.allowed()}")
+        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+            raise ParameterError(f"{where}: out of range; allowed {self.allowed()}")
+        return value
+
+
+def _infer_kind(path: str) -> str | None:
+    parts = path.split(".")
+    if parts[-1] == "rate":
+        return "rate"
+    if len(parts) >= 2 and parts[-2] in ("hr", "effects"):
+        return "hazard_ratio"
+    if path.startswith("population.initial."):
+        return "share"
+    if parts[-2:-1] == ["loading"]:
+        return "loading"
+    return None
+
+
+def _make_leaf(path: str, spec: Mapping[str, Any], origin: str) -> Leaf:
+    unknown = set(spec) - _LEAF_FIELDS
+    if unknown:
+        raise ParameterError(f"{origin}: {path}: unknown field(s) {sorted(unknown)}; allowed {sorted(_LEAF_FIELDS)}")
+    if "source" not in spec or not str(spec["source"]).strip():
+        raise ParameterError(f"{origin}: {path}: every parameter needs a source (or 'assumption: ...')")
+    kind_name = spec.get("kind") or _infer_kind(path)
+    if kind_name is None:
+        if isinstance(spec["value"], bool):
+            kind_name = "flag"
+        elif isinstance(spec["value"], str):
+            kind_name = "choice"
+        else:
+            raise ParameterError(f"{origin}: {path}: give a kind, one of {sorted(KINDS)}")
+    if kind_name not in KINDS:
+        raise ParameterError(f"{origin}: {path}: unknown kind {kind_name!r}; allowed {sorted(KINDS)}")
+    kind = KINDS[kind_name]
+    leaf = Leaf(
+        path=path,
+        value=None,
+        kind=kind_name,
+        unit=spec.get("unit", kind.unit),
+        min=spec.get("min", kind.min),
+        max=spec.get("max", kind.max),
+        type=kind.type,
+        source=str(spec["source"]),
+        choices=tuple(spec["choices"]) if "choices" in spec else None,
+        note=str(spec.get("note", "")),
+    )
+    return replace(leaf, value=leaf.check(spec["value"], origin))
+
+
+def _walk(tree: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, val in tree.items():
+        path = f"{prefix}{key}"
+        if isinstance(val, Mapping) and "value" not in val:
+            yield from _walk(val, path + ".")
+        else:
+            yield path, val
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise ParameterError(f"{path}: no such scenario file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError(f"{path}: not valid TOML: {exc}") from None
+
+
+class Parameters(Mapping[str, Any]):
+    """An immutable, validated set of parameters: the baseline plus a scenario's changes.
+
+    Read values with ``params["pathways.housing.own_home_to_precarious.rate"]``; the
+    :meth:`leaf` method gives unit, range and source. ``params.subtree("services")``
+    returns the nested plain values under a prefix.
+    """
+
+    def __init__(self, leaves: dict[str, Leaf], name: str = "baseline", description: str = "",
+                 changes: dict[str, Any] | None = None, origin: str = "parameters"):
+        self._leaves = leaves
+        self.name = name
+        self.description = description
+        #: paths changed from the baseline, with their new values (the scenario's diff)
+        self.changes: dict[str, Any] = dict(changes or {})
+        self._check_cross_fields(origin)
+
+    # -- construction ---------------------------------------------------------------
+    @classmethod
+    def baseline(cls) -> Parameters:
+        if not hasattr(cls, "_baseline_cache"):
+            raw = _read_toml(BASELINE_FILE)
+            raw.pop("scenario", None)
+            leaves = {}
+            for path, spec in _walk(raw):
+                if not isinstance(spec, Mapping):
+                    raise ParameterError(f"{BASELINE_FILE}: {path}: baseline leaves must be tables with value and source")
+                leaves[path] = _make_leaf(path, spec, str(BASELINE_FILE))
+            cls._baseline_cache = cls(leaves, name="baseline", description="Siloed Danish status quo",
+                                      origin=str(BASELINE_FILE))
+        return cls._baseline_cache
+
+    @classmethod
+    def load(cls, scenario: str | Path | Parameters | None = None) -> Parameters:
+        """Load a shipped scenario by name (``"housing_first"``) or a TOML file by path."""
+        if scenario is None or scenario == "baseline":
+            return cls.baseline()
+        if isinstance(scenario, Parameters):
+            return scenario
+        path = Path(scenario)
+        if path.suffix != ".toml":
+            candidate = SCENARIO_DIR / f"{scenario}.toml"
+            if not candidate.exists():
+                shipped = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
+                raise ParameterError(f"unknown scenario {str(scenario)!r}; shipped scenarios: baseline, {shipped}")
+            path = candidate
+        return cls.from_file(path)
+
+    @classmethod
+    def from_file(cls, path: str | Path, _seen: tuple[Path, ...] = ()) -> Parameters:
+        path = Path(path).resolve()
+        if path in _seen:
+            raise ParameterError(f"{path}: scenario inherits from itself via 'base'")
+        raw = _read_toml(path)
+        meta = raw.pop("scenario", {})
+        if not isinstance(meta, Mapping):
+            raise ParameterError(f"{path}: [scenario] must be a table with name, description, base")
+        unknown = set(meta) - {"name", "description", "base"}
+        if unknown:
+            raise ParameterError(f"{path}: scenario.{sorted(unknown)[0]}: unknown key; allowed: name, description, base")
+        base_name = meta.get("base", "baseline")
+        if base_name == "baseline":
+            base = cls.baseline()
+        else:
+            base_path = Path(base_name) if str(base_name).endswith(".toml") else SCENARIO_DIR / f"{base_name}.toml"
+            if not base_path.is_absolute():
+                base_path = (path.parent / base_path) if str(base_name).endswith(".toml") else base_path
+            base = cls.from_file(base_path, _seen + (path,))
+        out = base.with_overrides(dict(_walk(raw)), origin=str(path))
+        out.name = str(meta.get("name", path.stem))
+        out.description = str(meta.get("description", ""))
+        return out
+
+    def with_overrides(self, overrides: Mapping[str, Any], origin: str = "overrides") -> Parameters:
+        """A copy with the given dotted paths changed; every value validated."""
+        leaves = dict(self._leaves)
+        changes = dict(self.changes)
+        for path, value in overrides.items():
+            if path not in leaves:
+                close = difflib.get_close_matches(path, leaves, n=3, cutoff=0.6)
+                hint = f"; did you mean {', '.join(close)}?" if close else ""
+                raise ParameterError(f"{origin}: {path}: unknown key{hint}")
+            leaf = leaves[path]
+            source = leaf.source
+            if isinstance(value, Mapping):
+                extra = set(value) - {"value", "source", "note"}
+                if extra or "value" not in value:
+                    raise ParameterError(f"{origin}: {path}: give a bare value or {{ value = ..., source = \"...\" }}")
+                source = str(value.get("source", f"scenario {origin}"))
+                value = value["value"]
+            new_value = leaf.check(value, origin)
+            leaves[path] = replace(leaf, value=new_value, source=source)
+            if new_value == self.baseline_value(path):
+                changes.pop(path, None)
+            else:
+                changes[path] = new_value
+        return Parameters(leaves, self.name, self.description, changes, origin)
+
+    def baseline_value(self, path: str) -> Any:
+        return Parameters.baseline()._leaves[path].value if hasattr(Parameters, "_baseline_cache") else self._leaves[path].value
+
+    # -- reading --------------------------------------------------------------------
+    def __getitem__(self, path: str) -> Any:
+        try:
+            return self._leaves[path].value
+        except KeyError:
+            raise KeyError(f"no parameter {path!r}") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._leaves)
+
+    def __len__(self) -> int:
+        return len(self._leaves)
+
+    def leaf(self, path: str) -> Leaf:
+        return self._leaves[path]
+
+    def subtree(self, prefix: str) -> dict[str, Any]:
+        """Nested plain values below ``prefix`` (``"services"`` -> ``{"shelter": {...}}``)."""
+        out: dict[str, Any] = {}
+        start = prefix + "."
+        for path, leaf in self._leaves.items():
+            if path.startswith(start):
+                node = out
+                parts = path[len(start):].split(".")
+                for part in parts[:-1]:
+                    node = node.setdefault(part, {})
+                node[parts[-1]] = leaf.value
+        return out
+
+    def __repr__(self) -> str:
+        return f"Parameters({self.name!r}, {len(self.changes)} change(s) from baseline)"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Parameters) and self.values() == other.values()
+
+    def __hash__(self) -> int:
+        return hash(tuple(sorted((k, str(v)) for k, v in self.values().items())))
+
+    def values(self) -> dict[str, Any]:  # type: ignore[override]
+        return {p: leaf.value for p, leaf in self._leaves.items()}
+
+    # -- validation across fields -------------------------------------------------------
+    def _check_cross_fields(self, origin: str) -> None:
+        initial = self.subtree("population.initial")
+        for domain, shares in initial.items():
+            total = sum(shares.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ParameterError(
+                    f"{origin}: population.initial.{domain}: shares sum to {total:.6f}; they must sum to 1"
+                )

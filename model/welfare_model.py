@@ -1,0 +1,177 @@
+"""``WelfareModel``: the world, its monthly step, and what is collected.
+
+Order of operations each month (written down once; every rule lives in its own module):
+
+1. ``services.start_month`` — services discharge, admit from waiting lists within
+   capacity, and drop people who give up waiting (``model/services.py``).
+2. Pathways — features, hazards and one draw per citizen and domain
+   (``model/pathways.py``). Moves into a service-gated level become referrals to that
+   service instead of immediate moves when the service is modelled.
+3. Moves are applied, clocks advance (``model/population.py``).
+4. ``services.end_month`` — the month's costs and revenues are booked in the ledger.
+5. Occupancy is counted and the ``DataCollector`` collects (once at t=0, once per month).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property, partial
+from pathlib import Path
+from typing import Any, Protocol
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from agents.citizen import Citizen
+from agents.states import ALL_LEVEL_KEYS, HOMELESS, LEVELS, Domain, level_key
+from model.network import SocialNetwork
+from model.params import Parameters
+from model.pathways import PathwayEngine
+from model.population import synthesize
+from model.rng import RandomStreams, seed_entropy
+
+
+class ServiceHook(Protocol):
+    """What the model asks of its service system (``model/services.py`` implements it)."""
+
+    def effects(self) -> dict[str, dict[str, float]]: ...
+    def feature_columns(self) -> dict[str, np.ndarray]: ...
+    def gate(self, transition: str, who: np.ndarray) -> np.ndarray: ...
+    def start_month(self, model: WelfareModel) -> None: ...
+    def end_month(self, model: WelfareModel) -> None: ...
+
+
+class NoServices:
+    """No services modelled: every drawn move happens at once and costs nothing."""
+
+    def effects(self) -> dict[str, dict[str, float]]:
+        return {}
+
+    def feature_columns(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def gate(self, transition: str, who: np.ndarray) -> np.ndarray:
+        return who
+
+    def start_month(self, model: WelfareModel) -> None:
+        pass
+
+    def end_month(self, model: WelfareModel) -> None:
+        pass
+
+
+class WelfareModel(mesa.Model):
+    """Vulnerable citizens moving between life states, month by month.
+
+    Args:
+        params: a ``Parameters`` object, a shipped scenario name (``"baseline"``) or a
+            path to a scenario TOML file.
+        rng: the seed (int, ``numpy.random.SeedSequence`` or ``None`` for fresh entropy);
+            every random draw of the run flows from it.
+        services: the service system; by default the one the parameters describe
+            (``NoServices`` until services are configured).
+        **overrides: parameter changes by dotted path, e.g.
+            ``WelfareModel(**{"population.size": 2000})``; validated like a scenario file.
+            This is how ``mesa.batch_run`` and the dashboard pass parameters.
+    """
+
+    def __init__(self, params: str | Path | Parameters | None = "baseline", *, rng: Any = None,
+                 services: ServiceHook | None = None, **overrides: Any):
+        entropy = seed_entropy(rng)
+        super().__init__(rng=entropy)
+        base = Parameters.load(params)
+        self.params = base.with_overrides(overrides, origin="model arguments") if overrides else base
+        self.seed = entropy
+        self.streams = RandomStreams(entropy)
+        self.population = synthesize(self.params, self.streams)
+        self.network = SocialNetwork.build(self.params, self.population.complexity, self.streams)
+        self.citizens: list[Citizen] = [Citizen(self, i) for i in range(self.population.n)]
+        self.services: ServiceHook = services if services is not None else self._default_services()
+        self.engine = PathwayEngine(self.params, self.services.effects())
+        self.month = 0
+        self.occupancy: dict[str, int] = {}
+        self._count()
+        self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
+        self.datacollector.collect(self)
+
+    def _default_services(self) -> ServiceHook:
+        try:
+            from model.services import ServiceSystem
+        except ImportError:  # services not part of this build
+            return NoServices()
+        return ServiceSystem.from_params(self.params, self.population.n, self.streams)
+
+    # -- the monthly step ------------------------------------------------------------------
+    def step(self) -> None:
+        self.month += 1
+        pop = self.population
+        self.services.start_month(self)
+        x = self.engine.features(pop, self.network, self.services.feature_columns())
+        rates = self.engine.rates(pop, x)
+        moves: list[tuple[Domain, np.ndarray, np.ndarray]] = []
+        for d in Domain:
+            u = self.streams.uniform(f"pathway.{d.name.lower()}", self.month, pop.n)
+            choice = self.engine.draw(rates, d, u)
+            who = np.flatnonzero(choice >= 0)
+            if who.size == 0:
+                continue
+            chosen = choice[who]
+            keep = np.ones(who.size, dtype=bool)
+            for k in np.unique(chosen):
+                sel = chosen == k
+                allowed = self.services.gate(self.engine.transitions[k].name, who[sel])
+                if allowed.size != sel.sum():
+                    keep[np.flatnonzero(sel)] = np.isin(who[sel], allowed)
+            moves.append((d, who[keep], self.engine.target[chosen[keep]]))
+        for d, who, target in moves:
+            pop.set_levels(d, who, target)
+        pop.end_month()
+        self.services.end_month(self)
+        self._count()
+        self.datacollector.collect(self)
+
+    # -- what is measured ---------------------------------------------------------------
+    def _count(self) -> None:
+        counts = self.population.counts()
+        self.occupancy = {level_key(d, lv): int(counts[d][lv]) for d in Domain for lv in range(len(LEVELS[d]))}
+        self.occupancy["homeless"] = int(sum(counts[Domain.HOUSING][h] for h in HOMELESS))
+
+    def _reporters(self) -> dict[str, Any]:
+        reporters: dict[str, Any] = {"month": "month"}
+        for key in (*ALL_LEVEL_KEYS, "homeless"):
+            reporters[key] = partial(_occupancy, key=key)
+        return reporters
+
+    def occupancy_frame(self) -> pd.DataFrame:
+        """Citizens in each level of each domain per month (from the DataCollector)."""
+        return self.datacollector.get_model_vars_dataframe().set_index("month")
+
+    def citizen_table(self) -> pd.DataFrame:
+        """Agent-level snapshot, on demand: one row per citizen with every level by name."""
+        pop = self.population
+        data: dict[str, Any] = {"citizen": np.arange(pop.n)}
+        for d in Domain:
+            names = np.array([lv.name.lower() for lv in LEVELS[d]])
+            data[d.name.lower()] = names[pop.levels[d]]
+            data[f"months_in_{d.name.lower()}"] = pop.months_in_level[d]
+        data.update(complexity=pop.complexity, age=pop.age, ever_prison=pop.ever_prison,
+                    ever_homeless=pop.ever_homeless, months_homeless=pop.months_homeless)
+        return pd.DataFrame(data).set_index("citizen")
+
+    # -- Mesa's space, built on first use (the hot path uses the sparse arrays) ------------------
+    @cached_property
+    def grid(self):
+        """The social network as a Mesa ``Network`` space with every citizen placed on
+        its node. Built on first access: at 1M citizens it costs ~50 s and ~2 GB, which
+        runs that never look at it should not pay."""
+        from mesa.discrete_space import Network
+
+        space = Network(self.network.to_networkx(), capacity=1, random=self.random, layout=None)
+        for citizen in self.citizens:
+            citizen.cell = space._cells[citizen.idx]
+        return space
+
+
+def _occupancy(model: WelfareModel, key: str) -> int:
+    """DataCollector reporter (used through ``functools.partial``, which pickles)."""
+    return model.occupancy[key]

@@ -1,0 +1,1 @@
+"""Ways to run the model from scripts: the CLI, scenario files, sweeps, the benchmark."""

@@ -1,0 +1,212 @@
+"""Speed and memory benchmark of the pathway engine.
+
+    ./dev bench                 # the full benchmark (about 3 minutes), figures to docs/benchmark.md
+    ./dev bench --quick         # smaller sizes, a minute
+
+Each case runs in a fresh Python process pinned to one BLAS/OpenMP thread, so peak
+memory (ru_maxrss) and timing belong to that case alone. Set-up (population, network,
+agents) and stepping are timed apart. The "per-agent reference" is the same pathway rules
+written as a plain Mesa ``Agent.step`` (one citizen at a time, pure Python); it exists
+only here, to measure what vectorisation buys.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+# -- the per-agent reference: the same rules, one citizen at a time ----------------------
+def reference_model_class():
+    import mesa
+    import numpy as np
+
+    from agents.states import LEVELS, Domain, domain_name
+    from model.params import Parameters
+    from model.pathways import DURATION_CAP_YEARS, PEER_FEATURES, parse_transitions
+    from model.welfare_model import WelfareModel
+
+    class ReferenceCitizen(mesa.Agent):
+        def __init__(self, model, idx, levels, months, complexity, ever_prison, ever_homeless):
+            super().__init__(model)
+            self.idx = idx
+            self.levels = levels  # list of ints, one per domain
+            self.months = months
+            self.complexity = complexity
+            self.ever_prison = ever_prison
+            self.ever_homeless = ever_homeless
+            self.contacts: list[ReferenceCitizen] = []
+            self.pending: list[int] = list(levels)
+
+        def feature(self, name: str, domain_of_transition: int) -> float:
+            if name == "complexity":
+                return self.complexity
+            if name.startswith("duration_"):
+                return min(self.months[domain_of_transition], DURATION_CAP_YEARS * 12) / 12.0
+            if name in PEER_FEATURES:
+                d, lv = PEER_FEATURES[name]
+                if not self.contacts:
+                    return 0.0
+                return sum(1 for c in self.contacts if c.levels[d] == lv) / len(self.contacts)
+            if name == "history_prison":
+                return float(self.ever_prison)
+            if name == "history_homeless":
+                return float(self.ever_homeless)
+            dname, _, lname = name.partition("_")
+            d = Domain[dname.upper()]
+            return float(self.levels[d] == LEVELS[d][lname.upper()])
+
+        def step(self):
+            for d in Domain:
+                options = [t for t in self.model.transitions if t.domain == d and t.source == self.levels[d]]
+                rates = []
+                for t in options:
+                    r = t.rate
+                    for feat, hr in t.hazard_ratios:
+                        x = self.feature(feat, d)
+                        if x:
+                            r *= hr ** x if hr > 0 else 0.0
+                    rates.append(r)
+                total = sum(rates)
+                u = self.model.rng.random()
+                self.pending[d] = self.levels[d]
+                if total > 0 and u < 1 - math.exp(-total):
+                    v = u * total / (1 - math.exp(-total))
+                    acc = 0.0
+                    for t, r in zip(options, rates):
+                        acc += r
+                        if v < acc:
+                            self.pending[d] = t.target
+                            break
+
+        def advance(self):
+            for d in Domain:
+                if self.pending[d] != self.levels[d]:
+                    self.levels[d] = self.pending[d]
+                    self.months[d] = 0
+                else:
+                    self.months[d] += 1
+
+    class ReferenceModel(mesa.Model):
+        def __init__(self, size: int, rng: int = 1):
+            super().__init__(rng=rng)
+            vec = WelfareModel(rng=rng, **{"population.size": size})  # same starting population
+            self.transitions = parse_transitions(Parameters.baseline())
+            pop = vec.population
+            people = [
+                ReferenceCitizen(self, i, [int(pop.levels[d, i]) for d in Domain],
+                                 [int(pop.months_in_level[d, i]) for d in Domain], float(pop.complexity[i]),
+                                 bool(pop.ever_prison[i]), bool(pop.ever_homeless[i]))
+                for i in range(size)
+            ]
+            for p in people:
+                p.contacts = [people[j] for j in vec.network.neighbours(p.idx)]
+            self.people = people
+
+        def step(self):
+            self.agents.do("step")
+            self.agents.do("advance")
+
+    _ = (np, domain_name)
+    return ReferenceModel
+
+
+# -- one case, in its own process --------------------------------------------------------
+def run_case(kind: str, size: int, months: int) -> dict:
+    import resource
+
+    from model import WelfareModel  # imports are not part of set-up time
+
+    reference = reference_model_class() if kind == "reference" else None
+    t0 = time.perf_counter()
+    if reference is None:
+        model = WelfareModel(rng=1, **{"population.size": size})
+    else:
+        model = reference(size, rng=1)
+    setup = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    for _ in range(months):
+        model.step()
+    stepping = time.perf_counter() - t0
+    return {
+        "kind": kind,
+        "citizens": size,
+        "months": months,
+        "setup_s": round(setup, 3),
+        "stepping_s": round(stepping, 3),
+        "citizen_months_per_s": round(size * months / stepping),
+        "peak_memory_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
+
+
+def spawn_case(kind: str, size: int, months: int) -> dict:
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, __file__, "--case", kind, str(size), str(months)],
+                         env=env, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small sizes only (a minute)")
+    ap.add_argument("--case", nargs=3, metavar=("KIND", "SIZE", "MONTHS"), help=argparse.SUPPRESS)
+    ap.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmark.md",
+                    help="where to write the Markdown table (default: docs/benchmark.md)")
+    args = ap.parse_args(argv)
+    if args.case:
+        print(json.dumps(run_case(args.case[0], int(args.case[1]), int(args.case[2]))))
+        return 0
+    if args.quick:
+        cases = [("vectorised", 10_000, 240), ("vectorised", 100_000, 24), ("reference", 2_000, 6), ("vectorised", 2_000, 6)]
+    else:
+        cases = [("vectorised", 10_000, 240), ("vectorised", 100_000, 240), ("vectorised", 1_000_000, 12),
+                 ("reference", 10_000, 12), ("vectorised", 10_000, 12)]
+    rows = []
+    for case in cases:
+        row = spawn_case(*case)
+        print(f"{row['kind']:>10} {row['citizens']:>9,} citizens x {row['months']:>3} months: set-up {row['setup_s']:6.2f} s, "
+              f"stepping {row['stepping_s']:7.2f} s = {row['citizen_months_per_s']:>10,} citizen-months/s, "
+              f"peak {row['peak_memory_mb']:,} MB", flush=True)
+        rows.append(row)
+    ref = next(r for r in rows if r["kind"] == "reference")
+    same = next(r for r in rows if r["kind"] == "vectorised" and r["citizens"] == ref["citizens"] and r["months"] == ref["months"])
+    ratio = same["citizen_months_per_s"] / ref["citizen_months_per_s"]
+    print(f"vectorised / per-agent reference at {ref['citizens']:,} citizens: {ratio:.0f}x")
+    if not args.quick:
+        write_report(args.output, rows, ratio)
+        print(f"wrote {args.output}")
+    return 0
+
+
+def write_report(path: Path, rows: list[dict], ratio: float) -> None:
+    lines = [
+        "# Benchmark",
+        "",
+        f"Generated by `./dev bench` on {time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, "
+        f"{platform.machine()}, {os.cpu_count()} cores; each case in its own process with one BLAS thread.",
+        "",
+        "| engine | citizens | months | set-up (s) | stepping (s) | citizen-months/s | peak memory (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['kind']} | {r['citizens']:,} | {r['months']} | {r['setup_s']:.2f} | {r['stepping_s']:.2f} | "
+                     f"{r['citizen_months_per_s']:,} | {r['peak_memory_mb']:,} |")
+    lines += ["", f"Vectorised engine vs the per-agent Mesa reference on the same rules and population: **{ratio:.0f}x**.", ""]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("\n".join(lines))
+    tmp.replace(path)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Every citizen is in exactly one level of each domain, every month, and nobody is lost."""
+
+import numpy as np
+
+from agents import LEVELS, Citizen, Domain, Housing
+from tests.conftest import levels_history
+
+
+def test_every_citizen_in_exactly_one_level_per_domain_every_month(small_model):
+    model = small_model(size=2000, seed=3)
+    history = levels_history(model, 36)
+    for d in Domain:
+        assert history[:, d].min() >= 0
+        assert history[:, d].max() < len(LEVELS[d])
+    frame = model.occupancy_frame()
+    assert len(frame) == 37  # month 0 and 36 months
+    for d in Domain:
+        cols = [c for c in frame.columns if c.startswith(d.name.lower() + ".")]
+        assert len(cols) == len(LEVELS[d])
+        assert (frame[cols].sum(axis=1) == 2000).all(), f"{d.name}: population not conserved"
+
+
+def test_homeless_count_is_the_sum_of_the_homeless_levels(small_model):
+    model = small_model(size=1000)
+    model.run_for(12)
+    f = model.occupancy_frame()
+    assert (f["homeless"] == f["housing.precarious"] + f["housing.shelter"] + f["housing.street"]).all()
+
+
+def test_citizens_are_mesa_agents_whose_attributes_are_the_model_state(small_model):
+    model = small_model(size=300)
+    assert len(model.agents) == 300
+    assert all(isinstance(a, Citizen) for a in model.agents)
+    c = model.citizens[17]
+    c.housing = Housing.STREET
+    assert model.population.levels[Domain.HOUSING, 17] == Housing.STREET
+    assert c.months_in(Domain.HOUSING) == 0
+    assert c.ever_homeless
+    model.step()
+    assert c.housing == Housing(model.population.levels[Domain.HOUSING, 17])
+
+
+def test_citizens_sit_on_the_social_network_as_a_mesa_space(small_model):
+    model = small_model(size=200)
+    grid = model.grid
+    assert len(grid.all_cells) == 200
+    c = model.citizens[5]
+    assert c.cell is not None and c in c.cell.agents
+    neighbour_ids = {a.idx for cell in c.cell.neighborhood for a in cell.agents}
+    assert neighbour_ids == {p.idx for p in c.contacts}
+
+
+def test_agent_level_table_on_demand(small_model):
+    model = small_model(size=100)
+    table = model.citizen_table()
+    assert len(table) == 100
+    assert set(table["housing"]) <= {h.name.lower() for h in Housing}
+    assert np.array_equal(table["months_in_housing"].to_numpy(), model.population.months_in_level[Domain.HOUSING])
