@@ -61,6 +61,9 @@ KINDS: dict[str, Kind] = {
     "choice": Kind("one of the listed choices", None, None, str),
     "integer": Kind("count", 0, None, int),
     "real": Kind("number", None, None, float),
+    "per_1000": Kind("places per 1,000 simulated citizens", 0.0, 1000.0, float),
+    "per_month": Kind("events per citizen-month", 0.0, 100.0, float),
+    "qol": Kind("quality-of-life weight (0 = worst, 1 = full health)", -1.0, 1.0, float),
 }
 
 _LEAF_FIELDS = {"value", "source", "kind", "unit", "min", "max", "choices", "note"}
@@ -125,7 +128,7 @@ def _infer_kind(path: str) -> str | None:
     parts = path.split(".")
     if parts[-1] == "rate":
         return "rate"
-    if len(parts) >= 2 and parts[-2] in ("hr", "effects"):
+    if len(parts) >= 2 and parts[-2] == "hr" or "effects" in parts[:-1]:
         return "hazard_ratio"
     if path.startswith("population.initial."):
         return "share"

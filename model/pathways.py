@@ -23,12 +23,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from agents.states import LEVELS, Domain, Employment, Substance, domain_name
 from model.params import ParameterError, Parameters
 
 #: log(hr) for hr = 0 (a blocked transition): exp(-50) ~ 2e-22 per month, i.e. never.
 BLOCKED_LOG_HR = -50.0
+#: The hazard matmul is small; multithreaded BLAS only adds sync stalls (10-30 ms when
+#: another process holds a core) and could change summation order, so it runs on one thread.
+_BLAS = ThreadpoolController()
 #: years in the current level above which the duration effect stops growing
 DURATION_CAP_YEARS = 5.0
 
@@ -162,7 +166,8 @@ class PathwayEngine:
     def rates(self, state, x: np.ndarray) -> np.ndarray:
         """Monthly hazard rate of every transition (rows) for every citizen (columns);
         0 where the citizen is not in the transition's source level."""
-        r = self._log_hr_t @ x
+        with _BLAS.limit(limits=1, user_api="blas"):
+            r = self._log_hr_t @ x
         r += self._log_base
         np.exp(r, out=r)
         r *= x[self.source_row]

@@ -28,7 +28,9 @@ from model.network import SocialNetwork
 from model.params import Parameters
 from model.pathways import PathwayEngine
 from model.population import synthesize
+from model.ledger import Ledger
 from model.rng import RandomStreams, seed_entropy
+from model.services import ServiceSystem
 
 
 class ServiceHook(Protocol):
@@ -87,6 +89,9 @@ class WelfareModel(mesa.Model):
         self.network = SocialNetwork.build(self.params, self.population.complexity, self.streams)
         self.citizens: list[Citizen] = [Citizen(self, i) for i in range(self.population.n)]
         self.services: ServiceHook = services if services is not None else self._default_services()
+        self.ledger = Ledger(self.params, self.population.n)
+        if hasattr(self.services, "start"):
+            self.services.start(self.population)
         self.engine = PathwayEngine(self.params, self.services.effects())
         self.month = 0
         self.occupancy: dict[str, int] = {}
@@ -95,10 +100,6 @@ class WelfareModel(mesa.Model):
         self.datacollector.collect(self)
 
     def _default_services(self) -> ServiceHook:
-        try:
-            from model.services import ServiceSystem
-        except ImportError:  # services not part of this build
-            return NoServices()
         return ServiceSystem.from_params(self.params, self.population.n, self.streams)
 
     # -- the monthly step ------------------------------------------------------------------

@@ -5,6 +5,7 @@ import pandas as pd
 
 from agents import Domain, Housing
 from model import WelfareModel
+from model.welfare_model import NoServices
 from tests.conftest import levels_history
 
 
@@ -33,11 +34,12 @@ def test_seed_sequence_children_give_distinct_reproducible_runs():
 
 
 def test_common_random_numbers_changing_one_citizen_leaves_the_others_untouched():
-    """Without peer effects citizens do not interact, so changing what happens to one
-    citizen must leave every other citizen's whole trajectory identical."""
+    """Without peer effects and without services that ration places, citizens do not
+    interact, so changing what happens to one citizen must leave every other citizen's
+    whole trajectory identical."""
     kw = {"population.size": 2000, "network.enabled": False}
-    a = WelfareModel(rng=9, **kw)
-    b = WelfareModel(rng=9, **kw)
+    a = WelfareModel(rng=9, services=NoServices(), **kw)
+    b = WelfareModel(rng=9, services=NoServices(), **kw)
     b.population.complexity[7] = 3.0
     b.citizens[7].housing = Housing.STREET
     b.population.levels[Domain.SUBSTANCE, 8] = 1
@@ -51,8 +53,8 @@ def test_a_parameter_change_only_moves_citizens_it_touches():
     """Raising the eviction hazard for active users cannot change the housing path of
     anyone who is never an active user (no peers): CRN at work."""
     kw = {"population.size": 3000, "network.enabled": False}
-    a = WelfareModel(rng=5, **kw)
-    b = WelfareModel(rng=5, **kw, **{"pathways.housing.own_home_to_precarious.hr.substance_problematic": 6.0})
+    a = WelfareModel(rng=5, services=NoServices(), **kw)
+    b = WelfareModel(rng=5, services=NoServices(), **kw, **{"pathways.housing.own_home_to_precarious.hr.substance_problematic": 6.0})
     ha, hb = levels_history(a, 24), levels_history(b, 24)
     never_user_a = (ha[:, Domain.SUBSTANCE] != 1).all(axis=0)
     never_user_b = (hb[:, Domain.SUBSTANCE] != 1).all(axis=0)

@@ -5,6 +5,7 @@ import pytest
 
 from agents import LEVELS, Domain
 from model import Parameters, WelfareModel
+from model.welfare_model import NoServices
 from tests.conftest import constant_hazard_overrides
 
 
@@ -12,7 +13,7 @@ def test_constant_hazards_reproduce_the_analytical_markov_chain():
     """With peers, services and every modifier off, each domain is a Markov chain: the
     simulated occupancy at month t must match pi_0 T^t within sampling error."""
     n, months = 20000, 24
-    model = WelfareModel(rng=11, **constant_hazard_overrides(n))
+    model = WelfareModel(rng=11, services=NoServices(), **constant_hazard_overrides(n))
     model.run_for(months)
     frame = model.occupancy_frame()
     initial = Parameters.baseline().subtree("population.initial")
