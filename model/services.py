@@ -205,6 +205,8 @@ class ServiceSystem:
         }
         self.month = 0
         self.stats: list[dict] = []
+        #: every admission: (month, service, citizen indices, their levels at admission)
+        self.admissions: list[tuple[int, str, np.ndarray, np.ndarray]] = []
         self._new_month_stats()
 
     @classmethod
@@ -226,6 +228,7 @@ class ServiceSystem:
         for k, s in enumerate(self.specs):
             if s.level is not None:
                 self.enrolled[k] = pop.levels[s.level[0]] == s.level[1]
+            self.stats[-1][s.name]["enrolled"] = int(self.enrolled[k].sum())
 
     # -- the hook protocol the model calls ---------------------------------------------------
     def effects(self) -> dict[str, dict[str, float]]:
@@ -363,8 +366,11 @@ class ServiceSystem:
             chosen = candidates
         st = self.stats[-1][spec.name]
         st["admitted"] += chosen.size
+        if chosen.size:
+            self.admissions.append((self.month, spec.name, chosen.copy(), self._pop.levels[:, chosen].copy()))
         st["months_waited"] += int((self.waited[k, chosen] * self.waiting[k, chosen]).sum())
         self.enrolled[k, chosen] = True
+        st["peak_enrolled"] = max(st["peak_enrolled"], int(self.enrolled[k].sum()))
         self.months_enrolled[k, chosen] = 0
         self.waiting[k, chosen] = False
         if self.mode == "coordinated":
@@ -388,9 +394,26 @@ class ServiceSystem:
     def _new_month_stats(self) -> None:
         places = self.places
         self.stats.append({s.name: {"month": self.month, "admitted": 0, "refused": 0, "dropped_out": 0,
-                                    "cross_referred": 0, "months_waited": 0, "waiting": 0, "enrolled": 0,
+                                    "cross_referred": 0, "months_waited": 0, "waiting": 0, "enrolled": 0, "peak_enrolled": 0,
                                     "places": int(places[k]) if hasattr(self, "places") else -1}
                            for k, s in enumerate(self.specs)})
+
+    def admissions_frame(self):
+        """One row per admission: month, service, citizen and the citizen's levels then."""
+        import pandas as pd
+
+        from agents.states import LEVELS
+
+        if not self.admissions:
+            return pd.DataFrame(columns=["month", "service", "citizen", *[d.name.lower() for d in Domain]])
+        parts = []
+        for month, name, who, levels in self.admissions:
+            part = {"month": month, "service": name, "citizen": who}
+            for d in Domain:
+                names = np.array([lv.name.lower() for lv in LEVELS[d]])
+                part[d.name.lower()] = names[levels[d]]
+            parts.append(pd.DataFrame(part))
+        return pd.concat(parts, ignore_index=True)
 
     def stats_frame(self):
         """Per month and service: places, enrolled, waiting, admitted, refused, drop-outs."""

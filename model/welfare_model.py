@@ -25,7 +25,7 @@ import pandas as pd
 from agents.citizen import Citizen
 from agents.states import ALL_LEVEL_KEYS, HOMELESS, LEVELS, Domain, level_key
 from model.network import SocialNetwork
-from model.params import Parameters
+from model.params import ParameterError, Parameters
 from model.pathways import PathwayEngine
 from model.population import synthesize
 from model.ledger import Ledger
@@ -78,7 +78,13 @@ class WelfareModel(mesa.Model):
     """
 
     def __init__(self, params: str | Path | Parameters | None = "baseline", *, rng: Any = None,
-                 services: ServiceHook | None = None, **overrides: Any):
+                 services: ServiceHook | None = None, scenario: Any = None, **overrides: Any):
+        # ``scenario`` is Mesa's own (experimental) keyword, passed by SolaraViz on Reset; unused.
+        if isinstance(rng, str):  # a seed typed into a text box
+            try:
+                rng = int(rng.strip())
+            except ValueError:
+                raise ParameterError(f"seed = {rng!r}: must be a whole number >= 0") from None
         entropy = seed_entropy(rng)
         super().__init__(rng=entropy)
         base = Parameters.load(params)

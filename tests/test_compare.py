@@ -1,0 +1,53 @@
+"""Counterfactual pairing: same citizens, same draws; the difference is the effect."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model.compare import compare, paired_run
+
+SMALL = {"population.size": 1500, "governance.sizing": "fixed"}
+
+
+def test_a_scenario_paired_with_itself_differs_by_exactly_zero():
+    run = paired_run("coordinated", "coordinated", seed=4, months=24, **SMALL)
+    assert (run.difference().amount == 0).all()
+    assert (run.difference_by_citizen().amount == 0).all()
+    assert all(v == 0 for v in run.outcomes().values())
+
+
+def test_the_difference_holds_per_citizen_per_budget_per_month():
+    run = paired_run("baseline", "housing_first_funded", seed=2, months=24, **SMALL)
+    by_citizen = run.difference_by_citizen()
+    assert set(by_citizen.columns) == {"citizen", "month", "budget", "amount"}
+    per_month_budget = by_citizen.groupby(["month", "budget"]).amount.sum().unstack()
+    expected = run.scenario.ledger.by_budget() - run.baseline.ledger.by_budget()
+    assert np.allclose(per_month_budget[expected.columns].to_numpy(), expected.to_numpy(), atol=1.0)
+    # Housing First is paid by the kommune
+    assert run.difference().query("category == 'housing_first'").groupby("budget").amount.sum()["kommune"] > 0
+
+
+def test_compare_reports_bands_over_replications():
+    c = compare("baseline", "housing_first_funded", replications=3, months=24, **SMALL)
+    h = c.headline
+    for measure in ("npv", "pv_investment", "pv_return"):
+        assert (h[(measure, "p10")] <= h[(measure, "median")]).all()
+        assert (h[(measure, "median")] <= h[(measure, "p90")]).all()
+    assert h.loc["kommune", ("pv_investment", "median")] > 0
+    assert c.outcomes.loc["homeless", "median"] < 0
+    assert "Who pays, who saves" in c.report()
+    assert c.som.index.names == ["budget", "year"]
+
+
+def test_compare_is_the_same_serial_or_in_parallel():
+    from concurrent.futures import ThreadPoolExecutor
+
+    a = compare("baseline", "coordinated", replications=2, months=12, seed=5, **SMALL)
+    with ThreadPoolExecutor(2) as ex:
+        b = compare("baseline", "coordinated", replications=2, months=12, seed=5, executor=ex, **SMALL)
+    pd.testing.assert_frame_equal(a.headline, b.headline)
+
+
+def test_replications_must_be_positive():
+    with pytest.raises(ValueError, match="replications must be >= 1"):
+        compare("baseline", "baseline", replications=0)
