@@ -27,6 +27,10 @@ from typing import Any
 
 PARAMETER_DIR = Path(__file__).parent / "parameters"
 BASELINE_FILE = PARAMETER_DIR / "baseline.toml"
+#: Fitted values written by ``welfare-pathways calibrate`` (runs/calibrate.py): a
+#: ``[calibration]`` table (date, targets, fit quality) and a ``[fitted]`` table of
+#: dotted parameter paths. The baseline is baseline.toml with these values applied.
+CALIBRATED_FILE = PARAMETER_DIR / "calibrated.toml"
 #: Shipped scenario files live here; ``Parameters.load("housing_first")`` finds them.
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "runs" / "scenarios"
 
@@ -188,6 +192,17 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ParameterError(f"{path}: not valid TOML: {exc}") from None
 
 
+def read_calibration(path: Path = CALIBRATED_FILE) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The fitted values and the calibration's metadata ({} and {} if not calibrated)."""
+    if not path.exists():
+        return {}, {}
+    raw = _read_toml(path)
+    unknown = set(raw) - {"calibration", "fitted"}
+    if unknown:
+        raise ParameterError(f"{path}: unknown table(s) {sorted(unknown)}; allowed: calibration, fitted")
+    return dict(_walk(raw.get("fitted", {}))), raw.get("calibration", {})
+
+
 class Parameters(Mapping[str, Any]):
     """An immutable, validated set of parameters: the baseline plus a scenario's changes.
 
@@ -208,7 +223,23 @@ class Parameters(Mapping[str, Any]):
     # -- construction ---------------------------------------------------------------
     @classmethod
     def baseline(cls) -> Parameters:
+        """The baseline: baseline.toml with the calibrated values (if any) applied."""
         if not hasattr(cls, "_baseline_cache"):
+            base = cls.uncalibrated()
+            fitted, meta = read_calibration()
+            if fitted:
+                date = meta.get("date", "undated")
+                out = base.with_overrides(
+                    {path: {"value": v, "source": f"fitted ({CALIBRATED_FILE.name}, {date}); prior: {base.leaf(path).source}"}
+                     for path, v in fitted.items()}, origin=str(CALIBRATED_FILE))
+                base = cls(out._leaves, name="baseline", description=base.description, origin=str(CALIBRATED_FILE))
+            cls._baseline_cache = base
+        return cls._baseline_cache
+
+    @classmethod
+    def uncalibrated(cls) -> Parameters:
+        """baseline.toml as written, before fitted values are applied (the calibration's prior)."""
+        if not hasattr(cls, "_uncalibrated_cache"):
             raw = _read_toml(BASELINE_FILE)
             raw.pop("scenario", None)
             leaves = {}
@@ -216,9 +247,9 @@ class Parameters(Mapping[str, Any]):
                 if not isinstance(spec, Mapping):
                     raise ParameterError(f"{BASELINE_FILE}: {path}: baseline leaves must be tables with value and source")
                 leaves[path] = _make_leaf(path, spec, str(BASELINE_FILE))
-            cls._baseline_cache = cls(leaves, name="baseline", description="Siloed Danish status quo",
-                                      origin=str(BASELINE_FILE))
-        return cls._baseline_cache
+            cls._uncalibrated_cache = cls(leaves, name="baseline", description="Siloed Danish status quo",
+                                          origin=str(BASELINE_FILE))
+        return cls._uncalibrated_cache
 
     @classmethod
     def load(cls, scenario: str | Path | Parameters | None = None) -> Parameters:

@@ -230,6 +230,18 @@ class ServiceSystem:
                 self.enrolled[k] = pop.levels[s.level[0]] == s.level[1]
             self.stats[-1][s.name]["enrolled"] = int(self.enrolled[k].sum())
 
+    def enroll(self, name: str, citizens: np.ndarray, pop: PopulationState | None = None) -> None:
+        """Enroll ``citizens`` in service ``name`` now, outside the referral routine and
+        capacity (trial emulation, the dashboard). Level services move them into their level."""
+        k = self.index[name]
+        citizens = np.asarray(citizens, dtype=np.int64)
+        self.enrolled[k, citizens] = True
+        self.months_enrolled[k, citizens] = 0
+        self.waiting[k, citizens] = False
+        spec = self.specs[k]
+        if spec.level is not None and pop is not None:
+            pop.set_levels(spec.level[0], citizens, spec.level[1])
+
     # -- the hook protocol the model calls ---------------------------------------------------
     def effects(self) -> dict[str, dict[str, float]]:
         return self._effects
