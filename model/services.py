@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents.states import HOMELESS, Domain, Employment, Housing, Justice, Mental, Substance
+from agents.states import HOMELESS, Domain, Employment, Housing, Justice, Mental, Substance, in_levels
 from model.params import Parameters
 from model.rng import RandomStreams
 
@@ -53,7 +53,7 @@ def _everyone(pop: PopulationState, mode: str) -> np.ndarray:
 
 
 def _homeless(pop: PopulationState) -> np.ndarray:
-    return np.isin(pop.levels[Domain.HOUSING], HOMELESS)
+    return in_levels(pop.levels[Domain.HOUSING], HOMELESS)
 
 
 def _addiction_eligible(pop: PopulationState, mode: str) -> np.ndarray:
@@ -70,7 +70,7 @@ def _psychiatry_eligible(pop: PopulationState, mode: str) -> np.ndarray:
 
 def _dual_diagnosis_eligible(pop: PopulationState, mode: str) -> np.ndarray:
     s, m = pop.levels[Domain.SUBSTANCE], pop.levels[Domain.MENTAL]
-    return np.isin(s, (Substance.PROBLEMATIC, Substance.TREATMENT)) & np.isin(m, (Mental.UNTREATED, Mental.TREATMENT))
+    return in_levels(s, (Substance.PROBLEMATIC, Substance.TREATMENT)) & in_levels(m, (Mental.UNTREATED, Mental.TREATMENT))
 
 
 def _residential_eligible(pop: PopulationState, mode: str) -> np.ndarray:
@@ -78,7 +78,7 @@ def _residential_eligible(pop: PopulationState, mode: str) -> np.ndarray:
 
 
 def _housing_first_eligible(pop: PopulationState, mode: str) -> np.ndarray:
-    complex_needs = (pop.levels[Domain.MENTAL] != Mental.WELL) | np.isin(
+    complex_needs = (pop.levels[Domain.MENTAL] != Mental.WELL) | in_levels(
         pop.levels[Domain.SUBSTANCE], (Substance.PROBLEMATIC, Substance.TREATMENT))
     return _homeless(pop) & complex_needs
 
@@ -344,7 +344,7 @@ class ServiceSystem:
         if spec.level is not None:
             sources = [_source_level(t) for t in spec.gates]
             dom = spec.level[0]
-            need &= np.isin(pop.levels[dom], [lv for d, lv in sources if d == dom])
+            need &= in_levels(pop.levels[dom], [lv for d, lv in sources if d == dom])
         return need
 
     def _refer(self, k: int, spec: ServiceSpec, pop: PopulationState) -> None:
