@@ -1,0 +1,457 @@
+"""Running the model many times: plans, seeds, executors and a resumable output directory.
+
+A *plan* is a list of parameter *points* (a scenario plus dotted-path overrides) run
+``replications`` times each for ``months``. A run is identified by ``(point, replication)``;
+replication ``r`` gets child ``r`` of ``numpy.random.SeedSequence(seed).spawn(replications)``
+at *every* point, so points are compared on common random numbers.
+
+What is measured from one finished run is defined once, in :func:`tidy_measures`; the
+rest of this module (and ``runs/plots.py``) is generic over measure names.
+
+Runs are dispatched to any ``concurrent.futures.Executor`` (:func:`make_executor`): in
+process for one worker, local processes (``ProcessPoolExecutor``, spawn context) for
+several, or a Dask distributed cluster given its scheduler address. Results are written
+by the calling process, never by a worker, so a cluster needs no shared file system.
+
+The output directory (:class:`RunStore`)::
+
+    manifest.json         the plan's spec and its hash; resuming with another spec is refused
+    parts/p00003-r0007.parquet   one file per finished run, written atomically
+    results.parquet       all runs, tidy: point, replication, month, measure, value
+    points.csv            what each point is: scenario, label, overridden parameters
+    summary.csv           per point and measure: final-month and time-average value over
+                          replications (mean, 10th, 50th, 90th percentile)
+
+Killing a run at any moment loses at most the runs in flight; running the same plan
+into the same directory again skips the parts that exist. Rows are sorted by
+(point, replication, month, measure) before writing, so neither the number of workers
+nor the order in which runs finish changes a single number.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import hashlib
+import json
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from model.params import ParameterError, Parameters
+
+#: Columns of the tidy results table, and the order rows are sorted in.
+KEY_COLUMNS = ["point", "replication", "month", "measure"]
+RESULT_COLUMNS = [*KEY_COLUMNS, "value"]
+#: Environment that keeps numeric libraries to one thread per worker process.
+SINGLE_THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+MANIFEST_VERSION = 1
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+class SpecError(ValueError):
+    """A run specification (command-line flag or spec file) is invalid; the message names
+    the flag or field and what is allowed."""
+
+
+# -- what we measure from one finished run ---------------------------------------------------
+def tidy_measures(model) -> pd.DataFrame:
+    """Everything recorded from one finished run, tidy: one row per month and measure.
+
+    Columns ``month`` (int), ``measure`` (str), ``value`` (float). Today: the occupancy of
+    every level of every domain (``"housing.street"``) and ``"homeless"``. New measures
+    (e.g. money from the ledger, named ``"money.<holder>.<category>"``) are added here and
+    flow through results, summary and plots without further changes.
+    """
+    occupancy = model.occupancy_frame()
+    frame = occupancy.reset_index().melt(id_vars="month", var_name="measure", value_name="value")
+    return _tidy(frame)
+
+
+def _tidy(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({
+        "month": frame["month"].astype("int64").to_numpy(),
+        "measure": frame["measure"].astype(str).to_numpy(),
+        "value": frame["value"].astype("float64").to_numpy(),
+    })
+
+
+# -- checks shared by flags and spec files --------------------------------------------------
+def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an int within ``[minimum, maximum]``, or a ``SpecError`` naming ``name``."""
+    allowed = f"a whole number >= {minimum}" if maximum is None else f"a whole number in [{minimum}, {maximum}]"
+    if isinstance(value, str):
+        try:
+            value = int(value.strip())
+        except ValueError:
+            raise SpecError(f"{name} = {value!r}: expected {allowed}") from None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise SpecError(f"{name} = {value!r}: expected {allowed}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise SpecError(f"{name} = {value!r}: out of range; expected {allowed}")
+    return int(value)
+
+
+LIMITS = {"months": (1, 1200), "replications": (1, 100_000), "seed": (0, 2**63 - 1), "workers": (1, 1024)}
+
+
+# -- plans ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Point:
+    """One parameter point: a scenario (shipped name or TOML path) plus overrides."""
+
+    id: int
+    scenario: str = "baseline"
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+    def parameters(self, origin: str = "overrides") -> Parameters:
+        base = Parameters.load(self.scenario)
+        return base.with_overrides(dict(self.overrides), origin=origin) if self.overrides else base
+
+    def describe(self) -> dict[str, Any]:
+        return {"id": self.id, "scenario": self.scenario, "label": self.label or self.scenario,
+                "overrides": dict(self.overrides)}
+
+
+@dataclass
+class Plan:
+    """Points x replications, each run for ``months`` months.
+
+    ``kind`` and ``design`` (how the points were made: grid values, bounds, method...) are
+    recorded in the manifest with the points; all of it together is the spec whose hash
+    decides whether an output directory can be resumed.
+    """
+
+    kind: str
+    points: list[Point]
+    months: int = 120
+    replications: int = 10
+    seed: int = 0
+    design: dict[str, Any] = field(default_factory=dict)
+    origin: str = "overrides"
+
+    def __post_init__(self) -> None:
+        for name in ("months", "replications", "seed"):
+            setattr(self, name, check_int(name, getattr(self, name), *LIMITS[name]))
+        if not self.points:
+            raise SpecError(f"{self.kind}: no parameter points to run")
+        ids = [p.id for p in self.points]
+        if len(set(ids)) != len(ids):
+            raise SpecError(f"{self.kind}: point ids must be unique, got {ids}")
+
+    def resolve(self) -> dict[int, Parameters]:
+        """Validated parameters of every point (raises ``ParameterError`` naming the key)."""
+        return {p.id: p.parameters(self.origin) for p in self.points}
+
+    def seeds(self) -> list[np.random.SeedSequence]:
+        return replication_seeds(self.seed, self.replications)
+
+    def runs(self) -> list[tuple[int, int]]:
+        return [(p.id, r) for p in sorted(self.points, key=lambda p: p.id) for r in range(self.replications)]
+
+    def spec(self, params: Mapping[int, Parameters]) -> dict[str, Any]:
+        """JSON-able description of everything that determines the results."""
+        digest = hashlib.sha256()
+        for pid in sorted(params):
+            digest.update(repr(sorted((k, repr(v)) for k, v in params[pid].values().items())).encode())
+        return {
+            "kind": self.kind,
+            "months": self.months,
+            "replications": self.replications,
+            "seed": self.seed,
+            "design": self.design,
+            "points": [p.describe() for p in sorted(self.points, key=lambda p: p.id)],
+            "parameters_sha256": digest.hexdigest(),
+        }
+
+    def points_table(self) -> pd.DataFrame:
+        """One row per point: id, scenario, label and one column per overridden path."""
+        rows = [{"point": p.id, "scenario": p.scenario, "label": p.label or p.scenario, **dict(p.overrides)}
+                for p in sorted(self.points, key=lambda p: p.id)]
+        return pd.DataFrame(rows)
+
+
+def replication_seeds(seed: int, replications: int) -> list[np.random.SeedSequence]:
+    """Seed of replication ``r``: child ``r`` of ``SeedSequence(seed)`` (same at every point)."""
+    return np.random.SeedSequence(seed).spawn(replications)
+
+
+def design_rng(seed: int, purpose: str) -> np.random.Generator:
+    """A generator for designing a sweep (sampling points), independent of the run seeds."""
+    tag = int.from_bytes(hashlib.sha256(purpose.encode()).digest()[:4], "little")
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(2**32 - 1, tag)))
+
+
+def spec_hash(spec: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
+# -- one run (executed in a worker) --------------------------------------------------------
+def simulate(params: Parameters, months: int, seed: np.random.SeedSequence, point: int, replication: int) -> pd.DataFrame:
+    """Build the model, run it ``months`` months and return its tidy measures tagged with
+    ``point`` and ``replication``. Runs in a worker process; must stay picklable."""
+    from model.welfare_model import WelfareModel
+
+    model = WelfareModel(params, rng=seed)
+    model.run_for(months)
+    frame = tidy_measures(model)
+    frame.insert(0, "replication", np.int64(replication))
+    frame.insert(0, "point", np.int64(point))
+    return frame
+
+
+# -- executors --------------------------------------------------------------------------------
+class InlineExecutor(cf.Executor):
+    """Runs each task in the calling process when it is submitted (one worker, no pickling)."""
+
+    def submit(self, fn: Callable, /, *args, **kwargs) -> cf.Future:
+        future: cf.Future = cf.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:  # noqa: BLE001 - delivered through the future, like a pool
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            future.set_exception(exc)
+        return future
+
+
+@contextmanager
+def single_threaded_children() -> Iterator[None]:
+    """Child processes started inside this block use one BLAS/OpenMP thread each."""
+    saved = {k: os.environ.get(k) for k in SINGLE_THREAD_ENV}
+    os.environ.update(SINGLE_THREAD_ENV)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@contextmanager
+def make_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[tuple[cf.Executor, int]]:
+    """An executor and how many runs to keep in flight on it.
+
+    ``scheduler`` (``"tcp://host:8786"``) connects to a Dask distributed cluster (extra
+    ``dist``); its workers must have this project installed and pin their own threads
+    (Dask's nanny sets ``OMP_NUM_THREADS=1`` by default). Otherwise ``workers`` local
+    processes, or the calling process itself when ``workers == 1``.
+    """
+    if scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise SpecError("--scheduler needs Dask distributed: pip install 'welfare-pathways[dist]'") from None
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise SpecError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler ({exc})") from None
+        try:
+            slots = max(1, sum(client.nthreads().values()))
+            yield client.get_executor(pure=False), 2 * slots
+        finally:
+            client.close()
+        return
+    workers = check_int("workers", workers, *LIMITS["workers"])
+    if workers == 1:
+        yield InlineExecutor(), 1
+        return
+    with single_threaded_children():
+        pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            yield pool, 2 * workers
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+        else:
+            pool.shutdown(wait=True)
+
+
+# -- the output directory -------------------------------------------------------------------
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Write ``path`` via a temporary file in the same directory and ``os.replace``, so
+    readers (and a resumed sweep) see either the whole file or none."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it private; give it the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class RunStore:
+    """A resumable output directory (layout in the module docstring)."""
+
+    OUTPUTS = ("results.parquet", "points.csv", "summary.csv")
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        self.parts = self.root / "parts"
+        self.manifest = self.root / "manifest.json"
+
+    def part_path(self, point: int, replication: int) -> Path:
+        return self.parts / f"p{point:05d}-r{replication:04d}.parquet"
+
+    def open(self, spec: dict[str, Any], overwrite: bool = False) -> None:
+        """Start a new directory or check that an existing one holds this spec."""
+        if self.root.exists() and not self.root.is_dir():
+            raise SpecError(f"--out {self.root}: exists and is not a directory")
+        if overwrite:
+            self.clear()
+        digest = spec_hash(spec)
+        if self.manifest.exists():
+            try:
+                old = json.loads(self.manifest.read_text())
+            except (OSError, ValueError) as exc:
+                raise SpecError(f"{self.manifest}: unreadable manifest ({exc}); use another --out or --overwrite") from None
+            if old.get("spec_sha256") != digest:
+                changed = sorted(k for k in set(spec) | set(old.get("spec", {}))
+                                 if spec.get(k) != old.get("spec", {}).get(k))
+                raise SpecError(
+                    f"--out {self.root}: holds results of a different spec (differs in: {', '.join(changed) or 'hash'}); "
+                    "resuming would mix them. Use another --out, or --overwrite to discard them")
+        elif self.root.exists() and any(self.root.iterdir()):
+            raise SpecError(f"--out {self.root}: not empty and not a welfare-pathways output directory (no manifest.json)")
+        self.parts.mkdir(parents=True, exist_ok=True)
+        for stale in self.parts.glob(".*.tmp"):  # left by a run killed while writing
+            stale.unlink(missing_ok=True)
+        if not self.manifest.exists():
+            body = {"tool": "welfare-pathways", "version": MANIFEST_VERSION, "spec_sha256": digest, "spec": spec}
+            atomic_write(self.manifest, lambda p: p.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n"))
+
+    def clear(self) -> None:
+        """Remove what this tool wrote here (and nothing else)."""
+        if not self.manifest.exists():
+            return
+        shutil.rmtree(self.parts, ignore_errors=True)
+        for name in (*self.OUTPUTS, "manifest.json"):
+            (self.root / name).unlink(missing_ok=True)
+        for png in self.root.glob("*.png"):
+            png.unlink()
+
+    def done(self) -> set[tuple[int, int]]:
+        out = set()
+        for path in self.parts.glob("p*-r*.parquet"):
+            p, r = path.stem[1:].split("-r")
+            out.add((int(p), int(r)))
+        return out
+
+    def write_part(self, frame: pd.DataFrame) -> None:
+        point, replication = int(frame["point"].iat[0]), int(frame["replication"].iat[0])
+        atomic_write(self.part_path(point, replication), lambda p: sort_results(frame).to_parquet(p, index=False))
+
+    def combine(self, runs: list[tuple[int, int]]) -> pd.DataFrame:
+        missing = [run for run in runs if not self.part_path(*run).exists()]
+        if missing:
+            raise RuntimeError(f"{self.root}: {len(missing)} run(s) missing, e.g. point {missing[0][0]} replication {missing[0][1]}")
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.concat_tables([pq.read_table(self.part_path(*run)) for run in runs])
+        return sort_results(table.to_pandas())
+
+    def write_outputs(self, results: pd.DataFrame, points: pd.DataFrame, summary: pd.DataFrame) -> None:
+        atomic_write(self.root / "results.parquet", lambda p: results.to_parquet(p, index=False))
+        atomic_write(self.root / "points.csv", lambda p: points.to_csv(p, index=False))
+        atomic_write(self.root / "summary.csv", lambda p: summary.to_csv(p, index=False))
+
+
+def sort_results(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame[RESULT_COLUMNS].sort_values(KEY_COLUMNS, kind="stable").reset_index(drop=True)
+
+
+# -- summaries -------------------------------------------------------------------------------
+def summarise(results: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
+    """Per point and measure, over replications: the final month's value and the average
+    over months 1..N (month 0, the starting state, excluded), each as mean, p10, p50, p90."""
+    last = results["month"].max()
+    per_run = results[results["month"] > 0].groupby(["point", "measure", "replication"], sort=True)["value"]
+    runs = pd.DataFrame({"final": results[results["month"] == last].set_index(["point", "measure", "replication"])["value"],
+                         "average": per_run.mean()}).reset_index()
+    stats = {"mean": "mean", "p10": lambda s: s.quantile(0.1), "p50": "median", "p90": lambda s: s.quantile(0.9)}
+    grouped = runs.groupby(["point", "measure"], sort=True)
+    columns = {f"{what}_{name}": grouped[what].agg(fn) for what in ("final", "average") for name, fn in stats.items()}
+    summary = pd.DataFrame(columns).reset_index()
+    summary.insert(2, "replications", grouped.size().to_numpy())
+    return points.merge(summary, on="point", how="right")
+
+
+# -- executing a plan -------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """What :func:`execute` leaves behind."""
+
+    out: Path
+    results: pd.DataFrame
+    points: pd.DataFrame
+    summary: pd.DataFrame
+    ran: int  #: runs executed now (the others were already in the directory)
+
+
+def execute(plan: Plan, out: str | Path, *, workers: int = 1, scheduler: str | None = None,
+            progress: bool | None = None, overwrite: bool = False) -> Outcome:
+    """Run every (point, replication) of ``plan`` not yet in ``out``, then write the combined
+    results. ``progress=None`` shows a progress bar only when stderr is a terminal.
+
+    Raises ``ParameterError`` / ``SpecError`` before any run starts if the plan is invalid.
+    """
+    params = plan.resolve()
+    store = RunStore(out)
+    store.open(plan.spec(params), overwrite=overwrite)
+    runs = plan.runs()
+    finished = store.done()
+    todo = [run for run in runs if run not in finished]
+    seeds = plan.seeds()
+    if todo:
+        from tqdm import tqdm
+
+        show = sys.stderr.isatty() if progress is None else progress
+        with make_executor(workers, scheduler) as (executor, window), \
+                tqdm(total=len(runs), initial=len(runs) - len(todo), unit="run", desc=plan.kind,
+                     file=sys.stderr, disable=not show, dynamic_ncols=True) as bar:
+            pending: set[cf.Future] = set()
+            queue = iter(todo)
+            for point, rep in queue:
+                pending.add(executor.submit(simulate, params[point], plan.months, seeds[rep], point, rep))
+                if len(pending) >= window:
+                    pending = _collect(pending, store, bar, cf.FIRST_COMPLETED)
+            _collect(pending, store, bar, cf.ALL_COMPLETED)
+    results = store.combine(runs)
+    points = plan.points_table()
+    summary = summarise(results, points)
+    store.write_outputs(results, points, summary)
+    return Outcome(store.root, results, points, summary, ran=len(todo))
+
+
+def _collect(pending: set[cf.Future], store: RunStore, bar, when: str) -> set[cf.Future]:
+    done, rest = cf.wait(pending, return_when=when)
+    try:
+        for future in done:
+            store.write_part(future.result())
+            bar.update(1)
+    except BaseException:
+        for future in rest:
+            future.cancel()
+        raise
+    return rest
+
+
+__all__ = ["KEY_COLUMNS", "RESULT_COLUMNS", "Outcome", "ParameterError", "Plan", "Point", "RunStore", "SpecError",
+           "check_int", "design_rng", "execute", "make_executor", "replication_seeds", "simulate", "summarise",
+           "tidy_measures"]

@@ -1,0 +1,158 @@
+"""Many runs, one answer: seeds, workers, clusters and interrupted sweeps never change a number."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from model import Parameters
+from runs.cli import main
+from runs.runner import RESULT_COLUMNS, Plan, Point, RunStore, SpecError, execute, replication_seeds, tidy_measures
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def quick_overrides(size: int = 300) -> dict:
+    """A small cohort; the budget holders' appraisal pilots (where the model has them) at
+    their smallest, so a run takes a fraction of a second."""
+    base = Parameters.baseline()
+    out: dict = {"population.size": size}
+    for path in ("governance.appraisal_size", "governance.appraisal_months"):
+        if path in base:
+            out[path] = base.leaf(path).min
+    return out
+
+
+def quick_flags(size: int = 300) -> list[str]:
+    return [arg for path, value in quick_overrides(size).items() for arg in ("--set", f"{path}={value}")]
+
+
+#: A small grid sweep: 3 points x 8 replications of 1,200 citizens over 36 months.
+SWEEP = ["sweep", "--grid", "pathways.housing.shelter_to_own_home.rate=0.02,0.04,0.06",
+         "--replications", "8", "--months", "36", "--seed", "11", "--no-plots", "--no-progress",
+         *quick_flags(1200)]
+SWEEP_RUNS = 3 * 8
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> pd.DataFrame:
+    out = tmp_path_factory.mktemp("uninterrupted")
+    assert main([*SWEEP, "--workers", "1", "--out", str(out)]) == 0
+    return pd.read_parquet(out / "results.parquet")
+
+
+def test_results_are_tidy_one_row_per_run_month_and_measure(uninterrupted):
+    assert list(uninterrupted.columns) == RESULT_COLUMNS
+    keys = uninterrupted[["point", "replication", "month", "measure"]]
+    assert not keys.duplicated().any()
+    assert uninterrupted.groupby(["point", "replication"]).ngroups == SWEEP_RUNS
+    assert sorted(uninterrupted["month"].unique()) == list(range(37))
+    assert keys.equals(keys.sort_values(list(keys.columns)).reset_index(drop=True))
+
+
+def test_one_and_two_workers_give_identical_results(uninterrupted, tmp_path):
+    assert main([*SWEEP, "--workers", "2", "--out", str(tmp_path)]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "results.parquet"), uninterrupted)
+
+
+def test_a_sweep_killed_midway_resumes_without_losing_or_duplicating_runs(uninterrupted, tmp_path):
+    cmd = [sys.executable, "-m", "runs.cli", *SWEEP, "--workers", "1", "--out", str(tmp_path)]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    store = RunStore(tmp_path)
+    deadline = time.monotonic() + 120
+    while len(store.done()) < 3 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished_before = store.done()
+    assert 3 <= len(finished_before) < SWEEP_RUNS, proc.stderr.read().decode()
+    assert not (tmp_path / "results.parquet").exists()
+
+    assert main([*SWEEP, "--workers", "1", "--out", str(tmp_path)]) == 0
+    resumed = pd.read_parquet(tmp_path / "results.parquet")
+    pd.testing.assert_frame_equal(resumed, uninterrupted)
+    assert len(store.done()) == SWEEP_RUNS
+    assert not list(store.parts.glob(".*.tmp"))
+
+
+def test_a_dask_cluster_gives_the_same_results_as_local_processes(uninterrupted, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        assert main([*SWEEP, "--scheduler", cluster.scheduler_address, "--out", str(tmp_path)]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "results.parquet"), uninterrupted)
+
+
+def test_resuming_with_a_different_spec_is_refused_naming_what_changed(tmp_path, capsys):
+    args = ["run", "--months", "3", "--replications", "2", "--no-plots", *quick_flags(), "--out", str(tmp_path)]
+    assert main(args) == 0
+    assert main([*args[:2], "4", *args[3:]]) == 2
+    err = capsys.readouterr().err
+    assert "different spec" in err and "months" in err and "--overwrite" in err
+    assert main([*args[:2], "4", *args[3:], "--overwrite"]) == 0
+    assert json.loads((tmp_path / "manifest.json").read_text())["spec"]["months"] == 4
+
+
+def test_a_directory_that_is_not_ours_is_left_alone(tmp_path, capsys):
+    (tmp_path / "thesis.docx").write_text("precious")
+    assert main(["run", "--months", "2", "--replications", "1", *quick_flags(), "--out", str(tmp_path), "--overwrite"]) == 2
+    assert "not a welfare-pathways output directory" in capsys.readouterr().err
+    assert (tmp_path / "thesis.docx").read_text() == "precious"
+
+
+def test_replication_r_shares_its_seed_across_points_common_random_numbers(tmp_path):
+    """Two points with identical parameters are the same experiment: replication r gives
+    the same run at both, and different replications differ."""
+    same = quick_overrides()
+    plan = Plan("run", [Point(0, overrides=same), Point(1, overrides=same)], months=6, replications=2, seed=5)
+    results = execute(plan, tmp_path).results.set_index(["point", "replication", "month", "measure"])["value"]
+    assert results.loc[0].equals(results.loc[1])
+    assert not results.loc[(0, 0)].equals(results.loc[(0, 1)])
+    seeds = replication_seeds(5, 2)
+    assert seeds[1].spawn_key == np.random.SeedSequence(5).spawn(2)[1].spawn_key
+
+
+def test_more_replications_extend_a_sweep_without_changing_the_first_ones(tmp_path):
+    """Replication r's seed does not depend on how many replications are run."""
+    kw = {"kind": "run", "points": [Point(0, overrides=quick_overrides())], "months": 4, "seed": 9}
+    few = execute(Plan(**kw, replications=2), tmp_path / "few").results
+    more = execute(Plan(**kw, replications=3), tmp_path / "more").results
+    pd.testing.assert_frame_equal(more[more["replication"] < 2].reset_index(drop=True), few)
+
+
+def test_tidy_measures_counts_every_citizen_in_one_housing_level_each_month():
+    from model import WelfareModel
+
+    model = WelfareModel(rng=1, **quick_overrides(400))
+    model.run_for(3)
+    tidy = tidy_measures(model)
+    assert list(tidy.columns) == ["month", "measure", "value"]
+    housing = tidy[tidy["measure"].str.startswith("housing.")].groupby("month")["value"].sum()
+    assert (housing == 400).all() and list(housing.index) == [0, 1, 2, 3]
+
+
+def test_summary_has_one_row_per_point_and_measure_with_percentile_bands(tmp_path):
+    plan = Plan("run", [Point(0, overrides=quick_overrides())], months=6, replications=5, seed=2)
+    out = execute(plan, tmp_path)
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert len(summary) == out.results["measure"].nunique()
+    assert (summary["replications"] == 5).all()
+    assert (summary["final_p10"] <= summary["final_p50"]).all() and (summary["final_p50"] <= summary["final_p90"]).all()
+
+
+def test_an_invalid_plan_is_rejected_before_anything_is_written(tmp_path):
+    with pytest.raises(SpecError, match="replications = 0: out of range"):
+        Plan("run", [Point(0)], replications=0)
+    with pytest.raises(ValueError, match="network.rewire = 2"):
+        execute(Plan("run", [Point(0, overrides={"network.rewire": 2})]), tmp_path / "never")
+    assert not (tmp_path / "never").exists()
