@@ -185,16 +185,33 @@ def compare(baseline: ScenarioLike, scenario: ScenarioLike, *, replications: int
 
 
 def summarise(runs: list[ReplicationSummary], baseline: str, scenario: str, months: int) -> Comparison:
-    heads = [r.headline.assign(pays_back_share=r.headline["payback_month"].notna().astype(float)) for r in runs]
+    # "never pays back" ranks above every month: a median of never means most replications never do
+    heads = [r.headline.assign(pays_back_share=r.headline["payback_month"].notna().astype(float),
+                               payback_month=r.headline["payback_month"].fillna(NEVER),
+                               payback_year=r.headline["payback_year"].fillna(NEVER)) for r in runs]
     outcomes = pd.DataFrame([r.outcomes for r in runs])
     cpo = _cost_per_outcome(runs)
     return Comparison(
         baseline=baseline, scenario=scenario, replications=len(runs), months=months,
-        headline=_bands(heads), som=_bands([r.som for r in runs]),
+        headline=_never_as_nan(_bands(heads)), som=_bands([r.som for r in runs]),
         who_pays=_stack_stat([r.who_pays for r in runs], 50),
         outcomes=outcomes.quantile([0.1, 0.5, 0.9]).set_axis(list(PERCENTILES), axis=0).T,
         cost_per_outcome=cpo, services=_bands([r.services for r in runs]), runs=runs,
     )
+
+
+#: payback "month" standing for never (finite, so that percentiles interpolate); a band
+#: value beyond any possible horizon (interpolated towards never) is reported as never (NaN)
+NEVER = 1e12
+_BEYOND_ANY_HORIZON = 1e6
+
+
+def _never_as_nan(head: pd.DataFrame) -> pd.DataFrame:
+    out = head.copy()
+    for col in out.columns:
+        if col[0] in ("payback_month", "payback_year"):
+            out[col] = out[col].where(out[col] < _BEYOND_ANY_HORIZON)
+    return out
 
 
 def _bands(frames: list[pd.DataFrame]) -> pd.DataFrame:

@@ -1,6 +1,7 @@
 """welfare-pathways: run scenarios, sweep parameters and analyse sensitivity from scripts.
 
     welfare-pathways run baseline --replications 20 --workers 2
+    welfare-pathways compare baseline coordinated housing_first --workers 2
     welfare-pathways sweep --grid pathways.housing.shelter_to_own_home.rate=0.03,0.04,0.05
     welfare-pathways sweep --lhs network.rewire=0:0.5 --samples 20
     welfare-pathways sensitivity --vary network.homophily=0:1 --vary network.rewire=0:0.5
@@ -243,8 +244,40 @@ class Command:
     handler: Callable[[argparse.Namespace], int]
 
 
+# -- compare -----------------------------------------------------------------------------
+def configure_compare(p: argparse.ArgumentParser) -> None:
+    p.add_argument("baseline", help="the counterfactual: a shipped scenario name or a TOML file (e.g. baseline)")
+    p.add_argument("scenarios", nargs="+", metavar="scenario", help="scenario(s) to compare against it")
+    add_run_options(p, months=120, replications=20)
+
+
+def compare(args: argparse.Namespace) -> int:
+    """Paired replications on common random numbers; prints the report and writes the
+    tables (headline, SØM table, who pays, outcomes, cost per outcome, services) and the
+    payback plot. Each comparison is rewritten whole (atomically) when run again."""
+    from model.compare import compare as compare_scenarios
+    from model.params import Parameters
+    from runs.comparison import write_comparison
+    from runs.runner import make_executor
+
+    base = Parameters.load(args.baseline)  # bad names fail here, before any work
+    scenarios = [Parameters.load(s) for s in args.scenarios]
+    overrides = fixed_overrides(args)
+    with make_executor(args.workers, args.scheduler) as (executor, _):
+        for scen in scenarios:
+            result = compare_scenarios(base, scen, replications=args.replications, months=args.months,
+                                       seed=args.seed or 0, executor=executor, **overrides)
+            print(result.report(), end="\n\n")
+            out = args.out / scen.name if args.out else DEFAULT_OUT / f"compare-{scen.name}-vs-{base.name}"
+            files = write_comparison(result, out, plots=args.plots)
+            print(f"wrote {out}/: {', '.join(f.name for f in files)}\n")
+    return 0
+
+
 COMMANDS: list[Command] = [
     Command("run", "run one scenario with replications", configure_run, run),
+    Command("compare", "compare scenarios against a baseline: NPV, payback, SØM table, who pays / who saves",
+            configure_compare, compare),
     Command("sweep", "sweep parameters over a grid or a Latin hypercube, with replications", configure_sweep, sweep),
     Command("sensitivity", "global sensitivity analysis (SALib Morris or Sobol) with a tornado plot",
             configure_sensitivity, sensitivity),

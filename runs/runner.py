@@ -68,14 +68,26 @@ class SpecError(ValueError):
 def tidy_measures(model) -> pd.DataFrame:
     """Everything recorded from one finished run, tidy: one row per month and measure.
 
-    Columns ``month`` (int), ``measure`` (str), ``value`` (float). Today: the occupancy of
-    every level of every domain (``"housing.street"``) and ``"homeless"``. New measures
-    (e.g. money from the ledger, named ``"money.<holder>.<category>"``) are added here and
-    flow through results, summary and plots without further changes.
+    Columns ``month`` (int), ``measure`` (str), ``value`` (float): the occupancy of every
+    level of every domain (``"housing.street"``) and ``"homeless"``; the net public cost
+    of each budget holder per month, in total (``"money.kommune.total"``) and by ledger
+    category (``"money.region.psychiatry"``, DKK; categories that stay zero are left out);
+    and the mean quality-of-life index (``"wellbeing.mean"``). New measures are added here
+    and flow through results, summary and plots without further changes.
     """
     occupancy = model.occupancy_frame()
-    frame = occupancy.reset_index().melt(id_vars="month", var_name="measure", value_name="value")
-    return _tidy(frame)
+    frames = [occupancy.reset_index().melt(id_vars="month", var_name="measure", value_name="value")]
+    ledger = model.ledger.frame()
+    if len(ledger):
+        money = ledger.groupby(["budget", "category"]).filter(lambda g: g["amount"].any())
+        frames.append(pd.DataFrame({"month": money["month"], "value": money["amount"],
+                                    "measure": "money." + money["budget"] + "." + money["category"]}))
+        totals = ledger.groupby(["month", "budget"], as_index=False)["amount"].sum()
+        frames.append(pd.DataFrame({"month": totals["month"], "value": totals["amount"],
+                                    "measure": "money." + totals["budget"] + ".total"}))
+        wb = model.ledger.wellbeing_mean
+        frames.append(pd.DataFrame({"month": range(1, len(wb) + 1), "measure": "wellbeing.mean", "value": wb}))
+    return _tidy(pd.concat(frames, ignore_index=True))
 
 
 def _tidy(frame: pd.DataFrame) -> pd.DataFrame:

@@ -51,3 +51,17 @@ def test_compare_is_the_same_serial_or_in_parallel():
 def test_replications_must_be_positive():
     with pytest.raises(ValueError, match="replications must be >= 1"):
         compare("baseline", "baseline", replications=0)
+
+
+def test_the_median_payback_is_never_when_most_replications_never_pay_back():
+    from model.compare import NEVER, _bands, _never_as_nan
+
+    def band(months):
+        return _never_as_nan(_bands([pd.DataFrame({"payback_month": [m]}, index=["total"]) for m in months]))
+
+    mostly_never = band([20.0, NEVER, NEVER])
+    assert np.isnan(mostly_never.loc["total", ("payback_month", "median")])
+    mostly_paid = band([20.0, 22.0, 24.0, NEVER, NEVER])
+    assert mostly_paid.loc["total", ("payback_month", "median")] == 24.0
+    assert mostly_paid.loc["total", ("payback_month", "p10")] == pytest.approx(20.8)
+    assert np.isnan(mostly_paid.loc["total", ("payback_month", "p90")])
