@@ -173,11 +173,12 @@ def _make_leaf(path: str, spec: Mapping[str, Any], origin: str) -> Leaf:
     return replace(leaf, value=leaf.check(spec["value"], origin))
 
 
-def _walk(tree: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+def dotted_paths(tree: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    """``{"a": {"b": 1}}`` -> ``("a.b", 1)``; a table with a ``value`` key is a leaf."""
     for key, val in tree.items():
         path = f"{prefix}{key}"
         if isinstance(val, Mapping) and "value" not in val:
-            yield from _walk(val, path + ".")
+            yield from dotted_paths(val, path + ".")
         else:
             yield path, val
 
@@ -200,7 +201,7 @@ def read_calibration(path: Path = CALIBRATED_FILE) -> tuple[dict[str, Any], dict
     unknown = set(raw) - {"calibration", "fitted"}
     if unknown:
         raise ParameterError(f"{path}: unknown table(s) {sorted(unknown)}; allowed: calibration, fitted")
-    return dict(_walk(raw.get("fitted", {}))), raw.get("calibration", {})
+    return dict(dotted_paths(raw.get("fitted", {}))), raw.get("calibration", {})
 
 
 class Parameters(Mapping[str, Any]):
@@ -243,7 +244,7 @@ class Parameters(Mapping[str, Any]):
             raw = _read_toml(BASELINE_FILE)
             raw.pop("scenario", None)
             leaves = {}
-            for path, spec in _walk(raw):
+            for path, spec in dotted_paths(raw):
                 if not isinstance(spec, Mapping):
                     raise ParameterError(f"{BASELINE_FILE}: {path}: baseline leaves must be tables with value and source")
                 leaves[path] = _make_leaf(path, spec, str(BASELINE_FILE))
@@ -287,7 +288,7 @@ class Parameters(Mapping[str, Any]):
             if not base_path.is_absolute():
                 base_path = (path.parent / base_path) if str(base_name).endswith(".toml") else base_path
             base = cls.from_file(base_path, _seen + (path,))
-        out = base.with_overrides(dict(_walk(raw)), origin=str(path))
+        out = base.with_overrides(dict(dotted_paths(raw)), origin=str(path))
         out.name = str(meta.get("name", path.stem))
         out.description = str(meta.get("description", ""))
         return out

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from agents.states import HOMELESS, Domain, Employment, Housing, Justice, Mental, Substance, in_levels
-from model.params import Parameters
+from model.params import Parameters, dotted_paths
 from model.rng import RandomStreams
 
 if TYPE_CHECKING:
@@ -200,7 +200,7 @@ class ServiceSystem:
         self.gate_of = {t: self.index[s.name] for s in self.specs for t in s.gates}
         self.price = np.array([params[f"services.{s.name}.price"] for s in self.specs])
         self._effects = {
-            f"service_{s.name}": _flatten(params.subtree(f"services.{s.name}.effects"))
+            f"service_{s.name}": dict(dotted_paths(params.subtree(f"services.{s.name}.effects")))
             for s in self.specs if params.subtree(f"services.{s.name}.effects")
         }
         self.month = 0
@@ -433,16 +433,6 @@ class ServiceSystem:
 
         rows = [dict(service=name, **st) for month in self.stats for name, st in month.items()]
         return pd.DataFrame(rows).set_index(["month", "service"])
-
-
-def _flatten(tree: dict, prefix: str = "") -> dict[str, float]:
-    out = {}
-    for key, val in tree.items():
-        if isinstance(val, dict):
-            out.update(_flatten(val, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = val
-    return out
 
 
 def _source_level(transition: str) -> tuple[Domain, int]:

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from model.params import Parameters, _walk as dotted_paths
+from model.params import Parameters, dotted_paths
 from runs.runner import LIMITS, Plan, Point, SpecError, check_int, design_rng
 
 #: Fields of a spec file: name -> what it is (for error messages).
