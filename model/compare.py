@@ -143,27 +143,31 @@ class Comparison:
         fmt = lambda x: "" if pd.isna(x) else f"{x / 1e6:,.1f}"  # noqa: E731
         lines = [f"# {self.scenario} vs {self.baseline}: {self.replications} paired replications, "
                  f"{self.months} months; DKK million, median [p10, p90]", ""]
-        lines.append("## Headline per budget holder (NPV at the Danish stepped rate; payback undiscounted)")
+        lines.append("## Headline per budget holder (present values at the Danish stepped rate; payback undiscounted)")
         h = self.headline
-        lines.append(f"{'budget':<9}{'investment':>24}{'return':>24}{'NPV':>24}{'BCR':>8}{'payback yr':>12}{'pays back':>11}")
+        lines.append(f"{'budget':<9}{'investment':>28}{'return':>28}{'NPV':>28}{'BCR':>7}{'payback yr':>12}{'pays back':>11}")
         for b in h.index:
             cell = lambda m: f"{fmt(h.loc[b, (m, 'median')])} [{fmt(h.loc[b, (m, 'p10')])}, {fmt(h.loc[b, (m, 'p90')])}]"  # noqa: E731
             bcr = h.loc[b, ("bcr", "median")]
+            bcr_text = "" if pd.isna(bcr) else (">99" if bcr > 99 else f"{bcr:.2f}")
             py = h.loc[b, ("payback_year", "median")]
-            lines.append(f"{b:<9}{cell('pv_investment'):>24}{cell('pv_return'):>24}{cell('npv'):>24}"
-                         f"{'' if pd.isna(bcr) else f'{bcr:.2f}':>8}{'never' if pd.isna(py) else f'{py:.0f}':>12}"
+            lines.append(f"{b:<9}{cell('pv_investment'):>28}{cell('pv_return'):>28}{cell('npv'):>28}"
+                         f"{bcr_text:>7}{'never' if pd.isna(py) else f'{py:.0f}':>12}"
                          f"{h.loc[b, ('pays_back_share', 'median')]:>10.0%}")
+        lines.append("investment = extra spending on services; return = savings elsewhere and extra tax; "
+                     "'pays back' = share of replications that break even within the horizon")
         lines += ["", "## SØM table: undiscounted net benefit per year and budget holder (median)"]
         net = self.som[("net", "median")].unstack("budget")[[*BUDGETS, "total"]]
         cum = self.som[("cumulative_net", "median")].unstack("budget")["total"]
         lines.append(f"{'year':<6}" + "".join(f"{b:>12}" for b in net.columns) + f"{'cum. total':>14}")
         for y in net.index:
             lines.append(f"{y:<6}" + "".join(f"{fmt(v):>12}" for v in net.loc[y]) + f"{fmt(cum.loc[y]):>14}")
-        lines += ["", "## Who pays, who saves (median; rows invest, columns save)"]
+        lines += ["", "## Who pays, who saves (median, undiscounted; rows invest, columns save)"]
         lines.append(self.who_pays.map(lambda v: fmt(v)).to_string())
         lines += ["", "## Outcomes (scenario - baseline, person-years; QALY)"]
         lines.append(self.outcomes.map(lambda v: f"{v:,.1f}").to_string())
-        lines += ["", "## Cost per outcome (DKK per person-year gained/averted; median)"]
+        lines += ["", "## Cost per outcome (net public cost in DKK per person-year gained or averted; "
+                  "negative = the scenario saves money while improving the outcome; blank = outcome not improved)"]
         lines.append(self.cost_per_outcome.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}").to_string())
         return "\n".join(lines)
 
