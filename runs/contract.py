@@ -1,0 +1,77 @@
+"""Run a contract scenario: print the cash-flow table and the distributions, write files.
+
+    from runs.contract import run_contract
+    result = run_contract("contract_reoffending", replications=20, seed=0, out_dir="out/contract")
+
+or ``welfare-pathways contract contract_reoffending -r 20``. The mechanics live in
+``model/contracts.py``; this module only runs, prints and writes. Files in ``out_dir``
+(each written to a temporary file first and moved into place, so a reader never sees
+half a file):
+
+| file | content |
+|---|---|
+| ``cashflows.csv`` | per month and party: p10 / median / p90 over replications (+ = money in) |
+| ``cashflows_yearly.csv`` | the printed table: median per contract year and party, and the total |
+| ``cashflows.parquet`` | every replication's monthly flows (replication, month, party, amount) |
+| ``replications.csv`` | one row per replication: IRR, multiple, loss, payments, deadweight, creaming, nets |
+| ``distributions.csv`` | per metric: p10 / median / p90 / mean over replications |
+| ``outcomes.csv`` | per replication and outcome: achieved, counterfactual, paid, left-out rate |
+| ``payments.parquet`` | every outcome payment: replication, month, citizen, outcome, amount |
+| ``terms.json`` | the scenario, seed, replications and the contract terms |
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from model.contracts import ContractResult, run_replications
+from runs.runner import atomic_write
+
+FILES = ("cashflows.csv", "cashflows_yearly.csv", "cashflows.parquet", "replications.csv", "distributions.csv",
+         "outcomes.csv", "payments.parquet", "terms.json")
+
+
+def write_result(result: ContractResult, out_dir: str | Path) -> list[Path]:
+    """Write every table of ``result`` into ``out_dir`` (created if needed)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    terms = {"scenario": result.scenario, "description": result.description, "seed": result.seed,
+             "replications": result.replications, "terms": asdict(result.terms),
+             "loss_probability": result.loss_probability}
+    writers: dict[str, Callable[[Path], None]] = {
+        "cashflows.csv": lambda p: result.monthly().to_csv(p, index=False),
+        "cashflows_yearly.csv": lambda p: result.yearly().to_csv(p),
+        "cashflows.parquet": lambda p: result.flows.to_parquet(p, index=False),
+        "replications.csv": lambda p: result.metrics.to_csv(p, index=False),
+        "distributions.csv": lambda p: result.distributions().to_csv(p),
+        "outcomes.csv": lambda p: result.outcomes.to_csv(p, index=False),
+        "payments.parquet": lambda p: result.payments.to_parquet(p, index=False),
+        "terms.json": lambda p: p.write_text(json.dumps(terms, indent=2, default=str) + "\n"),
+    }
+    paths = []
+    for name in FILES:
+        atomic_write(out / name, writers[name])
+        paths.append(out / name)
+    return paths
+
+
+def run_contract(scenario: str | Path, replications: int = 10, seed: int = 0, out_dir: str | Path | None = None,
+                 executor: Executor | None = None, overrides: dict[str, Any] | None = None,
+                 echo: Callable[[str], None] | None = print) -> ContractResult:
+    """Run the contract scenario, print its report (unless ``echo`` is None) and write
+    the files into ``out_dir`` (default ``out/contract-<scenario>``)."""
+    result = run_replications(scenario, replications, seed, executor=executor, overrides=overrides)
+    out = Path(out_dir) if out_dir is not None else Path("out") / f"contract-{Path(str(scenario)).stem}"
+    written = write_result(result, out)
+    if echo is not None:
+        echo(result.report())
+        echo(f"\nwrote {out}/: {', '.join(p.name for p in written)}")
+    return result
+
+
+__all__ = ["FILES", "run_contract", "write_result"]
