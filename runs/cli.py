@@ -274,6 +274,34 @@ def compare(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- contract ------------------------------------------------------------------------------
+def configure_contract(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scenario", help="contract scenario: a shipped name (e.g. contract_reoffending) or a TOML file "
+                                    "with [contract] enabled = true (docs/contracts.md)")
+    p.add_argument("--months", type=int_in("months"), help="the contract's horizon, sets contract.horizon_months "
+                                                          "(default: the scenario's)")
+    p.add_argument("--replications", "-r", type=int_in("replications"), default=20, help="replications (default 20)")
+    p.add_argument("--seed", type=int_in("seed"), default=0, help="root seed (default 0)")
+    p.add_argument("--set", dest="fixed", action="append", default=[], metavar="PATH=VALUE",
+                   type=assignment("--set", _single), help="override a parameter by dotted path (repeatable)")
+    p.add_argument("--workers", "-w", type=int_in("workers"), default=1, help="local worker processes (default 1)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask distributed cluster (needs the 'dist' extra)")
+    p.add_argument("--out", "-o", type=Path, help="output directory, rewritten whole (default out/contract-<scenario>)")
+
+
+def contract(args: argparse.Namespace) -> int:
+    """Payment by Results / Social Impact Bond: prints the cash-flow table and the
+    distributions (investor IRR, P(loss), deadweight, creaming) and writes them."""
+    from runs.contract import run_contract
+    from runs.runner import make_executor
+
+    horizon = {"contract.horizon_months": args.months} if args.months is not None else {}
+    with make_executor(args.workers, args.scheduler) as (executor, _):
+        run_contract(args.scenario, args.replications, args.seed, args.out, executor=executor,
+                     overrides=fixed_overrides(args, horizon))
+    return 0
+
+
 COMMANDS: list[Command] = [
     Command("run", "run one scenario with replications", configure_run, run),
     Command("compare", "compare scenarios against a baseline: NPV, payback, SØM table, who pays / who saves",
@@ -281,6 +309,8 @@ COMMANDS: list[Command] = [
     Command("sweep", "sweep parameters over a grid or a Latin hypercube, with replications", configure_sweep, sweep),
     Command("sensitivity", "global sensitivity analysis (SALib Morris or Sobol) with a tornado plot",
             configure_sensitivity, sensitivity),
+    Command("contract", "an outcome contract (Payment by Results / Social Impact Bond): cash flows, investor IRR, "
+            "deadweight, creaming", configure_contract, contract),
 ]
 
 
