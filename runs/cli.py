@@ -302,6 +302,31 @@ def contract(args: argparse.Namespace) -> int:
     return 0
 
 
+# -- calibrate / validate (runs/calibrate.py, runs/validate.py own the flags) ---------------
+def configure_calibrate(p: argparse.ArgumentParser) -> None:
+    from runs.calibrate import configure
+
+    configure(p)
+
+
+def calibrate(args: argparse.Namespace) -> int:
+    from runs.calibrate import handler
+
+    return handler(args)
+
+
+def configure_validate(p: argparse.ArgumentParser) -> None:
+    from runs.validate import configure
+
+    configure(p)
+
+
+def validate(args: argparse.Namespace) -> int:
+    from runs.validate import handler
+
+    return handler(args)
+
+
 COMMANDS: list[Command] = [
     Command("run", "run one scenario with replications", configure_run, run),
     Command("compare", "compare scenarios against a baseline: NPV, payback, SØM table, who pays / who saves",
@@ -311,6 +336,10 @@ COMMANDS: list[Command] = [
             configure_sensitivity, sensitivity),
     Command("contract", "an outcome contract (Payment by Results / Social Impact Bond): cash flows, investor IRR, "
             "deadweight, creaming", configure_contract, contract),
+    Command("calibrate", "fit the free parameters to the Danish targets and trials; writes calibrated.toml",
+            configure_calibrate, calibrate),
+    Command("validate", "validation report docs/validation.md: every target, the trial emulations, PSA",
+            configure_validate, validate),
 ]
 
 

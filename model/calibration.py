@@ -1,0 +1,283 @@
+"""Calibration targets and the statistics the model is measured by.
+
+One place for *what* the model is compared with (``TARGETS``: the Danish figures of
+shared/DOMAIN.md, the two trials' usual-care and intervention arms, and stationarity of
+the status quo) and *how* each statistic is measured from a run (``baseline_statistics``).
+The fitting lives in ``runs/calibrate.py``, the report in ``runs/validate.py``, the trial
+emulations in ``model/trials.py``.
+
+Definitions (the proxies, stated once):
+
+* **homeless** = housing level precarious, shelter or street (the VIVE count includes
+  sofa-surfers). The *point count* is the mean homeless share over months 13-120 times
+  the target-group size ``N = population.size x population.scale``.
+* **homeless during a year** = distinct citizens homeless in at least one of the 12
+  monthly snapshots of a year, averaged over years 2-10, times ``N``. Point count /
+  (yearly flow - point count) x 12 is the implied mean spell in months.
+* **comorbidity among the homeless**: pooled homeless person-months of months 13-120;
+  *mental illness* = mental level untreated, treatment or stable (a diagnosis, treated
+  or in remission); *substance abuse* = substance level problematic or treatment.
+* **relapse within a year after treatment** = among completions of addiction treatment
+  (a move substance treatment -> recovery in months 1-108), the share in problematic
+  use at any month within the next 12.
+* **reconviction within 2 years** = among releases from prison (a move out of
+  justice.prison in months 1-96), the share who re-enter prison within 24 months. The
+  model's prison is an unconditional sentence; Danish reconviction counts any new
+  conviction, so this proxy is stricter (stated in the report).
+* **people in drug treatment** = mean substance-treatment share over months 13-120 x N.
+  Denmark: 20,400 [S]; the share of them in this cohort (half) is an assumption.
+* **stationarity**: for each main level, the mean share in year 10 (months 109-120)
+  against year 1 (months 1-12) ("drift"), and year 1 against the starting population
+  at month 0 ("start"). The Danish status quo is roughly stationary (VIVE: 5,800-6,400
+  homeless 2019-2024).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from agents.states import HOMELESS, Domain, Employment, Housing, Justice, Mental, Substance
+from model.params import Parameters
+
+#: months simulated for the baseline statistics
+HORIZON = 120
+#: months 1..BURN_IN are excluded from level statistics (the starting population settles)
+BURN_IN = 12
+
+
+@dataclass(frozen=True)
+class Target:
+    """One calibration or validation target: the statistic, its value and the tolerance."""
+
+    name: str  #: key of the statistic (``baseline_statistics`` or ``model/trials.py``)
+    label: str
+    value: float
+    tolerance: float  #: pass if |model median - value| <= tolerance (same unit as value)
+    unit: str  #: "persons", "share" or "pp" (a difference of shares)
+    source: str
+    group: str  #: "denmark", "trial", "stationarity"
+    fitted: bool = True  #: used by the fit (False: a check only)
+
+    def passes(self, x: float) -> bool:
+        return bool(np.isfinite(x) and abs(x - self.value) <= self.tolerance + 1e-12)
+
+
+#: Main levels whose occupancy must be stationary: name -> (domain, levels counted)
+STATIONARY_LEVELS: dict[str, tuple[Domain, tuple[int, ...]]] = {
+    "homeless": (Domain.HOUSING, tuple(int(h) for h in HOMELESS)),
+    "street": (Domain.HOUSING, (int(Housing.STREET),)),
+    "problematic_use": (Domain.SUBSTANCE, (int(Substance.PROBLEMATIC),)),
+    "addiction_treatment": (Domain.SUBSTANCE, (int(Substance.TREATMENT),)),
+    "mental_untreated": (Domain.MENTAL, (int(Mental.UNTREATED),)),
+    "psychiatric_treatment": (Domain.MENTAL, (int(Mental.TREATMENT),)),
+    "employed": (Domain.EMPLOYMENT, (int(Employment.EMPLOYED),)),
+    "outside_labour_force": (Domain.EMPLOYMENT, (int(Employment.OUTSIDE),)),
+    "prison": (Domain.JUSTICE, (int(Justice.PRISON),)),
+}
+
+#: VIVE point counts 2019, 2022, 2024 [S]
+VIVE_COUNTS = (6431, 5789, 5989)
+
+
+def _stationarity_tolerance(start_share: float) -> float:
+    """15% of the level's starting share, at least 1 percentage point."""
+    return max(0.01, 0.15 * start_share)
+
+
+def targets(params: Parameters | None = None) -> list[Target]:
+    """Every target. Stationarity tolerances depend on the starting shares of ``params``."""
+    params = params or Parameters.uncalibrated()
+    out = [
+        Target("homeless_count", "Homeless at a point in time (VIVE count)", float(np.mean(VIVE_COUNTS)), 600.0,
+               "persons", "VIVE 2019: 6,431; 2022: 5,789; 2024: 5,989 [S]; target their mean, tolerance +-600 "
+               "(covers 2019-2024)", "denmark"),
+        Target("homeless_yearly", "Homeless during a year", 13000.0, 2000.0, "persons",
+               "~13,000 [2nd]; tolerance +-2,000 (secondary source)", "denmark"),
+        Target("street_share", "Rough sleepers among the homeless", 535 / 5789, 0.04, "share",
+               "VIVE 2022: 535 of 5,789 [S]", "denmark"),
+        Target("shelter_share", "In shelters among the homeless", 2984 / 5789, 0.06, "share",
+               "VIVE 2022: 2,984 of 5,789 [S]", "denmark"),
+        Target("homeless_mental", "Homeless with mental illness", 0.62, 0.05, "share", "VIVE 2022: 62% [2nd]",
+               "denmark"),
+        Target("homeless_both", "Homeless with mental illness and substance abuse", 0.42, 0.05, "share",
+               "VIVE 2022: 42% [2nd]", "denmark"),
+        Target("homeless_neither", "Homeless with neither", 0.15, 0.05, "share", "VIVE 2022: 15% [2nd]", "denmark"),
+        Target("relapse_12m", "Relapse within a year after addiction treatment", 0.50, 0.10, "share",
+               "40-60% [S]", "denmark"),
+        Target("reconviction_24m", "Re-imprisoned within 2 years of release (reconviction proxy)", 0.305, 0.04,
+               "share", "29-32% reconviction within 2 years [2nd]; tolerance +-4 pp for the proxy", "denmark"),
+        Target("treatment_count", "People in drug treatment (this cohort)", 10200.0, 2500.0, "persons",
+               "20,400 in Danish drug treatment 2023 [S]; half attributed to this cohort (assumption)", "denmark"),
+        Target("hf_usual_care", "At Home/Chez Soi: usual care, stably housed at 12 months", 0.31, 0.05, "share",
+               "At Home/Chez Soi RCT: 31% [S]", "trial"),
+        Target("hf_intervention", "At Home/Chez Soi: Housing First, stably housed at 12 months", 0.73, 0.05, "share",
+               "At Home/Chez Soi RCT: 73% [S]", "trial"),
+        Target("ips_usual_care", "Danish IPS trial: usual care, job or education within 18 months", 0.465, 0.05,
+               "share", "Christensen et al. 2019: 46.5% [S]", "trial"),
+        Target("ips_intervention", "Danish IPS trial: IPS, job or education within 18 months", 0.599, 0.05, "share",
+               "Christensen et al. 2019: 59.9% [S]", "trial"),
+    ]
+    start = initial_shares(params)
+    for name, s0 in start.items():
+        tol = _stationarity_tolerance(s0)
+        out.append(Target(f"drift_{name}", f"Stationary {name.replace('_', ' ')}: year 10 - year 1", 0.0, tol, "pp",
+                          "status quo roughly stationary (VIVE 2019-2024 counts within +-5%) [S]; "
+                          "tolerance 15% of the starting share, min 1 pp", "stationarity"))
+        out.append(Target(f"start_{name}", f"Stationary {name.replace('_', ' ')}: year 1 - month 0", 0.0, tol, "pp",
+                          "the starting population is the status quo; same tolerance", "stationarity"))
+    return out
+
+
+def initial_shares(params: Parameters) -> dict[str, float]:
+    """Expected starting share of each stationary level (from ``population.initial``)."""
+    from agents.states import LEVELS, domain_name
+
+    init = params.subtree("population.initial")
+    out = {}
+    for name, (d, lvs) in STATIONARY_LEVELS.items():
+        names = [lv.name.lower() for lv in LEVELS[d]]
+        out[name] = float(sum(init[domain_name(d)][names[lv]] for lv in lvs))
+    return out
+
+
+def target_group(params: Parameters) -> float:
+    """Danish persons the simulated cohort stands for: population.size x population.scale."""
+    return float(params["population.size"] * params["population.scale"])
+
+
+# -- measuring a run ---------------------------------------------------------------------------
+def level_history(model, months: int) -> np.ndarray:
+    """Step ``model`` ``months`` times; the levels at month 0..months: (months+1, domains, n) int8."""
+    out = np.empty((months + 1, *model.population.levels.shape), dtype=np.int8)
+    out[0] = model.population.levels
+    for t in range(1, months + 1):
+        model.step()
+        out[t] = model.population.levels
+    return out
+
+
+def _within(events: np.ndarray, later: np.ndarray, window: int) -> tuple[int, int]:
+    """For event indicators ``events`` (T+1, n), the number of events at months
+    1..T-window and how many of them see ``later`` at some month in (t, t+window]."""
+    T = events.shape[0] - 1
+    cum = np.cumsum(later, axis=0, dtype=np.int32)
+    ts, idx = np.nonzero(events[1:T - window + 1])
+    ts = ts + 1
+    hit = cum[ts + window, idx] - cum[ts, idx] > 0
+    return int(ts.size), int(hit.sum())
+
+
+def baseline_statistics(history: np.ndarray, group_size: float) -> dict[str, float]:
+    """Every status-quo statistic of one run, from its level history (see module doc).
+
+    ``group_size`` is the Danish target group N the cohort stands for (counts = share x N)."""
+    T = history.shape[0] - 1
+    hous, subs, ment, just = (history[:, d] for d in (Domain.HOUSING, Domain.SUBSTANCE, Domain.MENTAL,
+                                                       Domain.JUSTICE))
+    homeless = np.isin(hous, HOMELESS)
+    late = slice(BURN_IN + 1, T + 1)
+    out: dict[str, float] = {}
+    point = homeless[late].mean()
+    years = [homeless[12 * y + 1:12 * y + 13].any(axis=0).mean() for y in range(1, T // 12)]
+    yearly = float(np.mean(years))
+    out["homeless_share"] = float(point)
+    out["homeless_count"] = float(point * group_size)
+    out["homeless_yearly"] = yearly * group_size
+    out["mean_spell_months"] = float(point / max(yearly - point, 1e-9) * 12.0)
+    h = homeless[late]
+    n_h = max(int(h.sum()), 1)
+    hl = hous[late][h]
+    mental = ment[late][h] != Mental.WELL
+    abuse = np.isin(subs[late][h], (Substance.PROBLEMATIC, Substance.TREATMENT))
+    out["street_share"] = float((hl == Housing.STREET).sum() / n_h)
+    out["shelter_share"] = float((hl == Housing.SHELTER).sum() / n_h)
+    out["homeless_mental"] = float(mental.mean()) if h.any() else np.nan
+    out["homeless_both"] = float((mental & abuse).mean()) if h.any() else np.nan
+    out["homeless_neither"] = float((~mental & ~abuse).mean()) if h.any() else np.nan
+    completed = np.zeros_like(subs, dtype=bool)
+    completed[1:] = (subs[:-1] == Substance.TREATMENT) & (subs[1:] == Substance.RECOVERY)
+    n_c, n_r = _within(completed, subs == Substance.PROBLEMATIC, 12)
+    out["relapse_12m"] = n_r / n_c if n_c else np.nan
+    out["relapse_n"] = n_c
+    in_prison = just == Justice.PRISON
+    released = np.zeros_like(in_prison)
+    released[1:] = in_prison[:-1] & ~in_prison[1:]
+    entered = np.zeros_like(in_prison)
+    entered[1:] = ~in_prison[:-1] & in_prison[1:]
+    n_rel, n_re = _within(released, entered, 24)
+    out["reconviction_24m"] = n_re / n_rel if n_rel else np.nan
+    out["reconviction_n"] = n_rel
+    out["treatment_count"] = float((subs[late] == Substance.TREATMENT).mean() * group_size)
+    for name, (d, lvs) in STATIONARY_LEVELS.items():
+        share = np.isin(history[:, d], lvs).mean(axis=1)
+        out[f"share0_{name}"] = float(share[0])
+        out[f"year1_{name}"] = float(share[1:13].mean())
+        out[f"year10_{name}"] = float(share[T - 11:T + 1].mean())
+        out[f"drift_{name}"] = out[f"year10_{name}"] - out[f"year1_{name}"]
+        out[f"start_{name}"] = out[f"year1_{name}"] - float(share[0])
+    return out
+
+
+def occupancy_shares(history: np.ndarray) -> dict[str, np.ndarray]:
+    """Monthly share of each stationary level (for plots)."""
+    return {name: np.isin(history[:, d], lvs).mean(axis=1) for name, (d, lvs) in STATIONARY_LEVELS.items()}
+
+
+def run_baseline(params: Parameters, seed, size: int | None = None, months: int = HORIZON,
+                 group_size: float | None = None, keep_history: bool = False) -> dict:
+    """Run the status quo once and measure it. ``group_size`` defaults to the params' N."""
+    from model.welfare_model import WelfareModel
+
+    overrides: dict = {} if size is None else {"population.size": int(size)}
+    N = target_group(params) if group_size is None else group_size
+    model = WelfareModel(params, rng=seed, **overrides)
+    hist = level_history(model, months)
+    stats = baseline_statistics(hist, N)
+    if keep_history:
+        stats["_occupancy"] = occupancy_shares(hist)
+    return stats
+
+
+def summarise(runs: list[Mapping[str, float]], keys) -> dict[str, dict[str, float]]:
+    """Median and 10th-90th percentile of each statistic over replications."""
+    out = {}
+    for k in keys:
+        v = np.array([r[k] for r in runs if k in r], dtype=float)
+        if v.size == 0:
+            continue
+        out[k] = {"median": float(np.nanmedian(v)), "p10": float(np.nanpercentile(v, 10)),
+                  "p90": float(np.nanpercentile(v, 90)), "mean": float(np.nanmean(v))}
+    return out
+
+
+# -- parameter uncertainty ([E] estimates) -------------------------------------------------------
+UNCERTAINTY_FILE = Path(__file__).parent / "parameters" / "uncertainty.toml"
+
+
+def read_uncertainty(path: Path = UNCERTAINTY_FILE) -> dict[str, dict]:
+    """The [E] ranges: parameter path -> {min, max, source}; checked against the baseline."""
+    import tomllib
+
+    from model.params import ParameterError
+
+    with open(path, "rb") as fh:
+        raw = tomllib.load(fh)
+    ranges = raw.get("ranges", {})
+    base = Parameters.uncalibrated()
+    for p, spec in ranges.items():
+        if p not in base:
+            raise ParameterError(f"{path}: ranges.{p}: unknown parameter")
+        if not spec["min"] <= spec["max"]:
+            raise ParameterError(f"{path}: ranges.{p}: min > max")
+        base.leaf(p).check(float(spec["min"]), str(path))
+        base.leaf(p).check(float(spec["max"]), str(path))
+    return ranges
+
+
+def draw_uncertain(ranges: Mapping[str, Mapping], rng: np.random.Generator) -> dict[str, float]:
+    """One draw of every uncertain parameter, uniform within its range."""
+    return {p: float(rng.uniform(s["min"], s["max"])) for p, s in ranges.items()}

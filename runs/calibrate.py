@@ -1,0 +1,383 @@
+"""Fit the free parameters to the Danish targets and the two trials; write calibrated.toml.
+
+    ./dev python -m runs.calibrate            # ~10 minutes on 2 cores
+    ./dev python -m runs.calibrate --quick    # a smoke run (few iterations, not written)
+
+Method (simulated moments with common random numbers):
+
+1. **Status quo.** A handful of influential base rates and assumption-labelled hazard
+   ratios (``FREE``; every other parameter stays at its prior in baseline.toml) are fitted
+   on log scale by ``scipy.optimize.least_squares`` (trust-region reflective, bounded)
+   to the residuals ``(model - target) / tolerance`` of every target in
+   ``model.calibration.targets`` except the trials' intervention arms, plus a weak prior
+   term ``log(value / prior) / log(10)`` per parameter. The model statistic is the mean
+   over ``--replications`` runs of ``--size`` citizens; the seeds are the same for every
+   evaluation (common random numbers), so the objective is smooth enough for finite
+   differences, which are evaluated in parallel (``--workers``). The usual-care arms of
+   both trials are targets here: usual care *is* the status quo.
+   The target-group size N (``population.scale`` x ``population.size``) enters only the
+   three counts and is fitted in closed form with the rest.
+2. **Trial effects.** Given the fitted status quo, one effect parameter per trial is
+   fitted to the intervention arm: a common multiplier on Housing First's three
+   exit-from-homelessness hazard ratios, and IPS's hazard ratio on job finding.
+
+During fitting ``governance.sizing = "fixed"`` with the capacities that the default's
+own-budget appraisal gives (interventions it does not fund at capacity 0), which saves
+the appraisal pilot per evaluation; afterwards the appraisal is re-run with the fitted
+values and the fit is repeated if a funding decision changed. Validation
+(``runs/validate.py``) always runs the real default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import os
+import sys
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from scipy.optimize import brentq, least_squares
+
+from model.calibration import HORIZON, Target, baseline_statistics, level_history, targets
+from model.params import CALIBRATED_FILE, Parameters, read_calibration
+from model.services import CATALOGUE
+from model.trials import TRIALS, emulate
+
+#: The free parameters of the status quo: dotted path -> (lower, upper) bound. The target
+#: each mainly drives is in the comment; all other parameters keep their prior values.
+FREE: dict[str, tuple[float, float]] = {
+    # housing: level, turnover (yearly flow), street/shelter split, who becomes homeless
+    "pathways.housing.own_home_to_precarious.rate": (5e-4, 0.05),  # homeless count, yearly flow
+    "pathways.housing.precarious_to_own_home.rate": (0.01, 1.0),  # spell length, yearly flow
+    "pathways.housing.shelter_to_own_home.rate": (0.005, 0.5),  # shelter share, spell length
+    "pathways.housing.street_to_precarious.rate": (0.005, 0.5),  # rough sleepers
+    "pathways.housing.precarious_to_street.rate": (5e-4, 0.1),  # rough sleepers
+    "pathways.housing.precarious_to_own_home.hr.duration": (0.1, 1.0),  # long-term homeless (trial usual care)
+    "pathways.housing.shelter_to_own_home.hr.mental_untreated": (0.1, 1.0),  # trial usual care
+    "pathways.housing.shelter_to_own_home.hr.duration": (0.1, 1.0),  # long-term homeless vs yearly flow
+    "pathways.housing.own_home_to_precarious.hr.mental_untreated": (1.0, 10.0),  # mental illness among homeless
+    "pathways.housing.own_home_to_precarious.hr.substance_problematic": (1.0, 10.0),  # abuse among homeless
+    # substance: onset, treatment uptake, relapse
+    "pathways.substance.none_to_problematic.rate": (2e-4, 0.05),  # problematic use stationary
+    "pathways.substance.problematic_to_treatment.rate": (0.005, 0.5),  # people in treatment
+    "pathways.substance.recovery_to_problematic.rate": (0.01, 0.5),  # relapse within a year
+    "pathways.substance.treatment_to_recovery.rate": (0.005, 0.5),  # course length: treatment/recovery stationary
+    "pathways.substance.problematic_to_recovery.rate": (5e-4, 0.1),  # natural recovery (refused dual cases)
+    # mental: onset and uptake of psychiatric treatment
+    "pathways.mental.well_to_untreated.rate": (2e-4, 0.05),  # untreated illness stationary
+    "pathways.mental.untreated_to_treatment.rate": (0.005, 0.5),  # psychiatric treatment stationary
+    "pathways.mental.untreated_to_well.rate": (5e-4, 0.1),  # remission (refused dual cases)
+    "pathways.mental.treatment_to_stable.rate": (0.005, 0.5),  # course length
+    "pathways.mental.stable_to_untreated.rate": (0.002, 0.3),  # relapse of mental illness
+    # employment: job finding (IPS usual care), job loss, leaving the labour force
+    "pathways.employment.benefits_to_employed.rate": (0.002, 0.3),  # IPS usual care, employed share
+    "pathways.employment.employed_to_benefits.rate": (0.005, 0.5),  # employed share stationary
+    "pathways.employment.benefits_to_outside.rate": (2e-4, 0.05),  # outside the labour force stationary
+    # justice: imprisonment and reconviction
+    "pathways.justice.free_to_prison.rate": (1e-4, 0.02),  # prison share stationary
+    "pathways.justice.free_to_prison.hr.history_prison": (0.5, 30.0),  # reconviction within 2 years
+}
+#: Trial effects fitted in step 2: trial -> (effect paths scaled together, bounds of the multiplier)
+EFFECTS: dict[str, tuple[tuple[str, ...], tuple[float, float]]] = {
+    "hf": (("services.housing_first.effects.housing.precarious_to_own_home",
+            "services.housing_first.effects.housing.shelter_to_own_home",
+            "services.housing_first.effects.housing.street_to_precarious"), (0.05, 20.0)),
+    "ips": (("services.ips.effects.employment.benefits_to_employed",), (0.05, 20.0)),
+}
+COUNTS = ("homeless_count", "homeless_yearly", "treatment_count")
+#: prior width: a parameter 10x from its prior costs as much as one target at its tolerance
+PRIOR_LOG_SD = math.log(10.0)
+#: extra residual BARRIER x (|r| - BARRIER_FROM) for a target beyond 80% of its tolerance
+BARRIER, BARRIER_FROM = 5.0, 0.8
+DEFAULT_SEED = 20250401
+
+
+# -- evaluation (in worker processes) -------------------------------------------------------
+def _params(overrides: dict) -> Parameters:
+    return Parameters.uncalibrated().with_overrides(overrides, origin="calibration")
+
+
+def _job(job: tuple) -> dict:
+    kind, overrides, seed, size = job
+    params = _params(overrides)
+    if kind == "baseline":
+        from model.welfare_model import WelfareModel
+
+        model = WelfareModel(params, rng=seed, **{"population.size": size})
+        return baseline_statistics(level_history(model, HORIZON), 1.0)
+    r = emulate(kind, params, seed, size)
+    return {f"{kind}_intervention": r["intervention"], f"{kind}_usual_care": r["usual_care"]}
+
+
+class Evaluator:
+    """Mean statistics over replications for a parameter vector, cached, in parallel."""
+
+    def __init__(self, fixed: dict, seeds: list[int], size: int, executor: Executor | None,
+                 kinds=("baseline", "hf", "ips"), trial_scale: float = 1.0):
+        self.fixed, self.seeds, self.size, self.executor = fixed, seeds, size, executor
+        self.kinds, self.trial_scale = kinds, trial_scale
+        self.cache: dict[tuple, dict] = {}
+        self.calls = 0
+
+    def _jobs(self, overrides: dict) -> list[tuple]:
+        out = []
+        for kind in self.kinds:
+            size = self.size if kind == "baseline" else int(TRIALS[kind].size * self.trial_scale)
+            out += [(kind, {**self.fixed, **overrides}, s, size) for s in self.seeds]
+        return out
+
+    def many(self, points: list[dict]) -> list[dict]:
+        keys = [tuple(sorted(p.items())) for p in points]
+        todo = [(k, p) for k, p in zip(keys, points) if k not in self.cache]
+        todo = list({k: p for k, p in todo}.items())
+        jobs, owners = [], []
+        for k, p in todo:
+            js = self._jobs(p)
+            jobs += js
+            owners += [k] * len(js)
+        results = list(self.executor.map(_job, jobs, chunksize=1)) if self.executor else [_job(j) for j in jobs]
+        self.calls += len(todo)
+        for k, _ in todo:
+            runs = [r for o, r in zip(owners, results) if o == k]
+            stats: dict[str, float] = {}
+            for name in {n for r in runs for n in r}:
+                stats[name] = float(np.nanmean([r[name] for r in runs if name in r]))
+            self.cache[k] = stats
+        return [self.cache[k] for k in keys]
+
+
+def residuals(stats: dict, N: float, tgts: list[Target]) -> np.ndarray:
+    r = []
+    for t in tgts:
+        x = stats.get(t.name, np.nan)
+        if t.name in COUNTS:
+            x = x * N
+        r.append((x - t.value) / t.tolerance if np.isfinite(x) else 10.0)
+    return np.array(r)
+
+
+# -- step 1: the status quo -------------------------------------------------------------------
+def fit_status_quo(ev: Evaluator, prior: Parameters, start: dict, tgts: list[Target], max_iter: int,
+                   log=print) -> tuple[dict, float, dict]:
+    paths = list(FREE)
+    lo = np.log([FREE[p][0] for p in paths] + [1e3])
+    hi = np.log([FREE[p][1] for p in paths] + [1e7])
+    prior_x = np.log([prior[p] for p in paths])
+    x0 = np.log([start.get(p, prior[p]) for p in paths] + [start.get("_N", 5e4)])
+    x0 = np.clip(x0, lo + 1e-9, hi - 1e-9)
+    # finite-difference step in log space: ~8% (CRN smooths the objective at this scale)
+    h = 0.08
+
+    def point(x):
+        return {p: float(np.exp(v)) for p, v in zip(paths, x[:-1])}
+
+    def fun_from(stats, x):
+        res = residuals(stats, float(np.exp(x[-1])), tgts)
+        # a soft barrier near the tolerance: the fit prefers all targets inside over a smaller sum of squares
+        barrier = BARRIER * np.maximum(np.abs(res) - BARRIER_FROM, 0.0)
+        return np.concatenate([res, barrier, (x[:-1] - prior_x) / PRIOR_LOG_SD])
+
+    def fun(x):
+        f = fun_from(ev.many([point(x)])[0], x)
+        log(f"  eval {ev.calls:4d}: cost {0.5 * float(f @ f):8.3f}  targets outside tolerance: "
+            f"{int((np.abs(f[:len(tgts)]) > 1).sum())}")
+        return f
+
+    def jac(x):
+        f0 = fun_from(ev.many([point(x)])[0], x)
+        xs = []
+        for j in range(len(paths)):
+            step = h if x[j] + h <= hi[j] else -h
+            xj = x.copy()
+            xj[j] += step
+            xs.append((xj, step))
+        stats = ev.many([point(xj) for xj, _ in xs])
+        J = np.empty((f0.size, x.size))
+        for j, ((xj, step), s) in enumerate(zip(xs, stats)):
+            J[:, j] = (fun_from(s, xj) - f0) / step
+        xn = x.copy()
+        xn[-1] += 1e-4  # N: no simulation needed
+        J[:, -1] = (fun_from(ev.many([point(x)])[0], xn) - f0) / 1e-4
+        return J
+
+    sol = least_squares(fun, x0, jac=jac, bounds=(lo, hi), method="trf", x_scale=1.0, max_nfev=max_iter,
+                        xtol=1e-3, ftol=1e-3, gtol=1e-4)
+    fitted = point(sol.x)
+    fitted["_N"] = float(np.exp(sol.x[-1]))
+    return fitted, float(sol.cost), ev.many([point(sol.x)])[0]
+
+
+# -- step 2: the trial effects -------------------------------------------------------------------
+def fit_effect(trial: str, ev_factory, prior: Parameters, base: dict, log=print) -> tuple[dict, dict]:
+    paths, (mlo, mhi) = EFFECTS[trial]
+    target = TRIALS[trial].targets[0]
+    ev = ev_factory(kinds=(trial,))
+
+    def point(logm):
+        return {**base, **{p: float(prior[p] * np.exp(logm)) for p in paths}}
+
+    def gap(logm: float) -> float:
+        return ev.many([point(logm)])[0][f"{trial}_intervention"] - target
+
+    a, b = math.log(mlo), math.log(mhi)
+    ga, gb = gap(a), gap(b)
+    if ga * gb > 0:  # no root inside the bounds: the closer bound
+        x = a if abs(ga) < abs(gb) else b
+    else:  # the arm's outcome rises with the effect: Brent's method on log(multiplier)
+        x = brentq(gap, a, b, xtol=0.01)
+    fitted = {p: float(prior[p] * np.exp(x)) for p in paths}
+    stats = ev.many([point(x)])[0]
+    log(f"  {trial}: multiplier {math.exp(x):.3f} -> intervention {stats[f'{trial}_intervention']:.3f} "
+        f"(target {target}), usual care {stats[f'{trial}_usual_care']:.3f}")
+    return fitted, stats
+
+
+# -- funding decisions under the default sizing -----------------------------------------------------
+def unfunded(params: Parameters) -> list[str]:
+    """Interventions the default (own-budget) appraisal does not fund."""
+    from model.governance import funded_capacity
+
+    cap = funded_capacity(params)
+    return sorted(s.name for s in CATALOGUE if s.intervention and s.capacity_limited
+                  and params[f"services.{s.name}.capacity"] > 0 and cap[s.name] == 0)
+
+
+def fit_config(off: list[str]) -> dict:
+    return {"governance.sizing": "fixed", **{f"services.{n}.capacity": 0.0 for n in off}}
+
+
+# -- the file --------------------------------------------------------------------------------------
+def _fmt(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, float):
+        return repr(float(f"{v:.6g}"))
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_fmt(x) for x in v) + "]"
+    return '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def write_calibration(path: Path, meta: dict, rows: list[dict], fitted: dict, priors: dict) -> None:
+    lines = ["# Written by runs/calibrate.py (`./dev python -m runs.calibrate`); do not edit by hand.",
+             "# [fitted] values replace baseline.toml's in Parameters.baseline(); the prior of each is in",
+             "# baseline.toml (Parameters.uncalibrated()).", "", "[calibration]"]
+    for k, v in meta.items():
+        lines.append(f"{k} = {_fmt(v)}")
+    for row in rows:
+        lines += ["", f"[calibration.targets.{row['name']}]"]
+        for k in ("label", "value", "tolerance", "unit", "model", "passed", "fitted", "source"):
+            lines.append(f"{k} = {_fmt(row[k])}")
+    lines += ["", "[fitted]"]
+    for p, v in fitted.items():
+        lines.append(f'"{p}" = {_fmt(v)}  # prior {priors[p]:.6g}')
+    path.write_text("\n".join(lines) + "\n")
+
+
+def configure(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--size", type=int, default=5000, help="simulated citizens per run (default 5000)")
+    ap.add_argument("--replications", type=int, default=2, help="runs per evaluation (default 2)")
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--max-iter", type=int, default=15, help="least-squares evaluations (default 15)")
+    ap.add_argument("--warm", action="store_true", help="start from the current calibrated.toml")
+    ap.add_argument("--quick", action="store_true", help="smoke run: 3 iterations, small runs, nothing written")
+    ap.add_argument("--out", type=Path, default=CALIBRATED_FILE)
+
+
+def handler(args: argparse.Namespace) -> int:
+    if args.quick:
+        args.size, args.max_iter, args.replications = 2000, 3, 1
+    t0 = time.time()
+    prior = Parameters.uncalibrated()
+    tgts = targets(prior)
+    fit_tgts = [t for t in tgts if t.fitted and not t.name.endswith("_intervention")]
+    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(args.seed).spawn(args.replications)]
+    start: dict = {}
+    if args.warm:
+        fitted_old, meta_old = read_calibration()
+        start = dict(fitted_old)
+        if "target_group" in meta_old:
+            start["_N"] = float(meta_old["target_group"])
+    executor = ProcessPoolExecutor(args.workers) if args.workers > 1 else None
+    try:
+        off = unfunded(prior)
+        print(f"calibrate: {len(FREE)} status-quo parameters + N, {len(fit_tgts)} targets, "
+              f"{args.replications} x {args.size} citizens; interventions unfunded by the default: {off}")
+        for round_ in range(2):
+            ev = Evaluator(fit_config(off), seeds, args.size, executor)
+            print(f"step 1 (round {round_ + 1}): status quo")
+            fitted, cost, stats = fit_status_quo(ev, prior, start, fit_tgts, args.max_iter)
+            N = fitted.pop("_N")
+            candidate = prior.with_overrides(fitted, origin="calibration")
+            now_off = unfunded(candidate)
+            if now_off == off or args.quick:
+                break
+            print(f"  funding decisions changed with the fitted values: unfunded {now_off}; refitting")
+            off, start = now_off, {**fitted, "_N": N}
+        print("step 2: trial effects")
+        base = {**fit_config(off), **fitted}
+        factory = lambda kinds: Evaluator({}, seeds, args.size, executor, kinds=kinds)  # noqa: E731
+        effects, trial_stats = {}, {}
+        for trial in EFFECTS:
+            e, s = fit_effect(trial, factory, prior, base)
+            effects.update(e)
+            trial_stats.update(s)
+    finally:
+        if executor:
+            executor.shutdown()
+    elapsed = time.time() - t0
+    stats = {**stats, **trial_stats}
+    rows = []
+    for t in tgts:
+        x = stats.get(t.name, float("nan")) * (N if t.name in COUNTS else 1.0)
+        rows.append({"name": t.name, "label": t.label, "value": t.value, "tolerance": t.tolerance, "unit": t.unit,
+                     "model": float(x), "passed": t.passes(x), "fitted": t.fitted, "source": t.source})
+    n_pass = sum(r["passed"] for r in rows)
+    print(f"fit: {n_pass}/{len(rows)} targets within tolerance ({elapsed:.0f} s)")
+    for r in rows:
+        print(f"  {'ok  ' if r['passed'] else 'MISS'} {r['name']:32s} model {r['model']:10.4g}  target "
+              f"{r['value']:10.4g} +- {r['tolerance']:.3g}")
+    fitted_all = {**fitted, **effects, "population.scale": N / prior["population.size"]}
+    if args.quick:
+        print("quick run: nothing written")
+        return 0
+    old_version = read_calibration()[1].get("version", 0) if CALIBRATED_FILE.exists() else 0
+    meta = {
+        "version": int(old_version) + 1,
+        "date": dt.date.today().isoformat(),
+        "method": "simulated method of moments: scipy.optimize.least_squares (trf, bounded, log-parameters, "
+                  "parallel finite differences) on (model - target) / tolerance with common random numbers, "
+                  "weak log-normal prior (sd log 10), soft barrier at 80% of each tolerance; "
+                  "then one effect multiplier per trial (Brent's method)",
+        "seed": args.seed,
+        "replications": args.replications,
+        "population_size": args.size,
+        "months": HORIZON,
+        "fit_sizing": f"fixed, capacity 0 for {', '.join(off) or 'none'} (as the own_budget appraisal decides)",
+        "target_group": float(f"{N:.5g}"),
+        "objective": float(f"{cost:.5g}"),
+        "targets_within_tolerance": f"{n_pass}/{len(rows)}",
+        "elapsed_seconds": round(elapsed, 1),
+        "cores": args.workers,
+        "started_from": f"calibrated.toml version {old_version}" if args.warm else "the prior (baseline.toml)",
+        "free_parameters": list(FREE) + [p for paths, _ in EFFECTS.values() for p in paths] + ["population.scale"],
+    }
+    write_calibration(args.out, meta, rows, fitted_all, {p: prior[p] for p in fitted_all})
+    print(f"wrote {args.out}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="calibrate", description=__doc__.split("\n\n")[0])
+    configure(ap)
+    return handler(ap.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,346 @@
+"""Validation report: every target against the default model, the trial emulations, and a
+probabilistic sensitivity analysis (PSA) of siloed vs coordinated over the [E] ranges.
+
+    ./dev python -m runs.validate                 # docs/validation.md + docs/validation/*.png
+    ./dev python -m runs.validate --quick         # small smoke run into a temporary folder
+
+The model is the real default (``WelfareModel("baseline")``: calibrated values, the
+own-budget appraisal deciding which interventions are funded). Each statistic is
+reported as the median and the 10th-90th percentile band over replications; a target
+passes when the median is within its tolerance. Counts are shares x the target group
+N = population.size x population.scale of the default (runs at another size use the
+same N).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+
+from model.calibration import (HORIZON, Target, draw_uncertain, read_uncertainty, run_baseline, summarise,
+                               target_group, targets)
+from model.params import Parameters, read_calibration
+from model.trials import TRIALS, emulate
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+DEFAULT_SEED = 7
+
+
+# -- jobs (worker processes) ---------------------------------------------------------------------
+def _baseline_job(job):
+    seed, size, N = job
+    return run_baseline(Parameters.baseline(), seed, size=size, group_size=N, keep_history=True)
+
+
+def _trial_job(job):
+    trial, seed, size = job
+    return emulate(trial, Parameters.baseline(), seed, size)
+
+
+def _psa_job(job):
+    """One PSA draw: coordinated vs siloed on the same seed with the draw's [E] values."""
+    from model.compare import paired_run
+
+    draw, seed, size, months = job
+    base = Parameters.baseline().with_overrides(draw, origin="PSA draw")
+    scen = Parameters.load("coordinated").with_overrides(draw, origin="PSA draw")
+    run = paired_run(base, scen, seed=seed, months=months, **{"population.size": size})
+    flows = run.flows()
+    h = run.summary().headline
+    cum = flows["net"]["total"].cumsum().to_numpy()
+    return {"draw": draw, "payback_month": {b: h.loc[b, "payback_month"] for b in h.index},
+            "npv": {b: float(h.loc[b, "npv"]) for b in h.index}, "cumulative_net_total": cum}
+
+
+def _seeds(seed: int, n: int) -> list[int]:
+    return [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(n)]
+
+
+# -- plots -----------------------------------------------------------------------------------------
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def plot_targets(rows: list[dict], path: Path) -> None:
+    plt = _plt()
+    rows = [r for r in rows if r["group"] != "stationarity"]
+    fig, ax = plt.subplots(figsize=(8, 0.42 * len(rows) + 1))
+    for i, r in enumerate(rows):
+        scale = r["target"] if r["target"] else 1.0
+        lo, hi = (r["target"] - r["tolerance"]) / scale, (r["target"] + r["tolerance"]) / scale
+        ax.plot([lo, hi], [i, i], color="0.75", lw=8, solid_capstyle="butt")
+        ax.plot([r["p10"] / scale, r["p90"] / scale], [i, i], color="C0" if r["passed"] else "C3", lw=2)
+        ax.plot(r["median"] / scale, i, "o", color="C0" if r["passed"] else "C3")
+    ax.axvline(1.0, color="k", lw=0.8)
+    ax.set_yticks(range(len(rows)), [r["label"] for r in rows], fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("model / target (grey: tolerance; dot: median; line: 10th-90th percentile)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_trial(trial: str, runs: list[dict], path: Path) -> None:
+    plt = _plt()
+    t = TRIALS[trial]
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    months = np.arange(t.months + 1)
+    arms = (("intervention", "C0", t.service.replace("_", " ").title()), ("usual_care", "C1", "Usual care"))
+    for arm, color, name in arms:
+        curves = np.array([r[f"curve_{arm}"] for r in runs]) * 100
+        ax.fill_between(months, np.percentile(curves, 10, axis=0), np.percentile(curves, 90, axis=0), color=color,
+                        alpha=0.25, lw=0)
+        ax.plot(months, np.median(curves, axis=0), color=color, label=f"{name} (model)")
+        value = t.targets[0 if arm == "intervention" else 1] * 100
+        if t.cumulative:
+            ax.plot(t.window[1], value, "D", color=color, mec="k", label=f"{name} (trial)")
+        else:  # the trial's outcome is a mean over the window: drawn across it
+            ax.hlines(value, *t.window, color=color, ls="--", lw=2, label=f"{name} (trial, mean of window)")
+            model = np.median(np.array([r[f"curve_{arm}"] for r in runs])[:, t.window[0]:t.window[1] + 1].mean(axis=1))
+            ax.hlines(model * 100, *t.window, color=color, ls=":", lw=2, label=f"{name} (model, mean of window)")
+    if not t.cumulative:
+        ax.axvspan(*t.window, color="0.9", zorder=0, label="outcome window")
+    ax.set_xlabel("months since randomisation")
+    ax.set_ylabel("% ever in job or education" if t.cumulative else "% stably housed")
+    ax.set_ylim(0, 100)
+    ax.set_title(f"{t.label}: {t.outcome_label}", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left" if t.cumulative else "lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_stationarity(runs: list[dict], path: Path) -> None:
+    plt = _plt()
+    names = list(runs[0]["_occupancy"])
+    fig, axes = plt.subplots(3, 3, figsize=(10, 7), sharex=True)
+    for ax, name in zip(axes.ravel(), names):
+        curves = np.array([r["_occupancy"][name] for r in runs]) * 100
+        m = np.arange(curves.shape[1])
+        ax.fill_between(m, np.percentile(curves, 10, axis=0), np.percentile(curves, 90, axis=0), alpha=0.3, lw=0)
+        ax.plot(m, np.median(curves, axis=0))
+        ax.axhline(curves[:, 0].mean(), color="k", lw=0.7, ls="--")
+        ax.set_title(name.replace("_", " "), fontsize=9)
+        ax.set_ylim(0, max(5.0, curves.max() * 1.2))
+    for ax in axes[-1]:
+        ax.set_xlabel("month")
+    fig.suptitle("Status quo occupancy, % of the cohort (dashed: starting share)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def plot_psa(psa: list[dict], path: Path) -> None:
+    plt = _plt()
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    cums = np.array([p["cumulative_net_total"] for p in psa]) / 1e6
+    m = np.arange(1, cums.shape[1] + 1) / 12
+    for c in cums:
+        a1.plot(m, c, color="C0", alpha=0.15, lw=0.8)
+    a1.plot(m, np.median(cums, axis=0), color="C0", lw=2, label="median")
+    a1.axhline(0, color="k", lw=0.8)
+    for y in (5, 10):
+        a1.axvline(y, color="0.5", ls=":")
+    a1.set_xlabel("years")
+    a1.set_ylabel("cumulative net benefit, all public budgets (DKK m)")
+    a1.set_title("Coordinated vs siloed: each PSA draw", fontsize=10)
+    a1.legend(fontsize=8)
+    budgets = list(psa[0]["npv"])
+    data = [[p["npv"][b] / 1e6 for p in psa] for b in budgets]
+    a2.boxplot(data, whis=(10, 90))
+    a2.set_xticks(range(1, len(budgets) + 1), budgets)
+    a2.axhline(0, color="k", lw=0.8)
+    a2.set_ylabel("NPV (DKK m, Danish discount rate)")
+    a2.set_title("NPV per budget holder over the draws (whiskers 10-90%)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# -- the report -------------------------------------------------------------------------------------
+def _fmt(x: float, unit: str) -> str:
+    if not np.isfinite(x):
+        return "n/a"
+    if unit == "persons":
+        return f"{x:,.0f}"
+    if unit == "pp":
+        return f"{x * 100:+.1f} pp"
+    return f"{x * 100:.1f}%"
+
+
+def _tol(t: Target) -> str:
+    if t.unit == "persons":
+        return f"{t.value:,.0f} ± {t.tolerance:,.0f}"
+    if t.unit == "pp":
+        return f"0 ± {t.tolerance * 100:.1f} pp"
+    return f"{t.value * 100:.1f}% ± {t.tolerance * 100:.0f} pp"
+
+
+def build_rows(tgts: list[Target], summary: dict) -> list[dict]:
+    rows = []
+    for t in tgts:
+        s = summary.get(t.name, {"median": np.nan, "p10": np.nan, "p90": np.nan})
+        rows.append({"name": t.name, "label": t.label, "group": t.group, "unit": t.unit, "target": t.value,
+                     "tolerance": t.tolerance, "median": s["median"], "p10": s["p10"], "p90": s["p90"],
+                     "passed": t.passes(s["median"]), "source": t.source, "t": t})
+    return rows
+
+
+def write_report(path: Path, rows: list[dict], extra: dict, psa: list[dict], ranges: dict, cfg: dict,
+                 trial_runs: dict) -> None:
+    fitted, meta = read_calibration()
+    prior = Parameters.uncalibrated()
+    n_pass = sum(r["passed"] for r in rows)
+    L = ["# Validation report", "",
+         f"Generated by `./dev python -m runs.validate` on {dt.date.today().isoformat()} "
+         f"({cfg['elapsed']:.0f} s on {cfg['workers']} cores). Model: the default baseline (calibrated values from "
+         f"`model/parameters/calibrated.toml` version {meta.get('version', '-')} of {meta.get('date', '-')}; "
+         f"governance sizing `{Parameters.baseline()['governance.sizing']}`), "
+         f"{cfg['replications']} replications of {cfg['size']:,} citizens over {HORIZON} months, "
+         f"target group N = {cfg['N']:,.0f} persons (population.scale {cfg['N'] / cfg['size']:.3g} at this size).", "",
+         f"**{n_pass} of {len(rows)} targets pass** (median within tolerance). "
+         "Definitions of every statistic: `model/calibration.py` (module docstring) and `model/trials.py`.", "",
+         "![targets](validation/targets.png)", "",
+         "## Targets", "",
+         "| target | target ± tolerance | model median | 10th-90th pct | pass | source |",
+         "|---|---|---|---|---|---|"]
+    for r in rows:
+        u = r["unit"]
+        L.append(f"| {r['label']} | {_tol(r['t'])} | {_fmt(r['median'], u)} | {_fmt(r['p10'], u)} – "
+                 f"{_fmt(r['p90'], u)} | {'pass' if r['passed'] else '**FAIL**'} | {r['source']} |")
+    L += ["", "Implied mean homeless spell (point / (yearly − point) × 12): "
+          f"{extra['mean_spell_months']:.1f} months. "
+          f"Relapse measured on {extra['relapse_n']:,.0f} treatment completions and reconviction on "
+          f"{extra['reconviction_n']:,.0f} releases per replication (medians). Reconviction proxy: re-entry into "
+          "prison (an unconditional sentence) within 24 months of release; Danish statistics count any new "
+          "conviction, so the proxy is the stricter measure.", "",
+          "![stationarity](validation/stationarity.png)", "",
+          "## Trial emulations", "",
+          "Eligible citizens of a status-quo run are randomised 1:1 at month 0 (seeded); the intervention arm is "
+          "enrolled in the service, usual care gets the siloed status quo. Both arms are followed as the trial "
+          "did (`model/trials.py`).", ""]
+    for name, t in TRIALS.items():
+        runs = trial_runs[name]
+        ni = int(np.median([r["n_intervention"] for r in runs]))
+        nu = int(np.median([r["n_usual_care"] for r in runs]))
+        L += [f"### {t.label}", "",
+              f"Outcome: {t.outcome_label}. {t.source}. Arms of ~{ni:,} and ~{nu:,} simulated citizens "
+              f"per replication ({len(runs)} replications).", "",
+              f"![{name}](validation/trial_{name}.png)", ""]
+    paths = meta.get("free_parameters", list(fitted))
+    L += ["## Fitted parameters", "",
+          f"Calibration: {meta.get('method', '-')}; seed {meta.get('seed', '-')}, "
+          f"{meta.get('replications', '-')} replications of {meta.get('population_size', '-')} citizens, "
+          f"{meta.get('elapsed_seconds', '-')} s on {meta.get('cores', '-')} cores; fit sizing: "
+          f"{meta.get('fit_sizing', '-')}; objective {meta.get('objective', '-')}; "
+          f"{meta.get('targets_within_tolerance', '-')} targets within tolerance at fit time. "
+          "Every parameter not listed keeps its prior (baseline.toml).", "",
+          "| parameter | prior | fitted |", "|---|---|---|"]
+    for p in paths:
+        if p in fitted:
+            L.append(f"| `{p}` | {prior[p]:.4g} | {fitted[p]:.4g} |")
+    L += ["", "## Parameter uncertainty: siloed vs coordinated (PSA)", "",
+          f"{len(psa)} draws; each draw takes every [E] estimate of shared/DOMAIN.md uniformly within its range "
+          "(`model/parameters/uncertainty.toml`) and its own seed, and runs the coordinated scenario against the "
+          f"siloed baseline on common random numbers ({cfg['psa_size']:,} citizens, {cfg['psa_months']} months; the "
+          "funding appraisals are re-run with the draw's prices). Payback = the first month from which the "
+          "cumulative undiscounted net benefit stays >= 0 (`model/economics.py`).", "",
+          "| [E] estimate | range | source |", "|---|---|---|"]
+    for p, s in ranges.items():
+        L.append(f"| `{p}` | {s['min']:,.0f} – {s['max']:,.0f} | {s['source']} |")
+    L += ["", "| budget holder | NPV median (DKK m) | 10th-90th pct | pays back within 5 years | within 10 years |",
+          "|---|---|---|---|---|"]
+    for b in psa[0]["npv"]:
+        npv = np.array([p["npv"][b] for p in psa]) / 1e6
+        pm = np.array([p["payback_month"][b] for p in psa], dtype=float)
+        within = lambda m: float(np.mean(np.nan_to_num(pm, nan=np.inf) <= m))  # noqa: E731
+        L.append(f"| {b} | {np.median(npv):,.1f} | {np.percentile(npv, 10):,.1f} – {np.percentile(npv, 90):,.1f} | "
+                 f"{within(60):.0%} | {within(120):.0%} |")
+    L += ["", "![psa](validation/psa.png)", ""]
+    path.write_text("\n".join(L))
+
+
+def configure(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--replications", type=int, default=10)
+    ap.add_argument("--size", type=int, default=None, help="citizens per baseline run (default: the default's)")
+    ap.add_argument("--psa-draws", type=int, default=40)
+    ap.add_argument("--psa-size", type=int, default=5000)
+    ap.add_argument("--psa-months", type=int, default=HORIZON)
+    ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
+    ap.add_argument("--out", type=Path, default=DOCS, help="folder for validation.md and validation/*.png")
+    ap.add_argument("--quick", action="store_true", help="smoke run into a temporary folder")
+
+
+def handler(args: argparse.Namespace) -> int:
+    if args.quick:
+        args.replications, args.size, args.psa_draws, args.psa_size, args.psa_months = 2, 2000, 2, 1000, 24
+        args.out = Path(tempfile.mkdtemp(prefix="validate-"))
+    t0 = time.time()
+    params = Parameters.baseline()
+    size = args.size or params["population.size"]
+    N = target_group(params)
+    tgts = targets(Parameters.uncalibrated())
+    ranges = read_uncertainty()
+    rng = np.random.default_rng(args.seed)
+    psa_jobs = [(draw_uncertain(ranges, rng), s, args.psa_size, args.psa_months)
+                for s in _seeds(args.seed + 1, args.psa_draws)]
+    pool = ProcessPoolExecutor(args.workers) if args.workers > 1 else None
+    run = (lambda f, jobs: list(pool.map(f, jobs, chunksize=1))) if pool else (lambda f, jobs: [f(j) for j in jobs])
+    try:
+        print(f"validate: {args.replications} x {size} citizens, trials, {args.psa_draws} PSA draws")
+        base_runs = run(_baseline_job, [(s, size, N) for s in _seeds(args.seed, args.replications)])
+        trial_runs = {name: run(_trial_job, [(name, s, None) for s in _seeds(args.seed + 2, args.replications)])
+                      for name in TRIALS}
+        psa = run(_psa_job, psa_jobs)
+    finally:
+        if pool:
+            pool.shutdown()
+    stats = [dict(r) for r in base_runs]
+    for name in TRIALS:
+        for r, tr in zip(stats, trial_runs[name]):
+            r[f"{name}_intervention"], r[f"{name}_usual_care"] = tr["intervention"], tr["usual_care"]
+    keys = {k for r in stats for k in r if not k.startswith("_")}
+    summary = summarise(stats, keys)
+    rows = build_rows(tgts, summary)
+    out = args.out
+    (out / "validation").mkdir(parents=True, exist_ok=True)
+    plot_targets(rows, out / "validation" / "targets.png")
+    plot_stationarity(base_runs, out / "validation" / "stationarity.png")
+    for name in TRIALS:
+        plot_trial(name, trial_runs[name], out / "validation" / f"trial_{name}.png")
+    plot_psa(psa, out / "validation" / "psa.png")
+    extra = {k: summary[k]["median"] for k in ("mean_spell_months", "relapse_n", "reconviction_n")}
+    cfg = {"elapsed": time.time() - t0, "workers": args.workers, "replications": args.replications, "size": size,
+           "N": N, "psa_size": args.psa_size, "psa_months": args.psa_months}
+    write_report(out / "validation.md", rows, extra, psa, ranges, cfg, trial_runs)
+    n_pass = sum(r["passed"] for r in rows)
+    for r in rows:
+        print(f"  {'ok  ' if r['passed'] else 'FAIL'} {r['name']:32s} {_fmt(r['median'], r['unit']):>10} "
+              f"[{_fmt(r['p10'], r['unit'])}, {_fmt(r['p90'], r['unit'])}]  target {_tol(r['t'])}")
+    print(f"{n_pass}/{len(rows)} targets pass; wrote {out / 'validation.md'} ({time.time() - t0:.0f} s)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="validate", description=__doc__.split("\n\n")[0])
+    configure(ap)
+    return handler(ap.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
