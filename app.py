@@ -1,28 +1,1002 @@
 """The dashboard: ``solara run app.py`` (or ``./dev app``).
 
-A first page on the core model: occupancy of each domain over time. The full dashboard
-(network view, money, contracts, citizen inspector) grows here.
+A Mesa ``SolaraViz`` page on the welfare model: pick a scenario preset, governance mode,
+population, capacities, prices and seed in the sidebar, press Reset, then Step or Play.
+Every scenario runs in lockstep with its counterfactual (the baseline, same citizens, same
+seed, same random numbers), so the money views show what the scenario changes.
+
+Sections of this file:
+
+1. Controls: the sidebar inputs (``model_params``) and how they become parameters.
+2. ``DashboardModel``: the scenario, its counterfactual, and the history the views need.
+3. View data and figures: plain functions (model -> numbers or a matplotlib Figure),
+   testable without a browser.
+4. Components: the Solara views.
+5. The page.
 """
 
 from __future__ import annotations
 
-from mesa.visualization import SolaraViz, make_plot_component
+import io
+import threading
+import tomllib
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
 
-from model import WelfareModel
+import numpy as np
+import pandas as pd
+import solara
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from mesa.visualization import SolaraViz
+from PIL import Image as PILImage
+from mesa.visualization.utils import update_counter
 
-model_params = {
-    "population.size": {"type": "SliderInt", "value": 2000, "label": "Citizens", "min": 100, "max": 10000, "step": 100},
-    "rng": {"type": "InputText", "value": 1, "label": "Seed"},
+from agents.states import HOMELESS, LEVELS, Domain, Employment, Mental, Substance, level_key
+from model import ParameterError, Parameters, WelfareModel
+from model.economics import payback_month, split_difference, who_pays_matrix
+from model.params import SCENARIO_DIR
+from model.services import BUDGETS, CATALOGUE
+
+# =========================================================================================
+# 1. Controls
+# =========================================================================================
+
+AS_PRESET = "as preset"
+DEFAULT_PRESET = "housing_first_funded"
+DEFAULT_SIZE = 2000
+SIZE_MIN, SIZE_MAX = 100, 10_000
+#: services whose capacity (places per 1,000 citizens) is a parameter
+CAPACITY_SERVICES = [s.name for s in CATALOGUE if s.capacity_limited]
+
+
+def presets() -> list[str]:
+    """The shipped scenarios (``runs/scenarios/*.toml``), baseline first."""
+    return ["baseline", *sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))]
+
+
+model_params: dict[str, Any] = {
+    "preset": {"type": "Select", "value": DEFAULT_PRESET, "values": presets(), "label": "Scenario preset"},
+    "mode": {"type": "Select", "value": AS_PRESET, "values": [AS_PRESET, "siloed", "coordinated"],
+             "label": "Governance mode"},
+    "sizing": {"type": "Select", "value": AS_PRESET, "values": [AS_PRESET, "fixed", "own_budget", "whole_purse"],
+               "label": "Capacity sizing"},
+    "population.size": {"type": "SliderInt", "value": DEFAULT_SIZE, "min": SIZE_MIN, "max": SIZE_MAX, "step": 100,
+                        "label": "Citizens"},
+    "capacity_scale": {"type": "SliderFloat", "value": 1.0, "min": 0.0, "max": 3.0, "step": 0.1,
+                       "label": "All service capacities (x preset)"},
+    "service": {"type": "Select", "value": "housing_first", "values": CAPACITY_SERVICES, "label": "Service to adjust"},
+    "service_places": {"type": "SliderFloat", "value": -1.0, "min": -1.0, "max": 300.0, "step": 1.0,
+                       "label": "Its places per 1,000 (-1 = preset)"},
+    "service_price_scale": {"type": "SliderFloat", "value": 1.0, "min": 0.0, "max": 3.0, "step": 0.1,
+                            "label": "Its price (x preset)"},
+    "changes": {"type": "InputText", "value": "", "label": "More changes: path = value; ... (e.g. contract terms)"},
+    "rng": {"type": "InputText", "value": "1", "label": "Seed"},
 }
 
-model = WelfareModel(rng=1, **{"population.size": 2000})
 
-page = SolaraViz(
-    model,
-    components=[
-        make_plot_component(["housing.precarious", "housing.shelter", "housing.street"]),
-        make_plot_component(["substance.problematic", "substance.treatment", "substance.recovery"]),
-    ],
-    model_params=model_params,
-    name="welfare-pathways",
-)
+def parse_changes(text: str) -> dict[str, Any]:
+    """``"a.b = 1; c.d = true; e = pooled"`` -> ``{"a.b": 1, "c.d": True, "e": "pooled"}``.
+
+    Values are read as TOML (numbers, true/false, "strings"); a bare word is a string."""
+    out: dict[str, Any] = {}
+    for part in (text or "").replace("\n", ";").split(";"):
+        if not part.strip():
+            continue
+        path, sep, raw = part.partition("=")
+        path, raw = path.strip(), raw.strip()
+        if not sep or not path or not raw:
+            raise ParameterError(f"more changes: {part.strip()!r}: write path = value, e.g. services.shelter.capacity = 40")
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        out[path] = value
+    return out
+
+
+def parse_seed(seed: Any) -> int:
+    if isinstance(seed, str):
+        seed = seed.strip()
+        if not seed.isdigit():
+            raise ParameterError(f"seed = {seed!r}: must be a whole number >= 0")
+        return int(seed)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ParameterError(f"seed = {seed!r}: must be a whole number >= 0")
+    return int(seed)
+
+
+def scenario_parameters(preset: str = DEFAULT_PRESET, *, mode: str = AS_PRESET, sizing: str = AS_PRESET,
+                        capacity_scale: float = 1.0, service: str = "housing_first", service_places: float = -1.0,
+                        service_price_scale: float = 1.0, changes: str = "", **overrides: Any) -> Parameters:
+    """The sidebar's settings as validated ``Parameters`` (raises ``ParameterError``)."""
+    base = Parameters.load(preset)
+    out: dict[str, Any] = {}
+    if mode != AS_PRESET:
+        out["governance.mode"] = mode
+    if sizing != AS_PRESET:
+        out["governance.sizing"] = sizing
+    if capacity_scale != 1.0:
+        for name in CAPACITY_SERVICES:
+            out[f"services.{name}.capacity"] = round(base[f"services.{name}.capacity"] * float(capacity_scale), 6)
+    if service_places is not None and service_places >= 0:
+        if service not in CAPACITY_SERVICES:
+            raise ParameterError(f"service to adjust = {service!r}: one of {', '.join(CAPACITY_SERVICES)}")
+        out[f"services.{service}.capacity"] = float(service_places)
+    if service_price_scale != 1.0:
+        out[f"services.{service}.price"] = base[f"services.{service}.price"] * float(service_price_scale)
+    out.update(overrides)
+    out.update(parse_changes(changes))
+    return base.with_overrides(out, origin="dashboard controls") if out else base
+
+
+def counterfactual_parameters(params: Parameters) -> Parameters:
+    """The status quo for a scenario: the baseline (siloed, none of the scenario's changes)
+    at the same population size."""
+    return Parameters.baseline().with_overrides({"population.size": params["population.size"]},
+                                                origin="counterfactual")
+
+
+# =========================================================================================
+# 2. DashboardModel: the scenario, its counterfactual in lockstep, and history
+# =========================================================================================
+
+
+_EMPTY_DIFFERENCE = pd.DataFrame({"month": pd.Series(dtype=int), "budget": pd.Series(dtype=str),
+                                  "category": pd.Series(dtype=str), "amount": pd.Series(dtype=float)})
+
+
+class DashboardModel(WelfareModel):
+    """The model the dashboard shows: a ``WelfareModel`` built from the sidebar's settings
+    that also owns its counterfactual and keeps what the views need.
+
+    * ``counterfactual``: the baseline at the same size and seed (common random numbers),
+      stepped whenever this model steps; ``None`` when the settings are the baseline
+      itself (the difference is then zero by construction).
+    * ``error``: a message when the settings were rejected; the model then falls back to
+      the preset alone, or to the default baseline, and the page shows the message.
+    * History: the levels of every citizen per month, their service enrolment per month,
+      moves between levels (last month and cumulative), and the month-by-month
+      investment / return per budget holder (``model.economics.split_difference`` applied
+      one month at a time, so a step costs the same at month 1 and month 120).
+    """
+
+    def __init__(self, preset: str = DEFAULT_PRESET, *, rng: Any = 1, scenario: Any = None, **settings: Any):
+        # ``scenario`` is Mesa's own keyword, passed by SolaraViz on Reset: unused.
+        self.error: str | None = None
+        self.settings = {"preset": preset, "rng": rng, **settings}
+        try:
+            seed = parse_seed(rng)
+            params = scenario_parameters(preset, **settings)
+        except (ParameterError, ValueError, TypeError) as exc:
+            params, seed = self._fallback(preset, rng, settings, exc)
+        super().__init__(params, rng=seed)
+        cf = counterfactual_parameters(self.params)
+        self.counterfactual: WelfareModel | None = None if cf == self.params else WelfareModel(cf, rng=seed)
+        n = self.population.n
+        self.level_history: list[np.ndarray] = [self.population.levels.copy()]
+        self.enrolment_history: list[np.ndarray] = [self._enrolled().copy()]
+        self.moves_last = [np.zeros((len(LEVELS[d]),) * 2, dtype=np.int64) for d in Domain]
+        self.moves_total = [m.copy() for m in self.moves_last]
+        self._flow_months: list[np.ndarray] = []
+        self._flow_columns = split_difference(_EMPTY_DIFFERENCE).columns
+        self._flows_cache: tuple[int, pd.DataFrame] | None = None
+        self._cumulative_cache: tuple[int, pd.DataFrame] | None = None
+        self._layout: NetworkLayout | None = None
+        self.figures: dict[tuple, LiveFigure] = {}
+        self.timings: deque[float] = deque(maxlen=50)  # seconds per step (model + counterfactual + history)
+        assert n == (self.counterfactual.population.n if self.counterfactual else n)
+
+    def _fallback(self, preset: str, rng: Any, settings: dict, exc: Exception) -> tuple[Parameters, int]:
+        """Rejected settings: the preset alone at the requested size (and seed, if valid),
+        else the default baseline."""
+        try:
+            seed, seed_note = parse_seed(rng), ""
+        except ParameterError:
+            seed, seed_note = 1, " with seed 1"
+        size = settings.get("population.size", DEFAULT_SIZE)
+        attempts = ((f"the preset {preset!r} without the other changes{seed_note}",
+                     lambda: Parameters.load(preset).with_overrides({"population.size": size})),
+                    (f"the baseline with {DEFAULT_SIZE:,} citizens{seed_note}",
+                     lambda: Parameters.baseline().with_overrides({"population.size": DEFAULT_SIZE})))
+        for label, attempt in attempts:
+            try:
+                params = attempt()
+            except (ParameterError, ValueError, TypeError):
+                continue
+            self.error = f"Settings rejected: {exc}. Showing {label} instead."
+            return params, seed
+        raise exc  # pragma: no cover - the baseline itself is always valid
+
+    def _enrolled(self) -> np.ndarray:
+        return getattr(self.services, "enrolled", np.zeros((0, self.population.n), dtype=bool))
+
+    # -- the step ---------------------------------------------------------------------------
+    def step(self) -> None:
+        import time
+
+        t0 = time.perf_counter()
+        prev = self.level_history[-1]
+        super().step()
+        if self.counterfactual is not None:
+            self.counterfactual.step()
+        cur = self.population.levels.copy()
+        for d in Domain:
+            k = len(LEVELS[d])
+            counts = np.bincount(prev[d].astype(np.int64) * k + cur[d], minlength=k * k).reshape(k, k)
+            self.moves_last[d] = counts
+            self.moves_total[d] = self.moves_total[d] + counts
+        self.level_history.append(cur)
+        self.enrolment_history.append(self._enrolled().copy())
+        self._flow_months.append(self._month_flows())
+        self.timings.append(time.perf_counter() - t0)
+
+    def _month_flows(self) -> np.ndarray:
+        """This month's investment / return / net per budget holder (scenario -
+        counterfactual), by ``model.economics.split_difference``: one row of ``flows()``."""
+        ledger = self.ledger
+        other = self.counterfactual.ledger if self.counterfactual is not None else ledger
+        diff = ledger.monthly[-1] - other.monthly[-1]
+        tidy = pd.DataFrame({"month": self.month, "budget": [b for b, _ in ledger.accounts],
+                             "category": [c for _, c in ledger.accounts], "amount": diff})
+        row = split_difference(tidy)
+        self._flow_columns = row.columns
+        return row.to_numpy()[0]
+
+    # -- what the views read ----------------------------------------------------------------
+    def flows(self) -> pd.DataFrame:
+        """Monthly investment, return and net benefit per budget holder (columns
+        (measure, budget)), scenario against counterfactual: the same table as
+        ``model.compare.PairedRun(counterfactual, model).flows()``, built month by month."""
+        if self._flows_cache is None or self._flows_cache[0] != self.month:
+            values = np.array(self._flow_months).reshape(len(self._flow_months), len(self._flow_columns))
+            frame = pd.DataFrame(values, index=pd.RangeIndex(1, len(values) + 1, name="month"),
+                                 columns=self._flow_columns)
+            self._flows_cache = (self.month, frame)
+        return self._flows_cache[1]
+
+    def cumulative_difference(self) -> pd.DataFrame:
+        """Cumulative (scenario - counterfactual) net public cost per budget holder and in
+        total, per month (DKK; month 0 = 0): minus the cumulative net benefit."""
+        if self._cumulative_cache is None or self._cumulative_cache[0] != self.month:
+            net = -self.flows()["net"][[*BUDGETS, "total"]].cumsum()
+            start = pd.DataFrame(0.0, index=pd.Index([0], name="month"), columns=net.columns)
+            self._cumulative_cache = (self.month, pd.concat([start, net]))
+        return self._cumulative_cache[1]
+
+    def payback(self) -> int | None:
+        """Payback month so far: the first month from which the cumulative net benefit of
+        the scenario (all budgets) has stayed >= 0 (``model.economics.payback_month``)."""
+        flows = self.flows()
+        if flows.empty or self.counterfactual is None:
+            return None
+        return payback_month(flows[("net", "total")].to_numpy())
+
+    def layout(self) -> NetworkLayout:
+        """Positions for the network view, computed once per model."""
+        if self._layout is None:
+            self._layout = network_layout(self)
+        return self._layout
+
+    def describe(self) -> str:
+        p = self.params
+        cf = ("the same citizens and seed under the baseline (siloed)" if self.counterfactual is not None
+              else "none: these settings are the baseline")
+        changes = {k: v for k, v in p.changes.items() if k != "population.size"}
+        shown = ", ".join(f"{k} = {v:,.10g}" if isinstance(v, float) else f"{k} = {v}"
+                          for k, v in list(changes.items())[:8])
+        more = f" and {len(changes) - 8} more" if len(changes) > 8 else ""
+        return (f"Scenario {p.name} · governance {p['governance.mode']} · sizing {p['governance.sizing']} · "
+                f"{self.population.n:,} citizens · seed {self.seed} · counterfactual: {cf}. "
+                f"Changes from the baseline: {shown + more if changes else 'none'}.")
+
+
+# =========================================================================================
+# 3. View data and figures (plain functions)
+# =========================================================================================
+
+#: one colour per level: green = the reference (no problem), red = the worst, blue = treatment
+LEVEL_COLOURS: dict[Domain, list[str]] = {
+    Domain.HOUSING: ["#4daf4a", "#f0a500", "#e66100", "#b2182b", "#5e81ac"],
+    Domain.SUBSTANCE: ["#4daf4a", "#b2182b", "#2c7fb8", "#7fcdbb"],
+    Domain.MENTAL: ["#4daf4a", "#b2182b", "#2c7fb8", "#7fcdbb"],
+    Domain.EMPLOYMENT: ["#4daf4a", "#f0a500", "#999999"],
+    Domain.JUSTICE: ["#4daf4a", "#b2182b", "#f0a500"],
+}
+BUDGET_COLOURS = {"kommune": "#1b9e77", "region": "#7570b3", "stat": "#d95f02", "total": "#000000"}
+DOMAINS = [d.name.lower() for d in Domain]
+DPI = 80
+MAX_NETWORK_NODES = 400
+
+
+def level_names(d: Domain) -> list[str]:
+    return [lv.name.lower() for lv in LEVELS[d]]
+
+
+@dataclass(frozen=True)
+class NetworkLayout:
+    """A drawn sample of the social network: ``nodes`` (citizen ids), their ``pos`` and
+    the sample's ``edges`` (row indices into ``nodes``)."""
+
+    nodes: np.ndarray
+    pos: np.ndarray
+    edges: np.ndarray
+    total: int
+
+
+def network_layout(model: WelfareModel, max_nodes: int = MAX_NETWORK_NODES) -> NetworkLayout:
+    """A snowball sample (breadth-first from a seeded start) of at most ``max_nodes``
+    citizens, so neighbourhoods stay whole, laid out once with a spring layout."""
+    import networkx as nx
+
+    net, n = model.network, model.population.n
+    start = int(np.random.default_rng(model.seed).integers(n)) if n else 0
+    order: list[int] = []
+    seen = {start}
+    queue = deque([start])
+    while len(order) < min(max_nodes, n):
+        if not queue:  # the start's component is exhausted: continue from an unseen citizen
+            rest = next(i for i in range(n) if i not in seen)
+            seen.add(rest)
+            queue.append(rest)
+        v = queue.popleft()
+        order.append(v)
+        for w in net.neighbours(v):
+            if int(w) not in seen:
+                seen.add(int(w))
+                queue.append(int(w))
+    nodes = np.array(sorted(order), dtype=np.int64)
+    index = -np.ones(n, dtype=np.int64)
+    index[nodes] = np.arange(nodes.size)
+    e = net.edges
+    keep = (index[e[:, 0]] >= 0) & (index[e[:, 1]] >= 0) if e.size else np.zeros(0, dtype=bool)
+    edges = index[e[keep]] if e.size else np.zeros((0, 2), dtype=np.int64)
+    g = nx.Graph()
+    g.add_nodes_from(range(nodes.size))
+    g.add_edges_from(edges.tolist())
+    layout = nx.spring_layout(g, iterations=40, seed=0) if nodes.size > 1 else {0: np.zeros(2)}
+    pos = np.array([layout[i] for i in range(nodes.size)]) if nodes.size else np.zeros((0, 2))
+    return NetworkLayout(nodes, pos, edges, n)
+
+
+class LiveFigure:
+    """A matplotlib figure drawn by blitting, so a month's update costs a few ms.
+
+    The static parts (axes, ticks, titles, legends) are rasterised once; the data
+    artists (registered with :meth:`animate`) are redrawn on top of that background for
+    every frame. ``update(model)`` (in the subclasses) sets the data and returns True
+    when a static part changed (e.g. the axis limits grew): the whole figure is then
+    redrawn once. ``png(model)`` returns the frame as PNG bytes."""
+
+    def __init__(self, figsize: tuple[float, float]):
+        self.fig = Figure(figsize=figsize, dpi=DPI, layout="constrained")
+        self.canvas = FigureCanvasAgg(self.fig)
+        self.animated: list = []
+        self.full_draws = 0
+        self._background = None
+        self._lock = threading.Lock()  # the first model is shared by sessions until Reset
+
+    def animate(self, artist):
+        artist.set_animated(True)
+        self.animated.append(artist)
+        return artist
+
+    def update(self, model: DashboardModel) -> bool:
+        raise NotImplementedError
+
+    def png(self, model: DashboardModel) -> bytes:
+        with self._lock:
+            if self.update(model) or self._background is None:
+                self.canvas.draw()
+                self._background = self.canvas.copy_from_bbox(self.fig.bbox)
+                self.full_draws += 1
+                self.fig.set_layout_engine("none")  # keep the first layout: later full draws are cheaper
+            else:
+                self.canvas.restore_region(self._background)
+            for artist in self.animated:
+                self.fig.draw_artist(artist)
+            rgb = np.asarray(self.canvas.buffer_rgba())[..., :3]
+            out = io.BytesIO()
+            PILImage.fromarray(rgb).save(out, format="png", compress_level=1)
+            return out.getvalue()
+
+
+def _horizon(month: int) -> int:
+    """x-axis end: 24 months, growing in steps of 24 (a full redraw only then)."""
+    return max(24, -(-month // 24) * 24)
+
+
+def _grown(lo: float, hi: float, cur: tuple[float, float], pad: float = 0.5) -> tuple[float, float] | None:
+    """New y-limits when [lo, hi] no longer fits in ``cur`` (with room to grow), else None."""
+    if lo >= cur[0] and hi <= cur[1]:
+        return None
+    span = max(hi - lo, cur[1] - cur[0], 1e-9)
+    return (min(cur[0], lo - pad * span) if lo < cur[0] else cur[0],
+            max(cur[1], hi + pad * span) if hi > cur[1] else cur[1])
+
+
+class NetworkFigure(LiveFigure):
+    """The social network (a snowball sample, layout computed once per model), citizens
+    coloured by their level in ``domain``; ``highlight`` rings one citizen."""
+
+    def __init__(self, model: DashboardModel, domain: str):
+        super().__init__((5.2, 4.6))
+        self.domain = Domain[domain.upper()]
+        self.highlight: int | None = None
+        lay = self.lay = model.layout()
+        ax = self.ax = self.fig.subplots()
+        if lay.edges.size:
+            ax.add_collection(LineCollection(lay.pos[lay.edges], colors="#c8c8c8", linewidths=0.5, zorder=1))
+        self.dots = self.animate(ax.scatter(lay.pos[:, 0], lay.pos[:, 1], s=14, linewidths=0, zorder=2))
+        self.ring = self.animate(ax.scatter([], [], s=130, facecolors="none", edgecolors="black", linewidths=1.5,
+                                            zorder=3))
+        self.label = self.animate(ax.text(0.99, 0.01, "", transform=ax.transAxes, ha="right", fontsize=8))
+        ax.legend(handles=[Patch(color=c, label=name) for c, name in
+                           zip(LEVEL_COLOURS[self.domain], level_names(self.domain))],
+                  loc="upper left", fontsize=7, frameon=False, ncols=3, bbox_to_anchor=(0, 1.0))
+        ax.set_title(f"Social network by {domain}: {lay.nodes.size:,} of {lay.total:,} citizens (snowball sample)",
+                     fontsize=9)
+        ax.set_axis_off()
+        if lay.pos.size:
+            lo, hi = lay.pos.min(axis=0), lay.pos.max(axis=0)
+            pad = 0.05 * max(float((hi - lo).max()), 1e-9)
+            ax.set_xlim(lo[0] - pad, hi[0] + pad)
+            ax.set_ylim(lo[1] - pad, hi[1] + 0.25 * (hi[1] - lo[1]) + pad)  # room for the legend
+
+    def update(self, model: DashboardModel) -> bool:
+        levels = model.population.levels[self.domain, self.lay.nodes]
+        self.dots.set_facecolors(np.array(LEVEL_COLOURS[self.domain])[levels])
+        where = np.flatnonzero(self.lay.nodes == self.highlight) if self.highlight is not None else []
+        self.ring.set_offsets(self.lay.pos[where] if len(where) else np.zeros((0, 2)))
+        counts = np.bincount(levels, minlength=len(LEVELS[self.domain]))
+        self.label.set_text(f"month {model.month}: " + ", ".join(
+            f"{name} {k}" for name, k in zip(level_names(self.domain), counts) if k))
+        return False
+
+
+class OccupancyFigure(LiveFigure):
+    """Citizens in each problem level per month and domain: scenario solid,
+    counterfactual dashed."""
+
+    def __init__(self, model: DashboardModel):
+        super().__init__((7.2, 4.6))
+        self.axes = list(self.fig.subplots(2, 3).ravel())
+        self.lines: list[tuple[Any, str, str]] = []  # (line, arm, key)
+        self.keys: list[list[str]] = []
+        arms = ["scenario"] + (["counterfactual"] if model.counterfactual is not None else [])
+        for ax, d in zip(self.axes, Domain):
+            names = level_names(d)
+            keys = [level_key(d, lv) for lv in range(1, len(names))]
+            self.keys.append(keys)
+            for lv, key in enumerate(keys, start=1):
+                for arm in arms:
+                    line, = ax.plot([], [], color=LEVEL_COLOURS[d][lv], lw=1.6 if arm == "scenario" else 1.0,
+                                    ls="-" if arm == "scenario" else "--", label=names[lv] if arm == "scenario" else None)
+                    self.lines.append((self.animate(line), arm, key))
+            ax.set_title(f"{d.name.lower()} (not {names[0]})", fontsize=9)
+            ax.tick_params(labelsize=7)
+            ax.set_autoscale_on(False)
+            ax.set_xlim(0, _horizon(0))
+            ax.set_ylim(0, 1)
+            ax.legend(fontsize=6, frameon=False, loc="upper left", ncols=2)
+        self.axes[-1].set_axis_off()
+        self.axes[-1].text(0.0, 0.5, "citizens per month\n— scenario\n- - counterfactual" if len(arms) > 1
+                           else "citizens per month", fontsize=8, va="center")
+
+    def update(self, model: DashboardModel) -> bool:
+        frames = {"scenario": model.occupancy_frame()}
+        if model.counterfactual is not None:
+            frames["counterfactual"] = model.counterfactual.occupancy_frame()
+        for line, arm, key in self.lines:
+            f = frames[arm]
+            line.set_data(f.index.to_numpy(), f[key].to_numpy())
+        changed = False
+        h = _horizon(model.month)
+        for ax, keys in zip(self.axes, self.keys):
+            if ax.get_xlim()[1] != h:
+                ax.set_xlim(0, h)
+                changed = True
+            top = max(float(f[keys].to_numpy().max()) for f in frames.values())
+            new = _grown(0.0, top, ax.get_ylim())
+            if new is not None:
+                ax.set_ylim(0, new[1])
+                changed = True
+        return changed
+
+
+class MoneyFigure(LiveFigure):
+    """Cumulative extra net public cost of the scenario against its counterfactual per
+    budget holder (DKK million), with the payback month marked."""
+
+    def __init__(self, model: DashboardModel):
+        super().__init__((7.2, 4.0))
+        ax = self.ax = self.fig.subplots()
+        ax.axhline(0, color="#888888", lw=0.8)
+        self.lines = {b: self.animate(ax.plot([], [], color=BUDGET_COLOURS[b], lw=2.4 if b == "total" else 1.5,
+                                              label=b)[0]) for b in (*BUDGETS, "total")}
+        self.payback_line = self.animate(ax.axvline(0, color="black", ls=":", lw=1.2))
+        self.note = self.animate(ax.text(0.01, 0.97, "", transform=ax.transAxes, va="top", fontsize=9))
+        ax.set_title("Cumulative extra net public cost vs counterfactual, DKK million (below 0 = saving)",
+                     fontsize=9)
+        ax.set_xlabel("month", fontsize=8)
+        ax.tick_params(labelsize=7)
+        self.fig.legend(handles=list(self.lines.values()), fontsize=7, frameon=False, ncols=4, loc="outside lower center")
+        ax.set_autoscale_on(False)
+        ax.set_xlim(0, _horizon(0))
+        ax.set_ylim(-1, 1)
+
+    def update(self, model: DashboardModel) -> bool:
+        cum = model.cumulative_difference() / 1e6
+        x = cum.index.to_numpy()
+        for b, line in self.lines.items():
+            line.set_data(x, cum[b].to_numpy())
+        pb = model.payback()
+        self.payback_line.set_visible(pb is not None)
+        if pb is not None:
+            self.payback_line.set_xdata([pb, pb])
+        self.note.set_text("no difference: the settings are the baseline" if model.counterfactual is None
+                           else f"month {model.month}: " + (f"paid back in month {pb}" if pb is not None
+                                                           else "not paid back yet"))
+        changed = False
+        h = _horizon(model.month)
+        if self.ax.get_xlim()[1] != h:
+            self.ax.set_xlim(0, h)
+            changed = True
+        values = cum.to_numpy()
+        new = _grown(float(values.min()), float(values.max()), self.ax.get_ylim())
+        if new is not None:
+            self.ax.set_ylim(*new)
+            changed = True
+        return changed
+
+
+def live_figure(model: DashboardModel, kind: type[LiveFigure], *args: Any) -> LiveFigure:
+    """One live figure per model, kind and options (kept on the model)."""
+    key = (kind.__name__, *args)
+    cache = model.figures
+    if key not in cache:
+        cache[key] = kind(model, *args)
+    return cache[key]
+
+
+def who_pays(model: DashboardModel) -> pd.DataFrame:
+    return who_pays_matrix(model.flows())
+
+
+def who_pays_html(model: DashboardModel) -> str:
+    """The who-pays / who-saves matrix to date as an HTML table (DKK million): rows
+    invest, columns save; green = saving, red = extra cost."""
+    mat = who_pays(model) / 1e6
+    lim = max(float(np.abs(mat[list(BUDGETS)].to_numpy()).max()), 1e-9)
+
+    def cell(v: float) -> str:
+        alpha = min(abs(v) / lim, 1.0) * 0.6
+        colour = f"rgba(26,152,80,{alpha:.2f})" if v >= 0 else f"rgba(215,48,39,{alpha:.2f})"
+        return f'<td style="background:{colour};text-align:right;padding:4px 10px">{v:,.1f}</td>'
+
+    head = "".join(f'<th style="padding:4px 10px">{b} saves</th>' for b in BUDGETS)
+    rows = "".join(
+        f'<tr><th style="text-align:left;padding:4px 10px">{b}</th>'
+        f'<td style="text-align:right;padding:4px 10px">{mat.loc[b, "investment"]:,.1f}</td>'
+        + "".join(cell(float(mat.loc[b, c])) for c in BUDGETS)
+        + f'<td style="text-align:right;padding:4px 10px"><b>{mat.loc[b, "total_return"]:,.1f}</b></td></tr>'
+        for b in BUDGETS)
+    return (f'<table class="who-pays" style="border-collapse:collapse;font-size:13px">'
+            f'<tr><th style="text-align:left;padding:4px 10px">invested by</th><th style="padding:4px 10px">invests</th>'
+            f'{head}<th style="padding:4px 10px">total return</th></tr>{rows}</table>'
+            f'<div style="font-size:11px;color:#666;margin-top:4px">DKK million to month {model.month}, scenario '
+            f'minus counterfactual. Each budget\'s return (savings and revenue) is shared among the investors in '
+            f'proportion to their investment (model/economics.py).</div>')
+
+
+def fig_transitions(model: DashboardModel, cumulative: bool = False) -> Figure:
+    """Moves between levels per domain (rows from, columns to; staying put not shown)."""
+    moves = model.moves_total if cumulative else model.moves_last
+    fig = Figure(figsize=(11, 3.4), dpi=DPI, layout="constrained")
+    axes = fig.subplots(1, 5)
+    for ax, d in zip(axes, Domain):
+        m = moves[d].astype(float)
+        np.fill_diagonal(m, np.nan)
+        ax.imshow(m, cmap="Blues", vmin=0)
+        names = level_names(d)
+        for r in range(len(names)):
+            for c in range(len(names)):
+                if r != c:
+                    ax.text(c, r, f"{int(moves[d][r, c])}", ha="center", va="center", fontsize=7)
+        ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=7)
+        ax.set_yticks(range(len(names)), names, fontsize=7)
+        ax.set_title(d.name.lower(), fontsize=9)
+    span = f"months 1-{model.month}" if cumulative else f"month {model.month}"
+    fig.suptitle(f"Moves between levels, {span} (row = from, column = to)", fontsize=9)
+    return fig
+
+
+def service_table(model: WelfareModel) -> pd.DataFrame:
+    """Per service now: places (-1 = unlimited), enrolled, waiting, and this month's
+    admissions, refusals and drop-outs."""
+    stats = model.services.stats[-1] if hasattr(model.services, "stats") else {}
+    return pd.DataFrame([{"service": name, **{k: st[k] for k in ("places", "enrolled", "waiting", "admitted",
+                                                                  "refused", "dropped_out")}}
+                         for name, st in stats.items()]).set_index("service") if stats else pd.DataFrame()
+
+
+def fig_services(model: DashboardModel) -> Figure:
+    table = service_table(model)
+    fig = Figure(figsize=(7.2, 4.0), dpi=DPI, layout="constrained")
+    ax = fig.subplots()
+    if table.empty:
+        ax.text(0.5, 0.5, "no services modelled", ha="center")
+        return fig
+    y = np.arange(len(table))
+    ax.barh(y - 0.2, table["enrolled"], height=0.4, color="#2c7fb8", label="enrolled")
+    ax.barh(y + 0.2, table["waiting"], height=0.4, color="#f0a500", label="waiting")
+    places = table["places"].to_numpy()
+    limited = places >= 0
+    ax.scatter(places[limited], y[limited], marker="|", s=160, color="black", label="places")
+    ax.set_yticks(y, table.index, fontsize=7)
+    ax.invert_yaxis()
+    ax.tick_params(axis="x", labelsize=7)
+    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    ax.set_title(f"Services in month {model.month}: enrolled, waiting and places", fontsize=9)
+    return fig
+
+
+def citizen_summary(model: DashboardModel, i: int) -> dict[str, Any]:
+    """One citizen: levels now, personal facts, services now, and the net public cost to
+    date per budget holder in the scenario and in the counterfactual."""
+    c = model.citizens[i]
+    specs = getattr(model.services, "specs", ())
+    now = [s.name for k, s in enumerate(specs) if model._enrolled()[k, i]]
+    out = {"citizen": i, **c.levels(), "age": round(c.age, 1), "complexity": round(c.complexity, 2),
+           "contacts": len(model.network.neighbours(i)), "ever_prison": c.ever_prison,
+           "ever_homeless": c.ever_homeless, "services_now": ", ".join(now) or "none"}
+    costs = citizen_costs(model, i)
+    for b in BUDGETS:
+        out[f"cost_{b}"] = float(costs["scenario"][b].sum())
+        out[f"cost_{b}_counterfactual"] = float(costs["counterfactual"][b].sum())
+    return out
+
+
+def citizen_costs(model: DashboardModel, i: int) -> dict[str, pd.DataFrame]:
+    """Monthly net public cost per budget for citizen ``i``, scenario and counterfactual."""
+    mine = model.ledger.citizen_costs(i)
+    other = model.counterfactual.ledger.citizen_costs(i) if model.counterfactual is not None else mine
+    return {"scenario": mine, "counterfactual": other}
+
+
+def fig_citizen(model: DashboardModel, i: int) -> Figure:
+    """A citizen's timeline: level per domain per month, services received, and the
+    cumulative net public cost to each budget (scenario solid, counterfactual dashed)."""
+    hist = np.stack([h[:, i] for h in model.level_history])  # months+1 x domains
+    enrol = np.stack([h[:, i] for h in model.enrolment_history])  # months+1 x services
+    specs = list(getattr(model.services, "specs", ()))
+    used = [k for k in range(enrol.shape[1]) if enrol[:, k].any()]
+    months = np.arange(hist.shape[0])
+    fig = Figure(figsize=(11, 5.2), dpi=DPI, layout="constrained")
+    top, mid, bottom = fig.subplots(3, 1, sharex=True, height_ratios=[5, max(len(used), 1), 4])
+    for row, d in enumerate(Domain):
+        colours = np.array(LEVEL_COLOURS[d])[hist[:, d]]
+        top.barh(row, np.ones(months.size), left=months - 0.5, color=colours, height=0.8, linewidth=0)
+        changes = np.flatnonzero(np.diff(hist[:, d])) + 1
+        for m in [0, *changes.tolist()]:
+            top.text(m - 0.4, row, level_names(d)[hist[m, d]], fontsize=7, va="center", color="white"
+                     if hist[m, d] else "black", clip_on=True)
+    top.set_yticks(range(len(Domain)), DOMAINS, fontsize=8)
+    top.invert_yaxis()
+    top.set_title(f"Citizen {i}: life states per month", fontsize=9)
+    for row, k in enumerate(used):
+        on = months[enrol[:, k]]
+        mid.barh(np.full(on.size, row), np.ones(on.size), left=on - 0.5, color="#2c7fb8", height=0.7, linewidth=0)
+    mid.set_yticks(range(len(used)), [specs[k].name for k in used] if specs else [], fontsize=7)
+    mid.invert_yaxis()
+    if not used:
+        mid.text(0.01, 0.5, "no services received", transform=mid.transAxes, fontsize=8, va="center")
+        mid.set_yticks([])
+    mid.set_title("services received", fontsize=9)
+    costs = citizen_costs(model, i)
+    for b in BUDGETS:
+        for arm, ls in (("scenario", "-"), ("counterfactual", "--")):
+            if arm == "counterfactual" and model.counterfactual is None:
+                continue
+            series = np.concatenate([[0.0], costs[arm][b].cumsum().to_numpy()]) / 1000
+            bottom.plot(months[: series.size], series, color=BUDGET_COLOURS[b], ls=ls, lw=1.4,
+                        label=b if arm == "scenario" else None)
+    bottom.set_title("cumulative net public cost of this citizen, DKK thousand "
+                     "(— scenario, - - same citizen in the counterfactual)", fontsize=9)
+    bottom.legend(fontsize=7, frameon=False, loc="upper left")
+    bottom.set_xlabel("month", fontsize=8)
+    for ax in (top, mid, bottom):
+        ax.tick_params(labelsize=7)
+    bottom.set_xlim(-0.5, max(12, model.month) + 0.5)
+    return fig
+
+
+def most_costly_citizen(model: DashboardModel) -> int:
+    return int(np.argmax(model.ledger.citizen_total.sum(axis=0))) if model.month else 0
+
+
+def kpis(model: DashboardModel) -> list[tuple[str, str, str]]:
+    """(label, value, comparison with the counterfactual) for the headline counters."""
+    occ, cf = model.occupancy, (model.counterfactual.occupancy if model.counterfactual is not None else None)
+
+    def count(label: str, keys: list[str]) -> tuple[str, str, str]:
+        v = sum(occ[k] for k in keys)
+        if cf is None:
+            return label, f"{v:,}", ""
+        delta = v - sum(cf[k] for k in keys)
+        return label, f"{v:,}", f"{delta:+,} vs counterfactual"
+
+    cum = model.cumulative_difference().iloc[-1]
+    pb = model.payback()
+    return [
+        ("Month", f"{model.month}", f"year {model.month // 12 + 1}"),
+        count("Homeless", [level_key(Domain.HOUSING, h) for h in HOMELESS]),
+        count("In addiction treatment", [level_key(Domain.SUBSTANCE, Substance.TREATMENT)]),
+        count("Untreated mental illness", [level_key(Domain.MENTAL, Mental.UNTREATED)]),
+        count("Employed", [level_key(Domain.EMPLOYMENT, Employment.EMPLOYED)]),
+        ("Extra net public cost", f"{cum['total'] / 1e6:,.1f}m DKK",
+         "kommune {:,.1f} / region {:,.1f} / stat {:,.1f}".format(*(cum[b] / 1e6 for b in BUDGETS))),
+        ("Payback", "n/a" if model.counterfactual is None else (f"month {pb}" if pb is not None else "not yet"),
+         "all public budgets"),
+    ]
+
+
+def contract_info(model: WelfareModel) -> dict[str, Any] | None:
+    """What the contract view shows, or ``None`` when the model has no contract.
+
+    Duck-typed on purpose (the contract module is built separately): a contract may give
+    ``cash_flows()`` (a frame per month: one column per party, DKK) and a ``summary()``."""
+    contract = getattr(model, "contract", None)
+    if contract is None:
+        return None
+    info: dict[str, Any] = {"name": type(contract).__name__, "repr": repr(contract)}
+    for attr in ("cash_flows", "summary"):
+        fn = getattr(contract, attr, None)
+        if callable(fn):
+            try:
+                info[attr] = fn()
+            except Exception as exc:  # noqa: BLE001 - show, do not crash the page
+                info[attr] = f"{attr}() failed: {exc}"
+    return info
+
+
+def fig_contract(model: WelfareModel, flows: pd.DataFrame) -> Figure:
+    fig = Figure(figsize=(7.2, 4.0), dpi=DPI, layout="constrained")
+    ax = fig.subplots()
+    cum = flows.select_dtypes("number").cumsum() / 1e6
+    for col in cum.columns:
+        ax.plot(cum.index, cum[col], lw=1.5, label=str(col))
+    ax.axhline(0, color="#888888", lw=0.8)
+    ax.legend(fontsize=7, frameon=False)
+    ax.set_title("Contract: cumulative cash flows per party, DKK million", fontsize=9)
+    ax.tick_params(labelsize=7)
+    return fig
+
+
+def contract_parameters(params: Parameters) -> dict[str, Any]:
+    return {p: params[p] for p in params if p.startswith("contract.")}
+
+
+# =========================================================================================
+# 4. Components
+# =========================================================================================
+
+colour_domain = solara.reactive("housing")
+citizen_pick = solara.reactive(0)
+cumulative_moves = solara.reactive(False)
+tab_index = solara.reactive(0)
+
+
+@solara.component
+def Plot(build, dependencies: list):
+    """A matplotlib figure rebuilt and re-encoded only when ``dependencies`` change."""
+    fig = solara.use_memo(build, dependencies)
+    return solara.FigureMatplotlib(fig, dependencies=dependencies, format="png")
+
+
+def counters_html(model: DashboardModel) -> str:
+    """The headline counters as one HTML block (one widget: cheap to update per step)."""
+    cards = "".join(
+        f'<div class="kpi" style="min-width:150px;padding:6px 12px;border-radius:6px;'
+        f'box-shadow:0 1px 3px rgba(0,0,0,.25)"><div style="font-size:12px;color:#666">{label}</div>'
+        f'<div class="kpi-value" style="font-size:20px;font-weight:600">{value}</div>'
+        f'<div style="font-size:11px;color:#666">{note}</div></div>'
+        for label, value, note in kpis(model))
+    return f'<div class="counters" style="display:flex;flex-wrap:wrap;gap:8px;margin:4px 0">{cards}</div>'
+
+
+@solara.component
+def Counters(model: DashboardModel, month: int):
+    solara.HTML(tag="div", unsafe_innerHTML=counters_html(model))
+
+
+@solara.component
+def LivePlot(model: DashboardModel, month: int, kind: type[LiveFigure], args: tuple = (),
+             extra: list | None = None, configure=None):
+    """A live figure's current frame; re-encoded only when the month (or ``extra``) changes."""
+    figure = live_figure(model, kind, *args)
+
+    def frame() -> bytes:
+        if configure is not None:
+            configure(figure)
+        return figure.png(model)
+
+    png = solara.use_memo(frame, [model, month, kind, args, *(extra or [])])
+    return solara.Image(png, format="png")
+
+
+@solara.component
+def NetworkView(model: DashboardModel, month: int):
+
+    def ring(fig: NetworkFigure) -> None:
+        fig.highlight = citizen_pick.value
+
+    with solara.Column():
+        solara.Select("Colour citizens by", value=colour_domain, values=DOMAINS)
+        LivePlot(model, month, NetworkFigure, (colour_domain.value,), [citizen_pick.value], configure=ring)
+
+
+@solara.component
+def OccupancyView(model: DashboardModel, month: int):
+    LivePlot(model, month, OccupancyFigure)
+
+
+@solara.component
+def MoneyView(model: DashboardModel, month: int):
+    LivePlot(model, month, MoneyFigure)
+
+
+@solara.component
+def WhoPaysView(model: DashboardModel, month: int):
+    html = solara.use_memo(lambda: who_pays_html(model), [model, model.month])
+    with solara.Column():
+        solara.Text("Who pays, who saves", style={"font-weight": "600"})
+        solara.HTML(tag="div", unsafe_innerHTML=html)
+
+
+@solara.component
+def FlowsView(model: DashboardModel, month: int):
+    with solara.Column():
+        solara.Checkbox(label="since month 1 (otherwise: last month)", value=cumulative_moves)
+        Plot(lambda: fig_transitions(model, cumulative_moves.value), [model, model.month, cumulative_moves.value])
+
+
+@solara.component
+def ServicesView(model: DashboardModel, month: int):
+    Plot(lambda: fig_services(model), [model, model.month])
+
+
+@solara.component
+def CitizenView(model: DashboardModel, month: int):
+    n = model.population.n
+    i = min(max(int(citizen_pick.value or 0), 0), n - 1)
+    with solara.Column():
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.InputInt(f"Citizen (0-{n - 1})", value=i, on_value=lambda v: citizen_pick.set(
+                min(max(int(v or 0), 0), n - 1)))
+            solara.Button("Most costly so far", on_click=lambda: citizen_pick.set(most_costly_citizen(model)))
+            solara.Button("Random homeless", on_click=lambda: citizen_pick.set(_random_homeless(model)))
+        s = citizen_summary(model, i)
+        facts = " · ".join(f"{d}: {s[d]}" for d in DOMAINS)
+        solara.Text(f"Citizen {i} now: {facts}")
+        solara.Text(f"age {s['age']} · complexity {s['complexity']} · {s['contacts']} contacts · "
+                    f"ever in prison: {'yes' if s['ever_prison'] else 'no'} · ever homeless: "
+                    f"{'yes' if s['ever_homeless'] else 'no'} · services now: {s['services_now']}")
+        costs = " · ".join(f"{b} {s[f'cost_{b}'] / 1000:,.0f}k" + (
+            f" (counterfactual {s[f'cost_{b}_counterfactual'] / 1000:,.0f}k)" if model.counterfactual is not None
+            else "") for b in BUDGETS)
+        solara.Text(f"Net public cost to date: {costs}")
+        Plot(lambda: fig_citizen(model, i), [model, model.month, i])
+
+
+def _random_homeless(model: DashboardModel) -> int:
+    homeless = np.flatnonzero(np.isin(model.population.levels[Domain.HOUSING], HOMELESS))
+    if homeless.size == 0:
+        return 0
+    return int(np.random.default_rng().choice(homeless))
+
+
+@solara.component
+def ContractView(model: DashboardModel, month: int):
+    """Outcome contracts (Payment by Results, Social Impact Bonds): the cash flows when the
+    model carries a live contract (``model.contract``), otherwise a note and the terms."""
+    info = contract_info(model)
+    terms = contract_parameters(model.params)
+    enabled = bool(terms.get("contract.enabled", False))
+    with solara.Column():
+        if info is not None:
+            solara.Text(f"Contract: {info['repr']}")
+            flows = info.get("cash_flows")
+            if isinstance(flows, pd.DataFrame) and not flows.empty:
+                Plot(lambda: fig_contract(model, flows), [model, month])
+            elif isinstance(flows, str):
+                solara.Error(flows)
+            summary = info.get("summary")
+            if summary is not None:
+                solara.Text(str(summary))
+        elif enabled:
+            solara.Info("This preset defines an outcome contract. Its cash flows between outcome payer, provider, "
+                        "investor and the public budgets are simulated by model/contracts.py (e.g. "
+                        f"`welfare-pathways contract {model.params.name}`); the live view of them here is not "
+                        "wired yet.")
+        else:
+            solara.Info("This scenario has no outcome contract. Choose a contract preset (contract_*) to see the "
+                        "cash flows between outcome payer, provider, investor and the public budgets.")
+        if enabled:
+            solara.Text("Contract terms (change them under 'More changes', e.g. contract.payment.cap = 5000000, "
+                        "then Reset):")
+            solara.HTML(tag="div", unsafe_innerHTML="<br>".join(f"<code>{p} = {v}</code>" for p, v in terms.items()))
+
+
+@solara.component
+def Dashboard(model: DashboardModel):
+    """The main area: headline counters, then the views in tabs.
+
+    It subscribes to Mesa's ``update_counter`` (bumped by Step and Play) and hands the
+    month to every view: a child component re-renders only when its arguments change."""
+    update_counter.get()
+    with solara.Column(style={"padding": "8px", "width": "100%"}):
+        if model.error:
+            solara.Error(model.error)
+        solara.Text(model.describe())
+        Counters(model, model.month)
+        with solara.lab.Tabs(value=tab_index, lazy=True):
+            with solara.lab.Tab("Pathways and money"):
+                with solara.Columns([5, 7]):
+                    NetworkView(model, model.month)
+                    OccupancyView(model, model.month)
+                with solara.Columns([7, 5]):
+                    MoneyView(model, model.month)
+                    WhoPaysView(model, model.month)
+            with solara.lab.Tab("Flows and services"):
+                FlowsView(model, model.month)
+                ServicesView(model, model.month)
+            with solara.lab.Tab("Citizen"):
+                CitizenView(model, model.month)
+            with solara.lab.Tab("Contract"):
+                ContractView(model, model.month)
+
+
+# =========================================================================================
+# 5. The page
+# =========================================================================================
+
+try:  # no "This website runs on Solara" banner over the tables; the browser tab's title
+    import solara.server.settings as _server_settings
+
+    _server_settings.theme.show_banner = False
+    _server_settings.theme.title = "welfare-pathways"
+except ImportError:  # pragma: no cover - solara without its server
+    pass
+
+#: Slider values always visible (Mesa's sliders otherwise show their value only while dragged).
+CSS = """
+.v-slider__thumb-label-container { display: block !important; }
+.v-slider__thumb-label { transform: translate(10px, -4px) !important; width: auto !important;
+                         height: 16px !important; border-radius: 3px !important; padding: 0 4px; font-size: 10px; }
+.v-slider__thumb-label > div, .v-slider__thumb-label > div > span { transform: none !important; }
+"""
+
+
+def default_model() -> DashboardModel:
+    return DashboardModel(DEFAULT_PRESET, rng=1, **{"population.size": DEFAULT_SIZE})
+
+
+default_model()  # at import: fills the capacity appraisal's cache, so the first page opens fast
+
+
+@solara.component
+def Page(model: DashboardModel | None = None):
+    """The dashboard. Every browser session gets its own model (nothing is shared between
+    sessions); ``model`` (for tests) starts the page on a given one."""
+    initial = solara.use_memo(lambda: model if model is not None else default_model(), [])
+    current = solara.use_reactive(initial)
+    solara.Style(CSS)
+    SolaraViz(current, components=[], model_params=model_params, name="welfare-pathways")
+    Dashboard(current.value)
+
+
+page = Page
