@@ -102,13 +102,13 @@ def _params(overrides: dict) -> Parameters:
 
 
 def _job(job: tuple) -> dict:
-    kind, overrides, seed, size = job
+    kind, overrides, seed, size, months = job
     params = _params(overrides)
     if kind == "baseline":
         from model.welfare_model import WelfareModel
 
         model = WelfareModel(params, rng=seed, **{"population.size": size})
-        return baseline_statistics(level_history(model, HORIZON), 1.0)
+        return baseline_statistics(level_history(model, months), 1.0)
     r = emulate(kind, params, seed, size)
     return {f"{kind}_intervention": r["intervention"], f"{kind}_usual_care": r["usual_care"]}
 
@@ -117,8 +117,8 @@ class Evaluator:
     """Mean statistics over replications for a parameter vector, cached, in parallel."""
 
     def __init__(self, fixed: dict, seeds: list[int], size: int, executor: Executor | None,
-                 kinds=("baseline", "hf", "ips"), trial_scale: float = 1.0):
-        self.fixed, self.seeds, self.size, self.executor = fixed, seeds, size, executor
+                 kinds=("baseline", "hf", "ips"), trial_scale: float = 1.0, months: int = HORIZON):
+        self.fixed, self.seeds, self.size, self.executor, self.months = fixed, seeds, size, executor, months
         self.kinds, self.trial_scale = kinds, trial_scale
         self.cache: dict[tuple, dict] = {}
         self.calls = 0
@@ -127,7 +127,7 @@ class Evaluator:
         out = []
         for kind in self.kinds:
             size = self.size if kind == "baseline" else int(TRIALS[kind].size * self.trial_scale)
-            out += [(kind, {**self.fixed, **overrides}, s, size) for s in self.seeds]
+            out += [(kind, {**self.fixed, **overrides}, s, size, self.months) for s in self.seeds]
         return out
 
     def many(self, points: list[dict]) -> list[dict]:
@@ -282,6 +282,8 @@ def write_calibration(path: Path, meta: dict, rows: list[dict], fitted: dict, pr
 def configure(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--size", type=int, default=5000, help="simulated citizens per run (default 5000)")
     ap.add_argument("--replications", type=int, default=2, help="runs per evaluation (default 2)")
+    ap.add_argument("--months", type=int, default=HORIZON,
+                    help=f"months per status-quo run (default {HORIZON}; stationarity: last year against the first)")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--max-iter", type=int, default=15, help="least-squares evaluations (default 15)")
@@ -291,6 +293,8 @@ def configure(ap: argparse.ArgumentParser) -> None:
 
 
 def handler(args: argparse.Namespace) -> int:
+    if args.months < 36:
+        raise SystemExit("calibrate: --months must be at least 36 (reconviction is followed for 24 months)")
     if args.quick:
         args.size, args.max_iter, args.replications = 2000, 3, 1
     t0 = time.time()
@@ -310,7 +314,7 @@ def handler(args: argparse.Namespace) -> int:
         print(f"calibrate: {len(FREE)} status-quo parameters + N, {len(fit_tgts)} targets, "
               f"{args.replications} x {args.size} citizens; interventions unfunded by the default: {off}")
         for round_ in range(2):
-            ev = Evaluator(fit_config(off), seeds, args.size, executor)
+            ev = Evaluator(fit_config(off), seeds, args.size, executor, months=args.months)
             print(f"step 1 (round {round_ + 1}): status quo")
             fitted, cost, stats = fit_status_quo(ev, prior, start, fit_tgts, args.max_iter)
             N = fitted.pop("_N")
@@ -358,7 +362,7 @@ def handler(args: argparse.Namespace) -> int:
         "seed": args.seed,
         "replications": args.replications,
         "population_size": args.size,
-        "months": HORIZON,
+        "months": args.months,
         "fit_sizing": f"fixed, capacity 0 for {', '.join(off) or 'none'} (as the own_budget appraisal decides)",
         "target_group": float(f"{N:.5g}"),
         "objective": float(f"{cost:.5g}"),

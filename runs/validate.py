@@ -37,8 +37,8 @@ DEFAULT_SEED = 7
 
 # -- jobs (worker processes) ---------------------------------------------------------------------
 def _baseline_job(job):
-    seed, size, N = job
-    return run_baseline(Parameters.baseline(), seed, size=size, group_size=N, keep_history=True)
+    seed, size, N, months = job
+    return run_baseline(Parameters.baseline(), seed, size=size, months=months, group_size=N, keep_history=True)
 
 
 def _trial_job(job):
@@ -99,7 +99,8 @@ def plot_trial(trial: str, runs: list[dict], path: Path) -> None:
     t = TRIALS[trial]
     fig, ax = plt.subplots(figsize=(6.5, 4))
     months = np.arange(t.months + 1)
-    arms = (("intervention", "C0", t.service.replace("_", " ").title()), ("usual_care", "C1", "Usual care"))
+    arms = (("intervention", "C0", {"housing_first": "Housing First", "ips": "IPS"}.get(t.service, t.service)),
+            ("usual_care", "C1", "Usual care"))
     for arm, color, name in arms:
         curves = np.array([r[f"curve_{arm}"] for r in runs]) * 100
         ax.fill_between(months, np.percentile(curves, 10, axis=0), np.percentile(curves, 90, axis=0), color=color,
@@ -118,7 +119,7 @@ def plot_trial(trial: str, runs: list[dict], path: Path) -> None:
     ax.set_ylabel("% ever in job or education" if t.cumulative else "% stably housed")
     ax.set_ylim(0, 100)
     ax.set_title(f"{t.label}: {t.outcome_label}", fontsize=10)
-    ax.legend(fontsize=8, loc="upper left" if t.cumulative else "lower right")
+    ax.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -210,7 +211,7 @@ def write_report(path: Path, rows: list[dict], extra: dict, psa: list[dict], ran
          f"({cfg['elapsed']:.0f} s on {cfg['workers']} cores). Model: the default baseline (calibrated values from "
          f"`model/parameters/calibrated.toml` version {meta.get('version', '-')} of {meta.get('date', '-')}; "
          f"governance sizing `{Parameters.baseline()['governance.sizing']}`), "
-         f"{cfg['replications']} replications of {cfg['size']:,} citizens over {HORIZON} months, "
+         f"{cfg['replications']} replications of {cfg['size']:,} citizens over {cfg['psa_months']} months, "
          f"target group N = {cfg['N']:,.0f} persons (population.scale {cfg['N'] / cfg['size']:.3g} at this size).", "",
          f"**{n_pass} of {len(rows)} targets pass** (median within tolerance). "
          "Definitions of every statistic: `model/calibration.py` (module docstring) and `model/trials.py`.", "",
@@ -279,7 +280,7 @@ def configure(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--size", type=int, default=None, help="citizens per baseline run (default: the default's)")
     ap.add_argument("--psa-draws", type=int, default=40)
     ap.add_argument("--psa-size", type=int, default=5000)
-    ap.add_argument("--psa-months", type=int, default=HORIZON)
+    ap.add_argument("--months", type=int, default=HORIZON, help=f"months per run, baseline and PSA (default {HORIZON})")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--out", type=Path, default=DOCS, help="folder for validation.md and validation/*.png")
@@ -287,8 +288,10 @@ def configure(ap: argparse.ArgumentParser) -> None:
 
 
 def handler(args: argparse.Namespace) -> int:
+    if args.months < 36:
+        raise SystemExit("validate: --months must be at least 36 (reconviction is followed for 24 months)")
     if args.quick:
-        args.replications, args.size, args.psa_draws, args.psa_size, args.psa_months = 2, 2000, 2, 1000, 24
+        args.replications, args.size, args.psa_draws, args.psa_size, args.months = 2, 2000, 2, 1000, 36
         args.out = Path(tempfile.mkdtemp(prefix="validate-"))
     t0 = time.time()
     params = Parameters.baseline()
@@ -297,13 +300,13 @@ def handler(args: argparse.Namespace) -> int:
     tgts = targets(Parameters.uncalibrated())
     ranges = read_uncertainty()
     rng = np.random.default_rng(args.seed)
-    psa_jobs = [(draw_uncertain(ranges, rng), s, args.psa_size, args.psa_months)
+    psa_jobs = [(draw_uncertain(ranges, rng), s, args.psa_size, args.months)
                 for s in _seeds(args.seed + 1, args.psa_draws)]
     pool = ProcessPoolExecutor(args.workers) if args.workers > 1 else None
     run = (lambda f, jobs: list(pool.map(f, jobs, chunksize=1))) if pool else (lambda f, jobs: [f(j) for j in jobs])
     try:
         print(f"validate: {args.replications} x {size} citizens, trials, {args.psa_draws} PSA draws")
-        base_runs = run(_baseline_job, [(s, size, N) for s in _seeds(args.seed, args.replications)])
+        base_runs = run(_baseline_job, [(s, size, N, args.months) for s in _seeds(args.seed, args.replications)])
         trial_runs = {name: run(_trial_job, [(name, s, None) for s in _seeds(args.seed + 2, args.replications)])
                       for name in TRIALS}
         psa = run(_psa_job, psa_jobs)
@@ -326,7 +329,7 @@ def handler(args: argparse.Namespace) -> int:
     plot_psa(psa, out / "validation" / "psa.png")
     extra = {k: summary[k]["median"] for k in ("mean_spell_months", "relapse_n", "reconviction_n")}
     cfg = {"elapsed": time.time() - t0, "workers": args.workers, "replications": args.replications, "size": size,
-           "N": N, "psa_size": args.psa_size, "psa_months": args.psa_months}
+           "N": N, "psa_size": args.psa_size, "psa_months": args.months}
     write_report(out / "validation.md", rows, extra, psa, ranges, cfg, trial_runs)
     n_pass = sum(r["passed"] for r in rows)
     for r in rows:
