@@ -178,7 +178,8 @@ class DashboardModel(WelfareModel):
         self.counterfactual: WelfareModel | None = None if cf == self.params else WelfareModel(cf, rng=seed)
         n = self.population.n
         self.level_history: list[np.ndarray] = [self.population.levels.copy()]
-        self.enrolment_history: list[np.ndarray] = [self._enrolled().copy()]
+        #: service enrolment per month, bit-packed along citizens (8x smaller: long Play runs)
+        self.enrolment_history: list[np.ndarray] = [np.packbits(self._enrolled(), axis=1)]
         self.moves_last = [np.zeros((len(LEVELS[d]),) * 2, dtype=np.int64) for d in Domain]
         self.moves_total = [m.copy() for m in self.moves_last]
         self._flow_months: list[np.ndarray] = []
@@ -214,6 +215,10 @@ class DashboardModel(WelfareModel):
     def _enrolled(self) -> np.ndarray:
         return getattr(self.services, "enrolled", np.zeros((0, self.population.n), dtype=bool))
 
+    def enrolment_of(self, i: int) -> np.ndarray:
+        """Citizen ``i``'s enrolment per month (months+1 x services, bool)."""
+        return np.stack([(h[:, i >> 3] >> (7 - (i & 7))) & 1 for h in self.enrolment_history]).astype(bool)
+
     # -- the step ---------------------------------------------------------------------------
     def step(self) -> None:
         import time
@@ -230,7 +235,7 @@ class DashboardModel(WelfareModel):
             self.moves_last[d] = counts
             self.moves_total[d] = self.moves_total[d] + counts
         self.level_history.append(cur)
-        self.enrolment_history.append(self._enrolled().copy())
+        self.enrolment_history.append(np.packbits(self._enrolled(), axis=1))
         self._flow_months.append(self._month_flows())
         self.timings.append(time.perf_counter() - t0)
 
@@ -671,7 +676,7 @@ def fig_citizen(model: DashboardModel, i: int) -> Figure:
     """A citizen's timeline: level per domain per month, services received, and the
     cumulative net public cost to each budget (scenario solid, counterfactual dashed)."""
     hist = np.stack([h[:, i] for h in model.level_history])  # months+1 x domains
-    enrol = np.stack([h[:, i] for h in model.enrolment_history])  # months+1 x services
+    enrol = model.enrolment_of(i)  # months+1 x services
     specs = list(getattr(model.services, "specs", ()))
     used = [k for k in range(enrol.shape[1]) if enrol[:, k].any()]
     months = np.arange(hist.shape[0])

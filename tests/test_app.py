@@ -120,6 +120,8 @@ def test_history_feeds_the_flows_and_the_citizen_timeline():
         np.testing.assert_array_equal(moves, expected)
     m.step()
     assert len(m.level_history) == len(m.enrolment_history) == 3
+    for i in (0, 7, 8, 299):
+        np.testing.assert_array_equal(m.enrolment_of(i)[-1], m.services.enrolled[:, i])
     assert sum(x.sum() for x in m.moves_total) == 2 * 5 * m.population.n
     s = app.citizen_summary(m, 7)
     assert s["citizen"] == 7 and s["housing"] in app.level_names(app.Domain.HOUSING)
