@@ -749,12 +749,52 @@ def kpis(model: DashboardModel) -> list[tuple[str, str, str]]:
     ]
 
 
+class DashboardContract:
+    """The contract of a contract preset, simulated once over its whole horizon on the
+    dashboard's own citizens and seed (``model.contracts.simulate``: the contract arm and
+    its counterfactual), built the first time the Contract tab is opened."""
+
+    def __init__(self, params: Parameters, seed: int):
+        from model.contracts import simulate
+
+        self.run = simulate(params, seed=seed)
+        self.terms = self.run.terms
+
+    def cash_flows(self) -> pd.DataFrame:
+        flows = self.run.cash_flows()
+        return flows[["investor", "provider", "guarantor", *BUDGETS, "public_purse"]]
+
+    def summary(self) -> str:
+        m = self.run.summary().metrics
+        keys = [k for k in ("investor_irr", "investor_multiple", "investor_loss", "guarantee_used", "outcome_payments",
+                            "deadweight_share", "creaming_index") if k in m]
+        return " · ".join(f"{k.replace('_', ' ')}: {_fmt_metric(m[k])}" for k in keys)
+
+    def __repr__(self) -> str:
+        return f"{self.terms.service} for a cohort of {len(self.run.cohort)}, horizon {self.terms.horizon} months"
+
+
+def _fmt_metric(v: Any) -> str:
+    if isinstance(v, (bool, np.bool_)):
+        return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)):
+        return f"{v:,}"
+    if isinstance(v, (float, np.floating)):
+        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"
+    return str(v)
+
+
 def contract_info(model: WelfareModel) -> dict[str, Any] | None:
     """What the contract view shows, or ``None`` when the model has no contract.
 
     Duck-typed on purpose (the contract module is built separately): a contract may give
     ``cash_flows()`` (a frame per month: one column per party, DKK) and a ``summary()``."""
     contract = getattr(model, "contract", None)
+    if contract is None and bool(model.params["contract.enabled"]):
+        try:
+            contract = model.contract = DashboardContract(model.params, model.seed)
+        except Exception as exc:  # noqa: BLE001 - a bad contract term must not break the page
+            return {"name": "contract", "repr": "could not be simulated", "cash_flows": f"contract: {exc}"}
     if contract is None:
         return None
     info: dict[str, Any] = {"name": type(contract).__name__, "repr": repr(contract)}
@@ -906,8 +946,9 @@ def _random_homeless(model: DashboardModel) -> int:
 
 @solara.component
 def ContractView(model: DashboardModel, month: int):
-    """Outcome contracts (Payment by Results, Social Impact Bonds): the cash flows when the
-    model carries a live contract (``model.contract``), otherwise a note and the terms."""
+    """Outcome contracts (Payment by Results, Social Impact Bonds): for a contract preset,
+    the contract simulated on these citizens (``DashboardContract``): cumulative cash flows
+    per party, the investor's return, deadweight and creaming; otherwise a note."""
     info = contract_info(model)
     terms = contract_parameters(model.params)
     enabled = bool(terms.get("contract.enabled", False))
@@ -922,11 +963,6 @@ def ContractView(model: DashboardModel, month: int):
             summary = info.get("summary")
             if summary is not None:
                 solara.Text(str(summary))
-        elif enabled:
-            solara.Info("This preset defines an outcome contract. Its cash flows between outcome payer, provider, "
-                        "investor and the public budgets are simulated by model/contracts.py (e.g. "
-                        f"`welfare-pathways contract {model.params.name}`); the live view of them here is not "
-                        "wired yet.")
         else:
             solara.Info("This scenario has no outcome contract. Choose a contract preset (contract_*) to see the "
                         "cash flows between outcome payer, provider, investor and the public budgets.")

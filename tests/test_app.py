@@ -275,8 +275,18 @@ def test_the_contract_view_shows_a_live_contract_or_a_note():
     m = app.DashboardModel("contract_rough_sleeping", rng=1, **SMALL)
     app.tab_index.set(3)
     rc = render_page(m)
-    assert "defines an outcome contract" in page_text(rc)
-    assert "contract.cohort.size = 60" in page_text(rc)
+    text = page_text(rc)
+    # a contract preset: simulated on the dashboard's own citizens, cash flows drawn
+    assert "case_management for a cohort of" in text
+    assert "investor irr" in text and "deadweight share" in text
+    assert len(images(rc)) == 1
+    assert "contract.cohort.size = 60" in text
+    flows = m.contract.cash_flows()
+    assert {"investor", "provider", "guarantor", "kommune", "region", "stat", "public_purse"} <= set(flows.columns)
+
+    plain = app.DashboardModel("baseline", rng=1, **SMALL)
+    rc = render_page(plain)
+    assert "has no outcome contract" in page_text(rc)
 
     class FakeContract:
         def cash_flows(self):
