@@ -137,6 +137,8 @@ class Comparison:
     outcomes: pd.DataFrame
     cost_per_outcome: pd.DataFrame
     services: pd.DataFrame
+    #: per budget holder: share of replications that pay back within 5 years, 10 years, the horizon
+    pays_back: pd.DataFrame = field(default_factory=pd.DataFrame)
     runs: list[ReplicationSummary] = field(repr=False, default_factory=list)
 
     def report(self) -> str:
@@ -153,7 +155,7 @@ class Comparison:
             py = h.loc[b, ("payback_year", "median")]
             lines.append(f"{b:<9}{cell('pv_investment'):>28}{cell('pv_return'):>28}{cell('npv'):>28}"
                          f"{bcr_text:>7}{'never' if pd.isna(py) else f'{py:.0f}':>12}"
-                         f"{h.loc[b, ('pays_back_share', 'median')]:>10.0%}")
+                         f"{self.pays_back.loc[b, 'within_horizon']:>10.0%}")
         lines.append("investment = extra spending on services; return = savings elsewhere and extra tax; "
                      "'pays back' = share of replications that break even within the horizon")
         lines += ["", "## SØM table: undiscounted net benefit per year and budget holder (median)"]
@@ -190,8 +192,7 @@ def compare(baseline: ScenarioLike, scenario: ScenarioLike, *, replications: int
 
 def summarise(runs: list[ReplicationSummary], baseline: str, scenario: str, months: int) -> Comparison:
     # "never pays back" ranks above every month: a median of never means most replications never do
-    heads = [r.headline.assign(pays_back_share=r.headline["payback_month"].notna().astype(float),
-                               payback_month=r.headline["payback_month"].fillna(NEVER),
+    heads = [r.headline.assign(payback_month=r.headline["payback_month"].fillna(NEVER),
                                payback_year=r.headline["payback_year"].fillna(NEVER)) for r in runs]
     outcomes = pd.DataFrame([r.outcomes for r in runs])
     cpo = _cost_per_outcome(runs)
@@ -200,8 +201,18 @@ def summarise(runs: list[ReplicationSummary], baseline: str, scenario: str, mont
         headline=_never_as_nan(_bands(heads)), som=_bands([r.som for r in runs]),
         who_pays=_stack_stat([r.who_pays for r in runs], 50),
         outcomes=outcomes.quantile([0.1, 0.5, 0.9]).set_axis(list(PERCENTILES), axis=0).T,
-        cost_per_outcome=cpo, services=_bands([r.services for r in runs]), runs=runs,
+        cost_per_outcome=cpo, services=_bands([r.services for r in runs]),
+        pays_back=pays_back_shares(runs, months), runs=runs,
     )
+
+
+def pays_back_shares(runs: list[ReplicationSummary], months: int) -> pd.DataFrame:
+    """Per budget holder, the share of replications whose payback month falls within 5
+    years, 10 years and the horizon (a probability, not a median of yes/no)."""
+    paid = pd.concat([r.headline["payback_month"] for r in runs], axis=1)  # budgets x replications
+    out = pd.DataFrame({"within_5_years": (paid <= 60).mean(axis=1), "within_10_years": (paid <= 120).mean(axis=1),
+                        "within_horizon": (paid <= months).mean(axis=1)})
+    return out.rename_axis("budget")
 
 
 #: payback "month" standing for never (finite, so that percentiles interpolate); a band

@@ -54,6 +54,7 @@ def write_comparison(result: Comparison, out: Path, plots: bool = True) -> list[
         "headline.csv": result.headline, "som_table.csv": result.som, "who_pays.csv": result.who_pays,
         "outcomes.csv": result.outcomes, "cost_per_outcome.csv": result.cost_per_outcome,
         "services.csv": result.services, "cumulative_net.csv": cumulative_net_bands(result),
+        "pays_back.csv": result.pays_back,
     }
     written = []
     for name, table in tables.items():

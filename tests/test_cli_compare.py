@@ -16,7 +16,7 @@ def test_compare_prints_the_report_and_writes_every_table(tmp_path, capsys):
     assert "Headline per budget holder" in text and "SØM table" in text and "Who pays, who saves" in text
     out = tmp_path / "housing_first_funded"
     assert {"headline.csv", "som_table.csv", "who_pays.csv", "outcomes.csv", "cost_per_outcome.csv",
-            "services.csv", "cumulative_net.csv", "report.md", "payback.png"} <= {p.name for p in out.iterdir()}
+            "services.csv", "cumulative_net.csv", "pays_back.csv", "report.md", "payback.png"} <= {p.name for p in out.iterdir()}
     headline = pd.read_csv(out / "headline.csv", index_col=0)
     assert list(headline.index) == ["kommune", "region", "stat", "total"]
     assert headline.loc["kommune", "pv_investment.median"] > 0  # the kommune pays for Housing First

@@ -37,6 +37,11 @@ def test_compare_reports_bands_over_replications():
     assert c.outcomes.loc["homeless", "median"] < 0
     assert "Who pays, who saves" in c.report()
     assert c.som.index.names == ["budget", "year"]
+    share = c.pays_back
+    assert list(share.columns) == ["within_5_years", "within_10_years", "within_horizon"]
+    assert ((share >= 0) & (share <= 1)).all().all()
+    by_hand = np.mean([not np.isnan(r.headline.loc["total", "payback_month"]) for r in c.runs])
+    assert share.loc["total", "within_horizon"] == by_hand
 
 
 def test_compare_is_the_same_serial_or_in_parallel():
