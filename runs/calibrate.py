@@ -14,7 +14,9 @@ Method (simulated moments with common random numbers):
    over ``--replications`` runs of ``--size`` citizens; the seeds are the same for every
    evaluation (common random numbers), so the objective is smooth enough for finite
    differences, which are evaluated in parallel (``--workers``). The usual-care arms of
-   both trials are targets here: usual care *is* the status quo.
+   both trials are targets here: usual care *is* the status quo. A polish phase then
+   adds a soft barrier (``BARRIER``) that penalises any target beyond 80% of its
+   tolerance, so the fit prefers every target inside over a smaller sum of squares.
    The target-group size N (``population.scale`` x ``population.size``) enters only the
    three counts and is fitted in closed form with the rest.
 2. **Trial effects.** Given the fitted status quo, one effect parameter per trial is
@@ -162,7 +164,7 @@ def residuals(stats: dict, N: float, tgts: list[Target]) -> np.ndarray:
 
 # -- step 1: the status quo -------------------------------------------------------------------
 def fit_status_quo(ev: Evaluator, prior: Parameters, start: dict, tgts: list[Target], max_iter: int,
-                   log=print) -> tuple[dict, float, dict]:
+                   barrier_on: bool = True, log=print) -> tuple[dict, float, dict]:
     paths = list(FREE)
     lo = np.log([FREE[p][0] for p in paths] + [1e3])
     hi = np.log([FREE[p][1] for p in paths] + [1e7])
@@ -178,7 +180,7 @@ def fit_status_quo(ev: Evaluator, prior: Parameters, start: dict, tgts: list[Tar
     def fun_from(stats, x):
         res = residuals(stats, float(np.exp(x[-1])), tgts)
         # a soft barrier near the tolerance: the fit prefers all targets inside over a smaller sum of squares
-        barrier = BARRIER * np.maximum(np.abs(res) - BARRIER_FROM, 0.0)
+        barrier = BARRIER * np.maximum(np.abs(res) - BARRIER_FROM, 0.0) * barrier_on
         return np.concatenate([res, barrier, (x[:-1] - prior_x) / PRIOR_LOG_SD])
 
     def fun(x):
@@ -286,7 +288,9 @@ def configure(ap: argparse.ArgumentParser) -> None:
                     help=f"months per status-quo run (default {HORIZON}; stationarity: last year against the first)")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED)
     ap.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
-    ap.add_argument("--max-iter", type=int, default=15, help="least-squares evaluations (default 15)")
+    ap.add_argument("--max-iter", type=int, default=15, help="least-squares evaluations from the prior (default 15)")
+    ap.add_argument("--polish-iter", type=int, default=4,
+                    help="evaluations of the polish with the soft barrier (default 4; --warm: the only phase)")
     ap.add_argument("--warm", action="store_true", help="start from the current calibrated.toml")
     ap.add_argument("--quick", action="store_true", help="smoke run: 3 iterations, small runs, nothing written")
     ap.add_argument("--out", type=Path, default=CALIBRATED_FILE)
@@ -296,7 +300,7 @@ def handler(args: argparse.Namespace) -> int:
     if args.months < 36:
         raise SystemExit("calibrate: --months must be at least 36 (reconviction is followed for 24 months)")
     if args.quick:
-        args.size, args.max_iter, args.replications = 2000, 3, 1
+        args.size, args.max_iter, args.polish_iter, args.replications = 2000, 3, 1, 1
     t0 = time.time()
     prior = Parameters.uncalibrated()
     tgts = targets(prior)
@@ -316,7 +320,13 @@ def handler(args: argparse.Namespace) -> int:
         for round_ in range(2):
             ev = Evaluator(fit_config(off), seeds, args.size, executor, months=args.months)
             print(f"step 1 (round {round_ + 1}): status quo")
-            fitted, cost, stats = fit_status_quo(ev, prior, start, fit_tgts, args.max_iter)
+            if args.warm:  # one phase, from the current fit, with the barrier
+                fitted, cost, stats = fit_status_quo(ev, prior, start, fit_tgts, args.polish_iter)
+            else:  # phase A: plain least squares from the prior; phase B: polish with the barrier
+                fitted, cost, stats = fit_status_quo(ev, prior, start, fit_tgts, args.max_iter, barrier_on=False)
+                fitted = {p: float(f"{v:.6g}") for p, v in fitted.items()}
+                print("  polish: soft barrier at 80% of each tolerance")
+                fitted, cost, stats = fit_status_quo(ev, prior, fitted, fit_tgts, args.polish_iter)
             N = fitted.pop("_N")
             candidate = prior.with_overrides(fitted, origin="calibration")
             now_off = unfunded(candidate)

@@ -88,7 +88,7 @@ def plot_targets(rows: list[dict], path: Path) -> None:
     ax.axvline(1.0, color="k", lw=0.8)
     ax.set_yticks(range(len(rows)), [r["label"] for r in rows], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("model / target (grey: tolerance; dot: median; line: 10th-90th percentile)")
+    ax.set_xlabel("model / target (grey: tolerance, dot: median, line: p10-p90)")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -245,7 +245,8 @@ def write_report(path: Path, rows: list[dict], extra: dict, psa: list[dict], ran
     paths = meta.get("free_parameters", list(fitted))
     L += ["## Fitted parameters", "",
           f"Calibration: {meta.get('method', '-')}; seed {meta.get('seed', '-')}, "
-          f"{meta.get('replications', '-')} replications of {meta.get('population_size', '-')} citizens, "
+          f"{meta.get('replications', '-')} replications of {meta.get('population_size', '-')} citizens, started from "
+          f"{meta.get('started_from', 'the prior')}, "
           f"{meta.get('elapsed_seconds', '-')} s on {meta.get('cores', '-')} cores; fit sizing: "
           f"{meta.get('fit_sizing', '-')}; objective {meta.get('objective', '-')}; "
           f"{meta.get('targets_within_tolerance', '-')} targets within tolerance at fit time. "
@@ -259,7 +260,8 @@ def write_report(path: Path, rows: list[dict], extra: dict, psa: list[dict], ran
           "(`model/parameters/uncertainty.toml`) and its own seed, and runs the coordinated scenario against the "
           f"siloed baseline on common random numbers ({cfg['psa_size']:,} citizens, {cfg['psa_months']} months; the "
           "funding appraisals are re-run with the draw's prices). Payback = the first month from which the "
-          "cumulative undiscounted net benefit stays >= 0 (`model/economics.py`).", "",
+          "cumulative undiscounted net benefit stays >= 0 (`model/economics.py`). The spread combines the "
+          "parameter uncertainty with the simulation's own randomness (each draw has its own seed).", "",
           "| [E] estimate | range | source |", "|---|---|---|"]
     for p, s in ranges.items():
         L.append(f"| `{p}` | {s['min']:,.0f} – {s['max']:,.0f} | {s['source']} |")

@@ -70,7 +70,6 @@ def _check(tgt, value):
     assert tgt.passes(value), f"{tgt.name}: model {value:.4g}, target {tgt.value:.4g} +- {tgt.tolerance:.3g}"
 
 
-@pytest.mark.slow
 def test_calibrated_baseline_hits_the_danish_targets_and_is_stationary():
     params = Parameters.baseline()
     N = target_group(params)
@@ -86,7 +85,6 @@ def test_calibrated_baseline_hits_the_danish_targets_and_is_stationary():
     assert set(STATIONARY_LEVELS) <= {t.name.removeprefix("drift_") for t in targets()}
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("trial", list(TRIALS))
 def test_trial_emulation_reproduces_the_trial(trial):
     params = Parameters.baseline()
