@@ -7,7 +7,7 @@ arrays at once.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -34,8 +34,8 @@ class PopulationState:
     ever_prison: np.ndarray
     ever_homeless: np.ndarray
     #: count of prison spells started and total months homeless
-    prison_spells: np.ndarray = field(default=None)  # type: ignore[assignment]
-    months_homeless: np.ndarray = field(default=None)  # type: ignore[assignment]
+    prison_spells: np.ndarray
+    months_homeless: np.ndarray
 
     @property
     def n(self) -> int:

@@ -407,7 +407,7 @@ class ServiceSystem:
         places = self.places
         self.stats.append({s.name: {"month": self.month, "admitted": 0, "refused": 0, "dropped_out": 0,
                                     "cross_referred": 0, "months_waited": 0, "waiting": 0, "enrolled": 0, "peak_enrolled": 0,
-                                    "places": int(places[k]) if hasattr(self, "places") else -1}
+                                    "places": int(places[k])}
                            for k, s in enumerate(self.specs)})
 
     def admissions_frame(self):
