@@ -8,8 +8,9 @@ payments; a foundation may guarantee the investor's first losses.
 
 How one replication is simulated (``simulate``):
 
-1. Two ``WelfareModel`` s on the same seed: the *contract arm* and the *counterfactual*.
-   Same citizens, same random numbers (``model/compare.py``).
+1. A ``model.pairing.PairedModel``: two ``WelfareModel`` s on the same seed, the
+   *contract arm* (its scenario arm) and the *counterfactual*, stepped together.
+   Same citizens, same random numbers.
 2. Each month ``0 .. cohort.recruitment_months`` the cohort is recruited in the contract
    arm from those eligible (the service's own eligibility, ``cohort.target``,
    ``cohort.max_age``): **open** referral takes a random sample (stream
@@ -55,6 +56,7 @@ from __future__ import annotations
 import math
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -63,8 +65,9 @@ from scipy.optimize import brentq
 
 from agents.states import HOMELESS, Domain, Employment, Housing, Justice, Mental, Substance
 from model.economics import npv as public_npv
+from model.pairing import ARMS, PairedModel
 from model.params import ParameterError, Parameters
-from model.services import BUDGETS, SERVICES, funding_shares
+from model.services import BUDGETS, SERVICES
 from model.welfare_model import WelfareModel
 
 #: Outcomes a rate card can price. "sustained": the level must hold for ``months``
@@ -293,20 +296,34 @@ def problems(pop, who: np.ndarray) -> np.ndarray:
 
 @dataclass
 class ContractRun:
-    """One replication: both arms, their month-by-month levels, and the cohort."""
+    """One replication: both arms (the pairing, with their month-by-month levels) and the cohort."""
 
     terms: ContractTerms
-    contract: WelfareModel
-    counterfactual: WelfareModel
-    #: levels at the end of months 0..H, shape (H+1, domains, citizens), per arm
-    history: np.ndarray
-    history_counterfactual: np.ndarray
+    #: the contract arm (``pair.scenario``) and its counterfactual, levels recorded in both
+    pair: PairedModel
     #: month each citizen was recruited (-1 = not in the cohort)
     recruited: np.ndarray
     #: month each citizen was first eligible during recruitment (-1 = never)
     first_eligible: np.ndarray
     #: provider-delivered participants per month 0..H (the months the ledger booked)
     participants: np.ndarray
+
+    @property
+    def contract(self) -> WelfareModel:
+        return self.pair.scenario
+
+    @property
+    def counterfactual(self) -> WelfareModel:
+        return self.pair.counterfactual
+
+    @cached_property
+    def history(self) -> np.ndarray:
+        """Levels of the contract arm at the end of months 0..H: (H+1, domains, citizens)."""
+        return self.pair.levels("scenario")
+
+    @cached_property
+    def history_counterfactual(self) -> np.ndarray:
+        return self.pair.levels("counterfactual")
 
     @property
     def cohort(self) -> np.ndarray:
@@ -333,7 +350,7 @@ class ContractRun:
         with the service's price for provider-delivered months taken out of the contract arm."""
         spec = SERVICES[self.terms.service]
         price = self.contract.params[f"services.{spec.name}.price"]
-        shares = funding_shares(self.contract.params, spec)
+        shares = self.contract.ledger.shares(spec.name)
         contract = self.contract.ledger.by_budget()
         for budget, share in shares.items():
             contract[budget] -= price * share * self.participants[1:]
@@ -461,9 +478,13 @@ def _recruit(model: WelfareModel, terms: ContractTerms, month: int, recruited: n
 
 def simulate(params: Parameters, seed: Any = 0) -> ContractRun:
     """One replication of the contract in ``params``: the contract arm and its
-    counterfactual on the same seed, stepped month by month to the horizon."""
+    counterfactual (``model.pairing.PairedModel``: same parameters, same seed, levels
+    recorded in both) stepped together to the horizon. Before each month's step a hook
+    recruits that month's cohort members and enrols them in the contract arm only; after
+    it, a hook counts the participants still in the contract's course."""
     terms = ContractTerms.from_params(params)
-    contract, counterfactual = WelfareModel(params, rng=seed), WelfareModel(params, rng=seed)
+    pair = PairedModel(params, params, seed=seed, history=ARMS)
+    contract = pair.scenario
     n = contract.population.n
     services = contract.services
     k = services.index[terms.service]
@@ -472,9 +493,9 @@ def simulate(params: Parameters, seed: Any = 0) -> ContractRun:
     first_eligible = np.full(n, -1, dtype=np.int64)
     in_course = np.zeros(n, dtype=bool)
     participants = np.zeros(terms.horizon + 1, dtype=np.int64)
-    history = [contract.population.levels.copy()]
-    history_cf = [counterfactual.population.levels.copy()]
-    for month in range(terms.horizon):
+
+    def recruit(pair: PairedModel) -> None:
+        month = pair.month
         if month <= terms.recruitment_months:
             new = _recruit(contract, terms, month, recruited, first_eligible)
             if new.size:
@@ -483,15 +504,17 @@ def simulate(params: Parameters, seed: Any = 0) -> ContractRun:
                 in_course[new] = True
         if base_places > 0:  # the provider's places come on top of the kommune's own
             services.places[k] = base_places + int(in_course.sum())
-        contract.step()
-        counterfactual.step()
+
+    def count(pair: PairedModel) -> None:
+        month = pair.month - 1  # the month just stepped, counted from 0 as in ``recruit``
         # still in the contract's course: enrolled without a break since recruitment
-        in_course &= services.enrolled[k] & (services.months_enrolled[k] == month + 1 - recruited)
+        in_course[:] = in_course & services.enrolled[k] & (services.months_enrolled[k] == month + 1 - recruited)
         participants[month + 1] = int(in_course.sum())
-        history.append(contract.population.levels.copy())
-        history_cf.append(counterfactual.population.levels.copy())
-    return ContractRun(terms, contract, counterfactual, np.stack(history), np.stack(history_cf),
-                       recruited, first_eligible, participants)
+
+    pair.before_step.append(recruit)
+    pair.after_step.append(count)
+    pair.run_for(terms.horizon)
+    return ContractRun(terms, pair, recruited, first_eligible, participants)
 
 
 def _replication(job: tuple[Parameters, Any]) -> ContractReplication:
