@@ -23,6 +23,26 @@ Governance (``governance.mode``): **siloed** — psychiatry refuses active users
 treatment refuses untreated mental illness, no referral across silos, no integrated team.
 **coordinated** — no such exclusions, admission to one treatment refers the other
 problem too, and the integrated dual-diagnosis team exists.
+
+The two silo refusals are rules of siloed governance whose *strength* is a parameter
+(:class:`SiloRule`): ``services.psychiatry.refuse_active_use`` and
+``services.addiction_treatment.refuse_untreated_illness`` are the probability that the
+service turns away a citizen of the excluded group in a given month (1 = always, the
+siloed status quo; 0 = never; in between a softer silo). Under coordinated governance
+neither refusal applies, whatever the parameter says.
+
+The month's routine (``start_month`` before the pathway draw, ``gate`` during it,
+``end_month`` after it) keeps three rules; each is stated where it is implemented:
+
+* a citizen whose level a service changes at the start of the month (admission from a
+  waiting list, or the end of a supported-housing place at imprisonment) makes no
+  pathway move in that domain that month (``start_month`` returns who is held);
+* every admission is charged at least its first month: discharges (course end,
+  imprisonment) apply only to citizens who have been through at least one month-end in
+  the service (``_discharge``);
+* imprisonment ends a supported-housing place: the citizen's housing becomes precarious
+  and the place frees up (``_end_places_at_imprisonment``); a citizen in prison is not
+  admitted to supported housing.
 """
 
 from __future__ import annotations
@@ -56,16 +76,62 @@ def _homeless(pop: PopulationState) -> np.ndarray:
     return in_levels(pop.levels[Domain.HOUSING], HOMELESS)
 
 
+def _untreated_illness(pop: PopulationState) -> np.ndarray:
+    return pop.levels[Domain.MENTAL] == Mental.UNTREATED
+
+
+def _active_use(pop: PopulationState) -> np.ndarray:
+    return pop.levels[Domain.SUBSTANCE] == Substance.PROBLEMATIC
+
+
+@dataclass(frozen=True)
+class SiloRule:
+    """A refusal that siloed governance adds to a service's eligibility.
+
+    Under ``governance.mode = "siloed"`` the service turns away a citizen of the
+    ``excluded`` group in a given month with probability ``params[parameter]`` (one
+    seeded uniform per citizen and month from the stream ``refusal.<service>``, so a
+    softer silo refuses a subset of the citizens a harder one refuses: common random
+    numbers). The month's draw applies to every contact that month: a drawn referral is
+    turned away, and a citizen refused while on the waiting list leaves it, as under the
+    absolute rule. At 1 (the default, the status quo) everyone in the group is refused and
+    at 0 nobody is; neither draws a number, so runs at the default are unchanged. The
+    parameter is the *strength of the siloed rule*: under coordinated governance the
+    refusal does not apply at all.
+    """
+
+    parameter: str
+    excluded: Callable[[PopulationState], np.ndarray]
+    motto: str
+
+
+#: psychiatry: "come back when you are sober"; addiction treatment: "get your psychosis treated first"
+SILO_RULES: dict[str, SiloRule] = {
+    "psychiatry": SiloRule("services.psychiatry.refuse_active_use", _active_use,
+                           "come back when you are sober"),
+    "addiction_treatment": SiloRule("services.addiction_treatment.refuse_untreated_illness", _untreated_illness,
+                                    "get your psychosis treated first"),
+}
+
+
 def _addiction_eligible(pop: PopulationState, mode: str) -> np.ndarray:
-    if mode == "siloed":  # "get your psychosis treated first"
-        return pop.levels[Domain.MENTAL] != Mental.UNTREATED
+    """Everyone; siloed governance adds the refusal of untreated mental illness
+    (``SILO_RULES``, applied by ``ServiceSystem.eligible`` with its probability)."""
     return _everyone(pop, mode)
 
 
 def _psychiatry_eligible(pop: PopulationState, mode: str) -> np.ndarray:
-    if mode == "siloed":  # "come back when you are sober"
-        return pop.levels[Domain.SUBSTANCE] != Substance.PROBLEMATIC
+    """Everyone; siloed governance adds the refusal of active users (``SILO_RULES``,
+    applied by ``ServiceSystem.eligible`` with its probability)."""
     return _everyone(pop, mode)
+
+
+def _supported_housing_eligible(pop: PopulationState, mode: str) -> np.ndarray:
+    """Not while in prison: a botilbud place is a home to live in, and imprisonment ends
+    one (``ServiceSystem._end_places_at_imprisonment``), so a prisoner admitted would only
+    lose the place again the next month. A prisoner's drawn move into supported housing
+    is refused, and a prisoner on the waiting list leaves it."""
+    return pop.levels[Domain.JUSTICE] != Justice.PRISON
 
 
 def _dual_diagnosis_eligible(pop: PopulationState, mode: str) -> np.ndarray:
@@ -120,13 +186,16 @@ class ServiceSpec:
     level: tuple[Domain, int] | None = None
     #: level services: the pathway transitions whose moves are referrals to this service
     gates: tuple[str, ...] = ()
-    #: a discretionary investment: appraised under own_budget / whole_purse sizing,
-    #: funded by the governance funding rule, and counted as investment in the economics
+    #: a discretionary investment: funded explicitly (or by the appraisal under endogenous
+    #: sizing), paid as the governance funding rule says, counted as investment in the economics
     intervention: bool = False
     waiting_list: bool = True
     coordinated_only: bool = False
     fixed_course: bool = False
     capacity_limited: bool = True
+    #: level services: imprisonment ends the place, and the citizen moves to this level
+    #: of the service's domain (supported housing: precarious, no home on release)
+    imprisonment_ends_to: int | None = None
 
 
 CATALOGUE: tuple[ServiceSpec, ...] = (
@@ -142,8 +211,9 @@ CATALOGUE: tuple[ServiceSpec, ...] = (
     ServiceSpec("shelter", KOMMUNE, "§110 shelter", _everyone, level=(Domain.HOUSING, Housing.SHELTER),
                 gates=("housing.precarious_to_shelter", "housing.street_to_shelter", "housing.supported_to_shelter"),
                 waiting_list=False),
-    ServiceSpec("supported_housing", KOMMUNE, "Supported housing (botilbud, §107/§108)", _everyone,
-                level=(Domain.HOUSING, Housing.SUPPORTED), gates=("housing.shelter_to_supported",)),
+    ServiceSpec("supported_housing", KOMMUNE, "Supported housing (botilbud, §107/§108)", _supported_housing_eligible,
+                level=(Domain.HOUSING, Housing.SUPPORTED), gates=("housing.shelter_to_supported",),
+                imprisonment_ends_to=Housing.PRECARIOUS),
     ServiceSpec("housing_first", KOMMUNE, "Housing First: own flat with ACT/ICM support", _housing_first_eligible,
                 intervention=True),
     ServiceSpec("case_management", KOMMUNE, "Intensive case management (ICM) for citizens with several problems",
@@ -159,22 +229,6 @@ CATALOGUE: tuple[ServiceSpec, ...] = (
                 waiting_list=False, capacity_limited=False),
 )
 SERVICES: dict[str, ServiceSpec] = {s.name: s for s in CATALOGUE}
-
-
-def funding_shares(params: Parameters, spec: ServiceSpec) -> dict[str, float]:
-    """Who pays for a service: its own budget, or, for interventions, a pool or the state
-    as co-investor (``governance.funding``). Shares sum to 1."""
-    funding = params["governance.funding"]
-    if not spec.intervention or funding == "own":
-        return {spec.budget: 1.0}
-    if funding == "pooled":
-        shares = {b: params[f"governance.pool_{b}"] for b in BUDGETS}
-        total = sum(shares.values())
-        return {b: v / total for b, v in shares.items() if v > 0} if total > 0 else {spec.budget: 1.0}
-    state = params["governance.state_share"]
-    out = {spec.budget: 1.0 - state}
-    out[STAT] = out.get(STAT, 0.0) + state
-    return {b: v for b, v in out.items() if v > 0}
 
 
 class ServiceSystem:
@@ -203,6 +257,14 @@ class ServiceSystem:
             f"service_{s.name}": dict(dotted_paths(params.subtree(f"services.{s.name}.effects")))
             for s in self.specs if params.subtree(f"services.{s.name}.effects")
         }
+        #: siloed refusal probability per service with a silo rule (``SILO_RULES``); none
+        #: applies under coordinated governance
+        self.refusal = {self.index[name]: float(params[rule.parameter]) for name, rule in SILO_RULES.items()
+                        if self.mode == "siloed"}
+        self._refusal_draws: dict[int, tuple[int, np.ndarray]] = {}
+        #: (domains x citizens): level changes made outside the draw since the last month
+        #: began (``enroll``); ``start_month`` adds its own and hands the lot to the step
+        self._held = np.zeros((len(Domain), n), dtype=bool)
         self.month = 0
         self.stats: list[dict] = []
         #: every admission: (month, service, citizen indices, their levels at admission)
@@ -211,28 +273,36 @@ class ServiceSystem:
 
     @classmethod
     def from_params(cls, params: Parameters, n: int, streams: RandomStreams) -> ServiceSystem:
-        from model.governance import funded_capacity
+        """The services the parameters fund: places per 1,000 from the funding plan
+        (``model/governance.py``: explicit places, or the appraisal's decisions under
+        endogenous sizing), rounded to whole places for ``n`` citizens."""
+        from model.governance import funding_plan
 
-        capacity = funded_capacity(params)
-        places = {}
-        for s in CATALOGUE:
-            if not s.capacity_limited:
-                continue
-            active = not (s.coordinated_only and params["governance.mode"] != "coordinated")
-            places[s.name] = int(round(capacity[s.name] * n / 1000.0)) if active else 0
-        return cls(params, n, streams, places)
+        plan = funding_plan(params)
+        places = {name: int(round(per_1000 * n / 1000.0)) for name, per_1000 in plan.places.items()}
+        system = cls(params, n, streams, places)
+        system.plan = plan
+        return system
 
     def start(self, pop: PopulationState) -> None:
         """Citizens who start in a service's level are enrolled in it (they may exceed
-        capacity; then nobody new is admitted until places free up)."""
+        capacity; then nobody new is admitted until places free up). They were admitted
+        before the run, so they count as served (``_served``): their months in the service
+        are the months already spent in the level (drawn with the population), at least 1."""
         for k, s in enumerate(self.specs):
             if s.level is not None:
                 self.enrolled[k] = pop.levels[s.level[0]] == s.level[1]
+                self.months_enrolled[k] = np.where(self.enrolled[k], np.maximum(pop.months_in_level[s.level[0]], 1), 0)
             self.stats[-1][s.name]["enrolled"] = int(self.enrolled[k].sum())
 
     def enroll(self, name: str, citizens: np.ndarray, pop: PopulationState | None = None) -> None:
         """Enroll ``citizens`` in service ``name`` now, outside the referral routine and
-        capacity (trial emulation, the dashboard). Level services move them into their level."""
+        capacity (trial emulation, the dashboard). Level services move them into their level.
+
+        Called between months, this is an admission for the coming month, under the same
+        rules as one from a waiting list: the citizen is charged at least that month (no
+        discharge before it is booked) and, for a level service, makes no pathway move in
+        the service's domain that month."""
         k = self.index[name]
         citizens = np.asarray(citizens, dtype=np.int64)
         self.enrolled[k, citizens] = True
@@ -241,6 +311,7 @@ class ServiceSystem:
         spec = self.specs[k]
         if spec.level is not None and pop is not None:
             pop.set_levels(spec.level[0], citizens, spec.level[1])
+            self._held[spec.level[0], citizens] = True
 
     # -- the hook protocol the model calls ---------------------------------------------------
     def effects(self) -> dict[str, dict[str, float]]:
@@ -253,6 +324,26 @@ class ServiceSystem:
     def active(self, k: int) -> bool:
         return self.places[k] != 0
 
+    def eligible(self, k: int, pop: PopulationState) -> np.ndarray:
+        """Whom service ``k`` takes this month: its eligibility rule, less the citizens a
+        siloed refusal turns away (``SiloRule``). The refusal draw is one uniform per
+        citizen from the stream ``refusal.<service>`` keyed by the month, the same for
+        every contact within the month (referral, waiting list, admission), and is made
+        only when the probability is strictly between 0 and 1."""
+        spec = self.specs[k]
+        ok = spec.eligible(pop, self.mode)
+        p = self.refusal.get(k, 0.0)
+        if p <= 0.0:
+            return ok
+        excluded = SILO_RULES[spec.name].excluded(pop)
+        if p < 1.0:
+            drawn = self._refusal_draws.get(k)
+            if drawn is None or drawn[0] != self.month:
+                drawn = (self.month, self.streams.uniform(f"refusal.{spec.name}", self.month, pop.n))
+                self._refusal_draws[k] = drawn
+            excluded = excluded & (drawn[1] < p)
+        return ok & ~excluded
+
     def gate(self, transition: str, who: np.ndarray) -> np.ndarray:
         """Drawn moves into a service's level: admit within capacity, queue or refuse the rest."""
         k = self.gate_of.get(transition)
@@ -264,7 +355,7 @@ class ServiceSystem:
         covered = np.zeros(who.size, dtype=bool)
         if spec.name in ("addiction_treatment", "psychiatry"):
             covered = self.enrolled[self.index["dual_diagnosis"], who]  # the integrated team treats them itself
-        eligible = spec.eligible(pop, self.mode)[who] & ~covered
+        eligible = self.eligible(k, pop)[who] & ~covered
         refused = ~eligible & ~covered
         stats["refused"] += int(refused.sum())
         candidates = who[eligible]
@@ -278,17 +369,32 @@ class ServiceSystem:
             stats["refused"] += rest.size
         return np.sort(np.concatenate([who[covered], admitted]))
 
-    def start_month(self, model: WelfareModel) -> None:
+    def start_month(self, model: WelfareModel) -> np.ndarray:
+        """The services' part of the month before the pathway draw: per service,
+        discharges, waiting-list drop-out, new referrals, admission from the list.
+
+        Returns who is *held* (domains x citizens, bool): the citizens whose level in a
+        domain a service changed at the start of this month (admitted from a waiting list
+        into a level service, moved out of supported housing at imprisonment, or enrolled
+        by ``enroll`` since the last month). The step makes no pathway move for them in
+        that domain this month. Reason: the admission *is* the month's move in that
+        domain; without the rule a citizen could go untreated -> treatment -> stable in
+        one month, and leave a level service before its first month was booked.
+        """
         self.month = model.month
         self._pop = pop = model.population
         self._new_month_stats()
+        held, self._held = self._held, np.zeros_like(self._held)
         for k, spec in enumerate(self.specs):
             if spec.level is None:
                 self._discharge(k, spec, pop)
+            elif spec.imprisonment_ends_to is not None:
+                self._end_places_at_imprisonment(k, spec, pop, held)
             self._drop_out_of_waiting(k, spec, pop)
             if spec.level is None and self.active(k):
                 self._refer(k, spec, pop)
-            self._admit_from_waiting_list(k, spec, pop)
+            self._admit_from_waiting_list(k, spec, pop, held)
+        return held
 
     def end_month(self, model: WelfareModel) -> None:
         pop = model.population
@@ -307,8 +413,24 @@ class ServiceSystem:
         model.ledger.book_month(model)
 
     # -- the steps of the routine -----------------------------------------------------------
+    def _served(self, k: int) -> np.ndarray:
+        """Enrolled and through at least one month-end in the service, i.e. charged for at
+        least one month since admission: only these can be discharged (see ``_discharge``)."""
+        return self.enrolled[k] & (self.months_enrolled[k] >= 1)
+
     def _discharge(self, k: int, spec: ServiceSpec, pop: PopulationState) -> None:
-        on = self.enrolled[k]
+        """A programme's course ends (a seeded draw at rate 1/course_months, or after
+        exactly course_months for a fixed course), and municipal programmes end at
+        imprisonment.
+
+        Rule: discharges apply only to citizens already charged for a month
+        (``_served``), so every admission is charged at least its first month. Reason:
+        admissions made between months (``enroll``: trial emulation, contracts, the
+        dashboard) met the next month's discharge draw before any month was booked, so
+        ~4% of them (1 - exp(-1/24) for Housing First's course) left unpaid, and those in
+        prison (~5% of the Housing First trial arm) all did.
+        """
+        on = self._served(k)
         if not on.any():
             return
         course = self.params[f"services.{spec.name}.course_months"]
@@ -327,6 +449,28 @@ class ServiceSystem:
         self.enrolled[k] &= ~done
         self.months_enrolled[k, done] = 0
 
+    def _end_places_at_imprisonment(self, k: int, spec: ServiceSpec, pop: PopulationState, held: np.ndarray) -> None:
+        """Imprisonment ends a place in supported housing (``spec.imprisonment_ends_to``).
+
+        Rule: at the start of the month after the citizen entered prison (the month of
+        imprisonment is booked, as for municipal programmes), the place ends, it frees up
+        for the waiting list this month, and the citizen's housing becomes precarious: no
+        home on release. Reason: a botilbud place is a home that is lived in; a sentence
+        does not keep it open for months (before this rule ~24 of ~600 places in a cohort
+        of 10,000 were held by prisoners, for 6 months on average). The move is the
+        month's move in the housing domain (``held``).
+        """
+        dom = spec.level[0]
+        gone = np.flatnonzero(self._served(k) & (pop.levels[Domain.JUSTICE] == Justice.PRISON)
+                              & (pop.levels[dom] == spec.level[1]))
+        if gone.size == 0:
+            return
+        self.enrolled[k, gone] = False
+        self.months_enrolled[k, gone] = 0
+        pop.set_levels(dom, gone, spec.imprisonment_ends_to)
+        held[dom, gone] = True
+        self.stats[-1][spec.name]["ended_at_imprisonment"] += gone.size
+
     def _drop_out_of_waiting(self, k: int, spec: ServiceSpec, pop: PopulationState) -> None:
         w = self.waiting[k]
         if not w.any():
@@ -340,7 +484,7 @@ class ServiceSystem:
         self.waiting[k] &= ~gone
 
     def _still_needs(self, k: int, spec: ServiceSpec, pop: PopulationState) -> np.ndarray:
-        need = spec.eligible(pop, self.mode) & ~self.enrolled[k]
+        need = self.eligible(k, pop) & ~self.enrolled[k]
         if spec.level is not None:
             sources = [_source_level(t) for t in spec.gates]
             dom = spec.level[0]
@@ -350,15 +494,18 @@ class ServiceSystem:
     def _refer(self, k: int, spec: ServiceSpec, pop: PopulationState) -> None:
         u = self.streams.uniform(f"referral.{spec.name}", self.month, pop.n)
         rate = self.params[f"services.{spec.name}.referral_rate"]
-        new = spec.eligible(pop, self.mode) & ~self.enrolled[k] & ~self.waiting[k] & (u < -np.expm1(-rate))
+        new = self.eligible(k, pop) & ~self.enrolled[k] & ~self.waiting[k] & (u < -np.expm1(-rate))
         self.waiting[k] |= new
         self.waited[k, new] = 0
 
-    def _admit_from_waiting_list(self, k: int, spec: ServiceSpec, pop: PopulationState) -> None:
+    def _admit_from_waiting_list(self, k: int, spec: ServiceSpec, pop: PopulationState, held: np.ndarray) -> None:
+        """Admit from the list up to the free places; a level service moves the admitted
+        into its level, and that is their move in the domain this month (``held``)."""
         candidates = np.flatnonzero(self.waiting[k] & self._still_needs(k, spec, pop))
         admitted = self._admit(k, candidates, prefer_waiting=True)
         if admitted.size and spec.level is not None:
             pop.set_levels(spec.level[0], admitted, spec.level[1])
+            held[spec.level[0], admitted] = True
 
     def _admit(self, k: int, candidates: np.ndarray, prefer_waiting: bool) -> np.ndarray:
         """Admit up to the free places: longest wait first, ties broken by a seeded draw."""
@@ -406,7 +553,7 @@ class ServiceSystem:
     def _new_month_stats(self) -> None:
         places = self.places
         self.stats.append({s.name: {"month": self.month, "admitted": 0, "refused": 0, "dropped_out": 0,
-                                    "cross_referred": 0, "months_waited": 0, "waiting": 0, "enrolled": 0, "peak_enrolled": 0,
+                                    "cross_referred": 0, "ended_at_imprisonment": 0, "months_waited": 0, "waiting": 0, "enrolled": 0, "peak_enrolled": 0,
                                     "places": int(places[k])}
                            for k, s in enumerate(self.specs)})
 

@@ -2,14 +2,39 @@
 
 Order of operations each month (written down once; every rule lives in its own module):
 
-1. ``services.start_month`` — services discharge, admit from waiting lists within
-   capacity, and drop people who give up waiting (``model/services.py``).
+1. ``services.start_month`` — services discharge, end supported-housing places at
+   imprisonment, drop people who give up waiting, take referrals, and admit from waiting
+   lists within capacity (``model/services.py``). It returns who is *held*: the
+   citizens whose level in a domain it changed.
 2. Pathways — features, hazards and one draw per citizen and domain
    (``model/pathways.py``). Moves into a service-gated level become referrals to that
    service instead of immediate moves when the service is modelled.
 3. Moves are applied, clocks advance (``model/population.py``).
 4. ``services.end_month`` — the month's costs and revenues are booked in the ledger.
 5. Occupancy is counted and the ``DataCollector`` collects (once at t=0, once per month).
+
+Rules of the order (each implemented once, in the function named):
+
+* **One move per domain per month.** A citizen held in a domain by step 1 (admitted from
+  a waiting list into a level, e.g. untreated -> psychiatric treatment; moved out of
+  supported housing at imprisonment; enrolled by ``ServiceSystem.enroll`` since the last
+  month) makes no pathway move in that domain in step 2 (``WelfareModel.step``). Their
+  draw is still made and discarded, so everyone else's random numbers are unchanged.
+  Reason: the admission is that month's move; otherwise untreated -> treatment -> stable
+  could happen in one month, and a level service could lose a citizen before booking the
+  month of admission.
+* **Every admission is charged at least its first month.** Discharges in step 1 apply
+  only to citizens who have been through a month-end (step 4) in the service
+  (``ServiceSystem._discharge``). Reason: admissions made between months (trial
+  emulation, contracts, the dashboard) otherwise met the next discharge draw before any
+  booking: ~4% of Housing First enrolments, 1 - exp(-1/24), and every enrolee already
+  in prison left unpaid.
+* **Imprisonment ends a supported-housing place.** At the start of the month after
+  entering prison the place ends and frees up, and the citizen's housing becomes
+  precarious (no home on release); a prisoner is not admitted to supported housing
+  (``ServiceSystem._end_places_at_imprisonment``). Reason: a botilbud place is a home
+  that is lived in, not kept open through a sentence. Municipal programmes end at
+  imprisonment the same way (``ServiceSystem._discharge``).
 """
 
 from __future__ import annotations
@@ -39,7 +64,11 @@ class ServiceHook(Protocol):
     def effects(self) -> dict[str, dict[str, float]]: ...
     def feature_columns(self) -> dict[str, np.ndarray]: ...
     def gate(self, transition: str, who: np.ndarray) -> np.ndarray: ...
-    def start_month(self, model: WelfareModel) -> None: ...
+    def start_month(self, model: WelfareModel) -> np.ndarray | None:
+        """The services' start of the month; returns who is held (domains x citizens,
+        bool: no pathway move in that domain this month) or None for nobody."""
+        ...
+
     def end_month(self, model: WelfareModel) -> None: ...
 
 
@@ -55,8 +84,8 @@ class NoServices:
     def gate(self, transition: str, who: np.ndarray) -> np.ndarray:
         return who
 
-    def start_month(self, model: WelfareModel) -> None:
-        pass
+    def start_month(self, model: WelfareModel) -> np.ndarray | None:
+        return None
 
     def end_month(self, model: WelfareModel) -> None:
         pass
@@ -95,7 +124,9 @@ class WelfareModel(mesa.Model):
         self.network = SocialNetwork.build(self.params, self.population.complexity, self.streams)
         self.citizens: list[Citizen] = [Citizen(self, i) for i in range(self.population.n)]
         self.services: ServiceHook = services if services is not None else self._default_services()
-        self.ledger = Ledger(self.params, self.population.n)
+        plan = getattr(self.services, "plan", None)
+        self.ledger = Ledger(self.params, self.population.n,
+                             shares={name: plan.shares(name) for name in plan.decisions} if plan else None)
         if hasattr(self.services, "start"):
             self.services.start(self.population)
         self.engine = PathwayEngine(self.params, self.services.effects())
@@ -112,13 +143,15 @@ class WelfareModel(mesa.Model):
     def step(self) -> None:
         self.month += 1
         pop = self.population
-        self.services.start_month(self)
+        held = self.services.start_month(self)
         x = self.engine.features(pop, self.network, self.services.feature_columns())
         rates = self.engine.rates(pop, x)
         moves: list[tuple[Domain, np.ndarray, np.ndarray]] = []
         for d in Domain:
             u = self.streams.uniform(f"pathway.{d.name.lower()}", self.month, pop.n)
             choice = self.engine.draw(rates, d, u)
+            if held is not None:
+                choice[held[d]] = -1  # changed at the start of the month: that was the move
             who = np.flatnonzero(choice >= 0)
             if who.size == 0:
                 continue

@@ -6,8 +6,6 @@ import pytest
 
 from agents import Domain, Substance
 from model import WelfareModel
-from model.governance import appraise, configured_capacity, funded_capacity
-from model.services import BUDGETS, SERVICES
 
 FIXED = {"governance.sizing": "fixed"}
 
@@ -98,34 +96,6 @@ def test_housing_first_houses_people():
     base = run(months=24, size=4000)
     hf = run(months=24, size=4000, **{"services.housing_first.capacity": 20.0})
     assert hf.occupancy["homeless"] < base.occupancy["homeless"] - 20
-
-
-def test_fixed_sizing_funds_configured_capacity():
-    from model import Parameters
-
-    p = Parameters.baseline().with_overrides(FIXED)
-    assert funded_capacity(p) == configured_capacity(p)
-
-
-def test_appraisal_funds_by_the_payers_own_budget_or_the_whole_purse():
-    from model import Parameters
-
-    for sizing in ("own_budget", "whole_purse"):
-        p = Parameters.baseline().with_overrides({"governance.sizing": sizing, "governance.appraisal_size": 600,
-                                                  "governance.appraisal_months": 24,
-                                                  "services.housing_first.capacity": 20.0})
-        decisions = appraise(p)
-        assert "housing_first" in decisions and "dual_diagnosis" not in decisions  # team: coordinated only
-        for name, d in decisions.items():
-            gain = d["net_gain"]
-            if sizing == "own_budget":
-                assert d["funded"] == (gain[SERVICES[name].budget] >= 0)
-            else:
-                assert d["funded"] == (sum(gain.values()) >= 0)
-        funded = funded_capacity(p)
-        for name, d in decisions.items():
-            assert funded[name] == (p[f"services.{name}.capacity"] if d["funded"] else 0.0)
-    assert set(BUDGETS) == {"kommune", "region", "stat"}
 
 
 def test_treatment_levels_are_entered_only_through_services():
