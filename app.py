@@ -37,7 +37,8 @@ from mesa.visualization.utils import update_counter
 
 from agents.states import HOMELESS, LEVELS, Domain, Employment, Mental, Substance, level_key
 from model import ParameterError, Parameters, WelfareModel
-from model.economics import payback_month, split_difference, who_pays_matrix
+from model.economics import payback_month, who_pays_matrix
+from model.pairing import PairedModel
 from model.params import SCENARIO_DIR
 from model.services import BUDGETS, CATALOGUE
 
@@ -46,7 +47,7 @@ from model.services import BUDGETS, CATALOGUE
 # =========================================================================================
 
 AS_PRESET = "as preset"
-DEFAULT_PRESET = "housing_first_funded"
+DEFAULT_PRESET = "housing_first"
 DEFAULT_SIZE = 2000
 SIZE_MIN, SIZE_MAX = 100, 10_000
 #: services whose capacity (places per 1,000 citizens) is a parameter
@@ -145,23 +146,23 @@ def counterfactual_parameters(params: Parameters) -> Parameters:
 # =========================================================================================
 
 
-_EMPTY_DIFFERENCE = pd.DataFrame({"month": pd.Series(dtype=int), "budget": pd.Series(dtype=str),
-                                  "category": pd.Series(dtype=str), "amount": pd.Series(dtype=float)})
-
-
 class DashboardModel(WelfareModel):
     """The model the dashboard shows: a ``WelfareModel`` built from the sidebar's settings
     that also owns its counterfactual and keeps what the views need.
 
-    * ``counterfactual``: the baseline at the same size and seed (common random numbers),
-      stepped whenever this model steps; ``None`` when the settings are the baseline
-      itself (the difference is then zero by construction).
+    * ``pair``: the ``model.pairing.PairedModel`` whose scenario arm is this model and
+      whose counterfactual is the baseline at the same size and seed (common random
+      numbers). SolaraViz steps this model; its step steps the pairing, which steps this
+      model's world and the counterfactual together.
+    * ``counterfactual``: the pairing's counterfactual arm; ``None`` when the settings are
+      the baseline itself (the difference is then zero by construction, and a step costs
+      one model, not two).
     * ``error``: a message when the settings were rejected; the model then falls back to
       the preset alone, or to the default baseline, and the page shows the message.
     * History: the levels of every citizen per month, their service enrolment per month,
       moves between levels (last month and cumulative), and the month-by-month
-      investment / return per budget holder (``model.economics.split_difference`` applied
-      one month at a time, so a step costs the same at month 1 and month 120).
+      investment / return per budget holder (``PairedModel.flows``, computed one month at
+      a time, so a step costs the same at month 1 and month 120).
     """
 
     def __init__(self, preset: str = DEFAULT_PRESET, *, rng: Any = 1, scenario: Any = None, **settings: Any):
@@ -175,21 +176,28 @@ class DashboardModel(WelfareModel):
             params, seed = self._fallback(preset, rng, settings, exc)
         super().__init__(params, rng=seed)
         cf = counterfactual_parameters(self.params)
-        self.counterfactual: WelfareModel | None = None if cf == self.params else WelfareModel(cf, rng=seed)
-        n = self.population.n
-        self.level_history: list[np.ndarray] = [self.population.levels.copy()]
+        counterfactual = None if cf == self.params else WelfareModel(cf, rng=seed)
+        # SolaraViz steps this model (its clock is advancing when ``step`` runs), so the
+        # pairing steps this model's world, not its Mesa ``step`` (which would recurse)
+        self.pair = PairedModel.from_models(self, counterfactual, step_scenario=lambda: WelfareModel.step(self),
+                                            history=("scenario",))
         #: service enrolment per month, bit-packed along citizens (8x smaller: long Play runs)
         self.enrolment_history: list[np.ndarray] = [np.packbits(self._enrolled(), axis=1)]
         self.moves_last = [np.zeros((len(LEVELS[d]),) * 2, dtype=np.int64) for d in Domain]
         self.moves_total = [m.copy() for m in self.moves_last]
-        self._flow_months: list[np.ndarray] = []
-        self._flow_columns = split_difference(_EMPTY_DIFFERENCE).columns
-        self._flows_cache: tuple[int, pd.DataFrame] | None = None
         self._cumulative_cache: tuple[int, pd.DataFrame] | None = None
         self._layout: NetworkLayout | None = None
         self.figures: dict[tuple, LiveFigure] = {}
         self.timings: deque[float] = deque(maxlen=50)  # seconds per step (model + counterfactual + history)
-        assert n == (self.counterfactual.population.n if self.counterfactual else n)
+
+    @property
+    def counterfactual(self) -> WelfareModel | None:
+        return self.pair.counterfactual
+
+    @property
+    def level_history(self) -> list[np.ndarray]:
+        """Every citizen's levels at the end of each month 0..month (the pairing's record)."""
+        return self.pair.level_history["scenario"]
 
     def _fallback(self, preset: str, rng: Any, settings: dict, exc: Exception) -> tuple[Parameters, int]:
         """Rejected settings: the preset alone at the requested size (and seed, if valid),
@@ -225,43 +233,23 @@ class DashboardModel(WelfareModel):
 
         t0 = time.perf_counter()
         prev = self.level_history[-1]
-        super().step()
-        if self.counterfactual is not None:
-            self.counterfactual.step()
-        cur = self.population.levels.copy()
+        self.pair.step()  # this model's world, then the counterfactual; records the levels
+        cur = self.level_history[-1]
         for d in Domain:
             k = len(LEVELS[d])
             counts = np.bincount(prev[d].astype(np.int64) * k + cur[d], minlength=k * k).reshape(k, k)
             self.moves_last[d] = counts
             self.moves_total[d] = self.moves_total[d] + counts
-        self.level_history.append(cur)
         self.enrolment_history.append(np.packbits(self._enrolled(), axis=1))
-        self._flow_months.append(self._month_flows())
+        self.flows()  # this month's investment / return, while the step is timed
         self.timings.append(time.perf_counter() - t0)
-
-    def _month_flows(self) -> np.ndarray:
-        """This month's investment / return / net per budget holder (scenario -
-        counterfactual), by ``model.economics.split_difference``: one row of ``flows()``."""
-        ledger = self.ledger
-        other = self.counterfactual.ledger if self.counterfactual is not None else ledger
-        diff = ledger.monthly[-1] - other.monthly[-1]
-        tidy = pd.DataFrame({"month": self.month, "budget": [b for b, _ in ledger.accounts],
-                             "category": [c for _, c in ledger.accounts], "amount": diff})
-        row = split_difference(tidy)
-        self._flow_columns = row.columns
-        return row.to_numpy()[0]
 
     # -- what the views read ----------------------------------------------------------------
     def flows(self) -> pd.DataFrame:
         """Monthly investment, return and net benefit per budget holder (columns
-        (measure, budget)), scenario against counterfactual: the same table as
-        ``model.compare.PairedRun(counterfactual, model).flows()``, built month by month."""
-        if self._flows_cache is None or self._flows_cache[0] != self.month:
-            values = np.array(self._flow_months).reshape(len(self._flow_months), len(self._flow_columns))
-            frame = pd.DataFrame(values, index=pd.RangeIndex(1, len(values) + 1, name="month"),
-                                 columns=self._flow_columns)
-            self._flows_cache = (self.month, frame)
-        return self._flows_cache[1]
+        (measure, budget)), scenario against counterfactual: ``PairedModel.flows``, the
+        table ``model.compare`` uses, computed one new month at a time."""
+        return self.pair.flows()
 
     def cumulative_difference(self) -> pd.DataFrame:
         """Cumulative (scenario - counterfactual) net public cost per budget holder and in
@@ -569,6 +557,76 @@ def live_figure(model: DashboardModel, kind: type[LiveFigure], *args: Any) -> Li
 
 def who_pays(model: DashboardModel) -> pd.DataFrame:
     return who_pays_matrix(model.flows())
+
+
+def _table_html(frame: pd.DataFrame, css_class: str, note: str = "") -> str:
+    """A plain HTML table (index as the first column) with a small note under it."""
+    head = "".join(f'<th style="padding:3px 8px;text-align:left">{c}</th>' for c in [frame.index.name or "", *frame.columns])
+    rows = "".join("<tr>" + f'<th style="padding:3px 8px;text-align:left">{i}</th>'
+                   + "".join(f'<td style="padding:3px 8px">{v}</td>' for v in row) + "</tr>"
+                   for i, row in zip(frame.index, frame.itertuples(index=False)))
+    foot = f'<div style="font-size:11px;color:#666;margin-top:4px">{note}</div>' if note else ""
+    return f'<table class="{css_class}" style="border-collapse:collapse;font-size:13px">' \
+           f'<tr>{head}</tr>{rows}</table>{foot}'
+
+
+def funding_warnings(model: DashboardModel) -> list[str]:
+    """Offered interventions left at 0 places, for the top of the page."""
+    plan = getattr(model.services, "plan", None)
+    return [f"Scenario: {w}" for w in plan.warnings()] if plan is not None else []
+
+
+def funding_html(model: DashboardModel) -> str:
+    """Places funded per service in both arms, who pays and why (``FundingPlan``)."""
+    from model.compare import ArmDescription
+
+    arms = {"scenario": ArmDescription.of(model.params, appraisal=False)}
+    if model.counterfactual is not None:
+        arms["counterfactual"] = ArmDescription.of(model.counterfactual.params, appraisal=False)
+    tables = {arm: d.funding() for arm, d in arms.items()}
+    scen = tables["scenario"]
+    out = pd.DataFrame({"budget holder": scen["budget_holder"]}, index=scen.index.rename("service"))
+    for arm, t in tables.items():
+        out[f"{arm}: places per 1,000 (places)"] = [f"{f:g} ({p:,})" for f, p in zip(t["funded_per_1000"], t["places"])]
+    out["paid by (scenario)"] = scen["paid_by"]
+    out["decision (scenario)"] = scen["decision"]
+    keep = (scen["offered_per_1000"] > 0) | (tables.get("counterfactual", scen)["offered_per_1000"] > 0)
+    return _table_html(out[keep], "funding", f"Places the scenario funds at {model.population.n:,} simulated citizens "
+                                             "(model/governance.py). Interventions not listed are not offered.")
+
+
+def changes_html(params: Parameters) -> str:
+    """What the settings change relative to the calibrated default (``Parameters.differences``)."""
+    rows = [r for r in params.differences() if r["path"] != "population.size"]
+    if not rows:
+        return "<div>No changes from the calibrated default.</div>"
+    frame = pd.DataFrame([{"parameter": r["path"], "calibrated": _fmt_value(r["calibrated"]),
+                           "this scenario": _fmt_value(r["scenario"]),
+                           "ratio": "" if r["ratio"] is None else f"x{r['ratio']:.2f}", "how": r["how"],
+                           "unit": r["unit"]} for r in rows]).set_index("parameter")
+    return _table_html(frame, "changes", "Every parameter that differs from the calibrated default.")
+
+
+def appraisal_html(frame: pd.DataFrame, params: Parameters) -> str:
+    """The appraisal of the offered interventions: net gain per budget holder (DKK million,
+    median [p10, p90]) and the probability of paying back."""
+    if frame.empty:
+        return "<div>The scenario offers no discretionary intervention to appraise.</div>"
+    cells = {}
+    for (svc, budget), r in frame.set_index(["service", "budget"]).iterrows():
+        cells.setdefault(svc, {})[budget] = (f"{r['median'] / 1e6:,.1f} [{r['p10'] / 1e6:,.1f}, {r['p90'] / 1e6:,.1f}] "
+                                             f"· P {r['p_pays_back']:.0%}")
+    table = pd.DataFrame(cells).T.rename_axis("intervention")
+    return _table_html(table, "appraisal",
+                       f"Pays back within {params['governance.appraisal_months']:g} months? Net gain with the "
+                       f"intervention (DKK million, median [10th, 90th percentile] over "
+                       f"{params['governance.appraisal_replications']} pilots of {params['governance.appraisal_size']:,} "
+                       "citizens; + = the budget is better off, the owner paying its cost) and P = the share of pilots "
+                       "that pay back.")
+
+
+def _fmt_value(v: Any) -> str:
+    return f"{v:,.6g}" if isinstance(v, float) else str(v)
 
 
 def who_pays_html(model: DashboardModel) -> str:
@@ -910,6 +968,34 @@ def FlowsView(model: DashboardModel, month: int):
 
 
 @solara.component
+def FundingView(model: DashboardModel):
+    """What the scenario funds and changes; the appraisal on demand (pilots take seconds)."""
+    from model.governance import offered
+
+    plan = model.services.plan if hasattr(model.services, "plan") else None
+    appraisal, set_appraisal = solara.use_state(None, key=f"appraisal-{id(model)}")
+    frame = plan.appraisal_frame() if plan is not None else pd.DataFrame()
+    with solara.Column():
+        solara.HTML(tag="h4", unsafe_innerHTML="Places funded per service")
+        solara.HTML(tag="div", unsafe_innerHTML=funding_html(model))
+        solara.HTML(tag="h4", unsafe_innerHTML="What the scenario changes from the calibrated model")
+        solara.HTML(tag="div", unsafe_innerHTML=changes_html(model.params))
+        solara.HTML(tag="h4", unsafe_innerHTML="Appraisal: does each offered intervention pay back, and for whom?")
+        if frame.empty and appraisal is None and offered(model.params):
+            def run() -> None:
+                from model.governance import FundingPlan, appraise
+
+                pilots = appraise(model.params)
+                set_appraisal(FundingPlan(plan.sizing, plan.funding, plan.places, plan.decisions, pilots).appraisal_frame())
+
+            n = len(offered(model.params)) * model.params["governance.appraisal_replications"]
+            solara.Button(f"Run the appraisal ({n} pilot pairs, a few seconds each)", on_click=run)
+        else:
+            solara.HTML(tag="div", unsafe_innerHTML=appraisal_html(appraisal if appraisal is not None else frame,
+                                                                   model.params))
+
+
+@solara.component
 def ServicesView(model: DashboardModel, month: int):
     Plot(lambda: fig_services(model), [model, model.month])
 
@@ -982,6 +1068,8 @@ def Dashboard(model: DashboardModel):
     with solara.Column(style={"padding": "8px", "width": "100%"}):
         if model.error:
             solara.Error(model.error)
+        for warning in funding_warnings(model):
+            solara.Warning(warning)
         solara.Text(model.describe())
         Counters(model, model.month)
         with solara.lab.Tabs(value=tab_index, lazy=True):
@@ -999,6 +1087,8 @@ def Dashboard(model: DashboardModel):
                 CitizenView(model, model.month)
             with solara.lab.Tab("Contract"):
                 ContractView(model, model.month)
+            with solara.lab.Tab("Funding and changes"):
+                FundingView(model)
 
 
 # =========================================================================================

@@ -1,10 +1,11 @@
-"""Counterfactual pairing: a scenario against its baseline on common random numbers.
+"""Comparing a scenario with its counterfactual over paired replications.
 
 ``paired_run`` runs the same synthetic citizens with the same random draws twice — once
-under the baseline (the counterfactual) and once under the scenario — so every
-difference is the scenario's effect: per citizen, per budget holder, per month.
-``compare`` repeats that over replications and reports medians with 10th-90th
-percentile bands::
+under the counterfactual (``baseline`` in ``compare``'s arguments) and once under the
+scenario — so every difference is the scenario's effect: per citizen, per budget holder,
+per month. The pairing itself (both arms, stepped together, and every difference) is
+``model.pairing.PairedModel``. ``compare`` repeats that over replications and reports
+medians with 10th-90th percentile bands::
 
     from model.compare import compare
     result = compare("baseline", "coordinated", replications=20)
@@ -24,98 +25,27 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from agents.states import HOMELESS, Domain, Employment, Housing, Justice, Mental, Substance, level_key
-from model.economics import headline, som_table, split_difference, who_pays_matrix
+from model.governance import FundingPlan, appraise, funding_plan, offered
+from model.pairing import OUTCOMES, PairedModel, ReplicationSummary  # noqa: F401 - OUTCOMES re-exported
 from model.params import Parameters
-from model.services import BUDGETS
-from model.welfare_model import WelfareModel
+from model.services import BUDGETS, CATALOGUE
 
 ScenarioLike = str | Path | Parameters
 
-#: Outcomes counted in person-years (per replication: scenario minus baseline).
-OUTCOMES: dict[str, list[str]] = {
-    "housed": [level_key(Domain.HOUSING, Housing.OWN_HOME), level_key(Domain.HOUSING, Housing.SUPPORTED)],
-    "homeless": [level_key(Domain.HOUSING, h) for h in HOMELESS],
-    "employed": [level_key(Domain.EMPLOYMENT, Employment.EMPLOYED)],
-    "problematic_use": [level_key(Domain.SUBSTANCE, Substance.PROBLEMATIC)],
-    "untreated_mental_illness": [level_key(Domain.MENTAL, Mental.UNTREATED)],
-    "in_prison": [level_key(Domain.JUSTICE, Justice.PRISON)],
-}
-#: For cost per outcome: does more of the outcome count as better (+1) or worse (-1)?
+#: For cost per outcome: does more of the outcome (``OUTCOMES``, counted by ``model.pairing``)
+#: count as better (+1) or worse (-1)?
 OUTCOME_DIRECTION = {"housed": 1, "homeless": -1, "employed": 1, "problematic_use": -1,
                      "untreated_mental_illness": -1, "in_prison": -1, "qaly": 1}
 PERCENTILES = {"p10": 10, "median": 50, "p90": 90}
 
 
-@dataclass
-class PairedRun:
-    """One replication: both arms, same citizens, same random numbers."""
-
-    baseline: WelfareModel
-    scenario: WelfareModel
-
-    def difference(self) -> pd.DataFrame:
-        """Tidy: month, budget, category, amount = scenario - baseline net public cost."""
-        a, b = self.baseline.ledger.frame(), self.scenario.ledger.frame()
-        keys = ["month", "budget", "category"]
-        merged = b.merge(a, on=keys, how="outer", suffixes=("_scenario", "_baseline")).fillna(0.0)
-        merged["amount"] = merged["amount_scenario"] - merged["amount_baseline"]
-        return merged[keys + ["amount"]]
-
-    def difference_by_citizen(self) -> pd.DataFrame:
-        """Per citizen, month and budget holder: scenario - baseline net public cost.
-        Needs the per-citizen monthly ledger detail (populations up to 20,000)."""
-        a, b = self.baseline.ledger, self.scenario.ledger
-        if not (a.detail and b.detail):
-            raise ValueError("per-citizen monthly detail is not kept for populations this large")
-        diff = np.stack(b.citizen_monthly) - np.stack(a.citizen_monthly)  # months x budgets x citizens
-        months, budgets, n = diff.shape
-        idx = pd.MultiIndex.from_product([range(1, months + 1), BUDGETS, range(n)], names=["month", "budget", "citizen"])
-        return pd.Series(diff.ravel(), index=idx, name="amount").reorder_levels(["citizen", "month", "budget"]).sort_index().reset_index()
-
-    def flows(self) -> pd.DataFrame:
-        return split_difference(self.difference())
-
-    def outcomes(self) -> dict[str, float]:
-        """Scenario minus baseline, person-years over the horizon, and QALYs."""
-        oa, ob = self.baseline.occupancy_frame(), self.scenario.occupancy_frame()
-        out = {name: float((ob[cols].iloc[1:].sum().sum() - oa[cols].iloc[1:].sum().sum()) / 12.0)
-               for name, cols in OUTCOMES.items()}
-        out["qaly"] = float(self.scenario.ledger.citizen_qaly.sum() - self.baseline.ledger.citizen_qaly.sum())
-        return out
-
-    def summary(self) -> ReplicationSummary:
-        flows = self.flows()
-        return ReplicationSummary(
-            flows=flows, som=som_table(flows), headline=headline(flows), who_pays=who_pays_matrix(flows),
-            outcomes=self.outcomes(),
-            services=_service_totals(self.baseline, self.scenario),
-        )
-
-
-@dataclass
-class ReplicationSummary:
-    """What ``compare`` keeps of one replication (small and picklable)."""
-
-    flows: pd.DataFrame
-    som: pd.DataFrame
-    headline: pd.DataFrame
-    who_pays: pd.DataFrame
-    outcomes: dict[str, float]
-    services: pd.DataFrame
-
-
-def paired_run(baseline: ScenarioLike, scenario: ScenarioLike, *, seed: Any = 0, months: int = 120,
-               **overrides: Any) -> PairedRun:
-    """Run ``scenario`` and its counterfactual ``baseline`` on the same seed.
+def paired_run(counterfactual: ScenarioLike, scenario: ScenarioLike, *, seed: Any = 0, months: int = 120,
+               **overrides: Any) -> PairedModel:
+    """Run ``scenario`` and its ``counterfactual`` on the same seed for ``months``: a
+    ``model.pairing.PairedModel`` (note the order: counterfactual first, as in ``compare``).
 
     ``overrides`` (dotted parameter paths, e.g. ``population.size``) apply to both arms."""
-    arms = []
-    for which in (baseline, scenario):
-        model = WelfareModel(which, rng=seed, **overrides)
-        model.run_for(months)
-        arms.append(model)
-    return PairedRun(*arms)
+    return PairedModel(scenario, counterfactual, seed=seed, **overrides).run_for(months)
 
 
 def _replication(job: tuple) -> ReplicationSummary:
@@ -140,11 +70,85 @@ class Comparison:
     #: per budget holder: share of replications that pay back within 5 years, 10 years, the horizon
     pays_back: pd.DataFrame = field(default_factory=pd.DataFrame)
     runs: list[ReplicationSummary] = field(repr=False, default_factory=list)
+    #: what each arm is: places funded per service and why, the appraisal with bands, and
+    #: the parameter changes from the calibrated default (:class:`ArmDescription`)
+    arms: dict[str, ArmDescription] = field(default_factory=dict)
+
+    def warnings(self) -> list[str]:
+        """Offered interventions that end with 0 places, per arm (printed first)."""
+        return [f"{arm}: {w}" for arm, d in self.arms.items() for w in d.plan.warnings()]
+
+    def funding(self) -> pd.DataFrame:
+        """Per arm and service: places per 1,000 offered and funded, places, who pays, why."""
+        return pd.concat({arm: d.funding() for arm, d in self.arms.items()}, names=["arm"]) if self.arms else pd.DataFrame()
+
+    def appraisal(self) -> pd.DataFrame:
+        """Per arm, intervention and budget holder: the pilots' net gain (median, p10, p90)
+        and the probability of paying back."""
+        parts = [d.appraisal.assign(arm=arm) for arm, d in self.arms.items() if not d.appraisal.empty]
+        return pd.concat(parts, ignore_index=True).set_index(["arm", "service", "budget"]) if parts else pd.DataFrame()
+
+    def changes(self) -> pd.DataFrame:
+        """Per arm: every parameter that differs from the calibrated default."""
+        rows = [dict(arm=arm, **r) for arm, d in self.arms.items() for r in d.changes]
+        return pd.DataFrame(rows, columns=["arm", "path", "calibrated", "scenario", "ratio", "how", "unit", "source"])
+
+    def _arms_report(self) -> list[str]:
+        """What each arm is: description, governance, changes from the calibrated default,
+        places funded per service, and the appraisal of the interventions offered."""
+        if not self.arms:
+            return []
+        lines = ["## What is compared"]
+        for arm, d in self.arms.items():
+            p = d.params
+            lines.append(f"{arm}: {p.name} (governance {p['governance.mode']}, sizing {p['governance.sizing']}, "
+                         f"funding {p['governance.funding']}, {d.size:,} simulated citizens)")
+            if p.description:
+                lines.append("  " + " ".join(p.description.split()))
+            shown = [c for c in d.changes if c["path"] != "population.size"]
+            if not shown:
+                lines.append("  changes from the calibrated default: none")
+            else:
+                lines.append("  changes from the calibrated default (calibrated -> this arm, ratio, how):")
+                for c in shown:
+                    ratio = "" if c["ratio"] is None else f", x{c['ratio']:.2f}"
+                    lines.append(f"    {c['path']}: {_value(c['calibrated'])} -> {_value(c['scenario'])}{ratio}, {c['how']}")
+        lines += ["", "## Places funded per service (per 1,000 simulated citizens; places at this size)"]
+        fund = {arm: d.funding() for arm, d in self.arms.items()}
+        arms = list(fund)
+        lines.append(f"{'service':<22}{'budget':<9}" + "".join(f"{a:>20}" for a in arms) + "  decision (scenario)")
+        for svc in fund[arms[0]].index:
+            cells = [fund[a].loc[svc] for a in arms]
+            if all(c["funded_per_1000"] == 0 and c["offered_per_1000"] == 0 for c in cells):
+                continue
+            text = "".join(f"{c['funded_per_1000']:>12g} ({c['places']:>5,})" for c in cells)
+            lines.append(f"{svc:<22}{cells[0]['budget_holder']:<9}{text}  {cells[-1]['decision']}")
+        table = self.appraisal()
+        if not table.empty:
+            d0 = next(d for d in self.arms.values() if not d.appraisal.empty)
+            p0 = d0.params
+            lines += ["", f"## Appraisal of the interventions offered: pays back within {p0['governance.appraisal_months']:g} "
+                          f"months? (pilots of {p0['governance.appraisal_size']:,} citizens with and without the "
+                          f"intervention, {p0['governance.appraisal_replications']} seeds; net gain DKK million, "
+                          "median [p10, p90] and P(pays back); + = better off with it, the owner paying its cost)"]
+            holders = [*BUDGETS, "whole purse"]
+            lines.append(f"{'arm':<16}{'service':<22}" + "".join(f"{h:>26}" for h in holders))
+            for (arm, svc), block in table.groupby(level=["arm", "service"], sort=False):
+                block = block.droplevel(["arm", "service"])
+                cells = "".join(f"{fmt(block.loc[h, 'median'])} [{fmt(block.loc[h, 'p10'])},{fmt(block.loc[h, 'p90'])}] "
+                                f"{block.loc[h, 'p_pays_back']:.0%}".rjust(26) for h in holders)
+                lines.append(f"{arm:<16}{svc:<22}{cells}")
+        return lines + [""]
 
     def report(self) -> str:
         fmt = lambda x: "" if pd.isna(x) else f"{x / 1e6:,.1f}"  # noqa: E731
         lines = [f"# {self.scenario} vs {self.baseline}: {self.replications} paired replications, "
                  f"{self.months} months; DKK million, median [p10, p90]", ""]
+        for w in self.warnings():
+            lines.append(f"WARNING: {w}")
+        if self.warnings():
+            lines.append("")
+        lines += self._arms_report()
         lines.append("## Headline per budget holder (present values at the Danish stepped rate; payback undiscounted)")
         h = self.headline
         lines.append(f"{'budget':<9}{'investment':>28}{'return':>28}{'NPV':>28}{'BCR':>7}{'payback yr':>12}{'pays back':>11}")
@@ -174,8 +178,45 @@ class Comparison:
         return "\n".join(lines)
 
 
+@dataclass
+class ArmDescription:
+    """What one arm of a comparison is: its funding plan, the appraisal of the
+    interventions it offers (bands over pilots) and its changes from the calibrated default."""
+
+    params: Parameters
+    size: int
+    plan: FundingPlan
+    appraisal: pd.DataFrame
+    changes: list[dict[str, Any]]
+
+    @classmethod
+    def of(cls, params: Parameters, appraisal: bool = True) -> ArmDescription:
+        plan = funding_plan(params)
+        table = plan.appraisal_frame()
+        if appraisal and table.empty and offered(params):
+            pilots = appraise(params)
+            table = FundingPlan(plan.sizing, plan.funding, plan.places, plan.decisions, pilots).appraisal_frame()
+        return cls(params, int(params["population.size"]), plan, table, params.differences())
+
+    def funding(self) -> pd.DataFrame:
+        """Every capacity-limited service: places per 1,000 offered and funded, the
+        places at this population size, who pays and why."""
+        rows = []
+        for spec in CATALOGUE:
+            if not spec.capacity_limited:
+                continue
+            offered_ = self.params[f"services.{spec.name}.capacity"]
+            funded = self.plan.places[spec.name]
+            d = self.plan.decisions.get(spec.name)
+            rows.append({"service": spec.name, "budget_holder": spec.budget, "offered_per_1000": offered_,
+                         "funded_per_1000": funded, "places": int(round(funded * self.size / 1000.0)),
+                         "paid_by": ", ".join(f"{b} {v:.0%}" for b, v in self.plan.shares(spec.name).items()),
+                         "decision": d.reason if d else ("not offered" if offered_ == 0 else "statutory service: places as stated")})
+        return pd.DataFrame(rows).set_index("service")
+
+
 def compare(baseline: ScenarioLike, scenario: ScenarioLike, *, replications: int = 20, months: int = 120,
-            seed: int = 0, executor: Executor | None = None, **overrides: Any) -> Comparison:
+            seed: int = 0, executor: Executor | None = None, appraisal: bool = True, **overrides: Any) -> Comparison:
     """Paired replications of ``scenario`` against ``baseline`` with bands.
 
     Replication ``r`` uses child ``r`` of ``numpy.random.SeedSequence(seed)`` in both arms.
@@ -187,7 +228,11 @@ def compare(baseline: ScenarioLike, scenario: ScenarioLike, *, replications: int
     seeds = np.random.SeedSequence(seed).spawn(replications)
     jobs = [(base_p, scen_p, s, months, overrides) for s in seeds]
     runs = list(executor.map(_replication, jobs)) if executor else [_replication(j) for j in jobs]
-    return summarise(runs, base_p.name, scen_p.name, months)
+    out = summarise(runs, base_p.name, scen_p.name, months)
+    for arm, p in (("counterfactual", base_p), ("scenario", scen_p)):
+        out.arms[arm] = ArmDescription.of(p.with_overrides(overrides, origin="compare") if overrides else p,
+                                          appraisal=appraisal)
+    return out
 
 
 def summarise(runs: list[ReplicationSummary], baseline: str, scenario: str, months: int) -> Comparison:
@@ -213,6 +258,15 @@ def pays_back_shares(runs: list[ReplicationSummary], months: int) -> pd.DataFram
     out = pd.DataFrame({"within_5_years": (paid <= 60).mean(axis=1), "within_10_years": (paid <= 120).mean(axis=1),
                         "within_horizon": (paid <= months).mean(axis=1)})
     return out.rename_axis("budget")
+
+
+def fmt(x: float) -> str:
+    """DKK as DKK million with one decimal ("" for missing)."""
+    return "" if pd.isna(x) else f"{x / 1e6:,.1f}"
+
+
+def _value(v: Any) -> str:
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
 #: payback "month" standing for never (finite, so that percentiles interpolate); a band
@@ -272,15 +326,3 @@ def _cost_per_outcome(runs: list[ReplicationSummary]) -> pd.DataFrame:
             warnings.simplefilter("ignore", RuntimeWarning)
             return pd.DataFrame({name: np.nanpercentile(df.to_numpy(), q, axis=0) for name, q in PERCENTILES.items()},
                                 index=df.columns)
-
-
-def _service_totals(base: WelfareModel, scen: WelfareModel) -> pd.DataFrame:
-    """Per service: places and totals over the horizon in both arms."""
-    out = {}
-    for name, m in (("baseline", base), ("scenario", scen)):
-        st = m.services.stats_frame()
-        g = st.groupby(level="service")[["admitted", "refused", "dropped_out", "cross_referred", "months_waited"]].sum()
-        g["places"] = st.groupby(level="service")["places"].last()
-        g["mean_wait_months"] = (g["months_waited"] / g["admitted"]).where(g["admitted"] > 0, 0.0)
-        out[name] = g.drop(columns="months_waited")
-    return pd.concat(out, axis=1)

@@ -29,7 +29,7 @@ import pandas as pd
 
 from agents.states import LEVELS, Domain, Employment, Housing, Mental, Substance
 from model.params import Parameters
-from model.services import BUDGETS, CATALOGUE, KOMMUNE, REGION, STAT, funding_shares
+from model.services import BUDGETS, CATALOGUE, KOMMUNE, REGION, STAT
 
 if TYPE_CHECKING:
     from model.welfare_model import WelfareModel
@@ -70,7 +70,9 @@ CATEGORY_KIND: dict[str, str] = {
 class Ledger:
     """Money per month and account, and per citizen; wellbeing beside it."""
 
-    def __init__(self, params: Parameters, n: int):
+    def __init__(self, params: Parameters, n: int, shares: dict[str, dict[str, float]] | None = None):
+        """``shares``: who pays each intervention (``FundingPlan.shares``: the funding rule
+        applied); a service not named there is paid in full by its owner."""
         self.params = params
         self.accounts = accounts()
         self.account_index = {a: i for i, a in enumerate(self.accounts)}
@@ -82,11 +84,15 @@ class Ledger:
         self.citizen_monthly: list[np.ndarray] = []
         self.wellbeing_mean: list[float] = []
         self.citizen_qaly = np.zeros(n)
-        self._shares = {s.name: funding_shares(params, s) for s in CATALOGUE}
+        self._shares = {s.name: (shares or {}).get(s.name, {s.budget: 1.0}) for s in CATALOGUE}
         self._budget_of = np.array([BUDGETS.index(b) for b, _ in self.accounts])
         self._qol_weights = [(d, int(lv), params[f"wellbeing.{d.name.lower()}_{lv.name.lower()}"])
                              for d in Domain for lv in LEVELS[d]
                              if f"wellbeing.{d.name.lower()}_{lv.name.lower()}" in params]
+
+    def shares(self, service: str) -> dict[str, float]:
+        """Who pays for ``service`` in this ledger: budget holder -> share (sums to 1)."""
+        return dict(self._shares[service])
 
     def book_month(self, model: WelfareModel) -> None:
         """Book the month that just ended, from the state after the month's moves."""

@@ -11,6 +11,11 @@ A *scenario* is a readable diff from the baseline: a TOML file with a ``[scenari
 table (``name``, ``description`` and optionally ``base``, another scenario to start
 from) and then only the values it changes, at the same paths as in the baseline, either
 bare (``capacity = 40``) or with a new source (``capacity = { value = 40, source = "..." }``).
+A change can also *scale* the value it changes: ``rate = { scale = 2.0 }`` or
+``hr.complexity = { scale = 0.5, source = "..." }`` multiplies the value before the change
+(the calibrated default, or the base scenario's), so names such as "doubled" stay true
+after every recalibration. :meth:`Parameters.differences` lists what a scenario changes
+relative to the calibrated default (path, calibrated value, scenario value, ratio, source).
 Unknown keys, values outside their range and wrong types are rejected with a
 :class:`ParameterError` that names the file, the key and what is allowed.
 """
@@ -173,12 +178,61 @@ def _make_leaf(path: str, spec: Mapping[str, Any], origin: str) -> Leaf:
     return replace(leaf, value=leaf.check(spec["value"], origin))
 
 
-def dotted_paths(tree: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """``{"a": {"b": 1}}`` -> ``("a.b", 1)``; a table with a ``value`` key is a leaf."""
+_SET_FIELDS = {"value", "source", "note"}
+_SCALE_FIELDS = {"scale", "source", "note"}
+
+
+def _resolve_change(leaf: Leaf, value: Any, origin: str) -> tuple[Any, str, str]:
+    """A scenario's change to one leaf -> (new value, source, how).
+
+    Three forms: a bare value (``rate = 0.006``) or ``{ value = ..., source = "..." }``
+    *set* the value; ``{ scale = 2.0, source = "..." }`` *scales* the value the leaf has
+    before this change (the calibrated default, or the base scenario's value), so a
+    scenario called "doubled" stays twice the calibrated value whenever the model is
+    recalibrated."""
+    if not isinstance(value, Mapping):
+        return leaf.check(value, origin), leaf.source, "set"
+    keys = set(value)
+    if "scale" in keys:
+        extra = keys - _SCALE_FIELDS
+        if extra:
+            raise ParameterError(f"{origin}: {leaf.path}: unknown field(s) {sorted(extra)} beside scale; "
+                                 f"allowed {sorted(_SCALE_FIELDS)}")
+        factor = value["scale"]
+        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or not math.isfinite(factor) or factor < 0:
+            raise ParameterError(f"{origin}: {leaf.path}.scale = {factor!r}: must be a finite number >= 0")
+        if leaf.type not in (int, float):
+            raise ParameterError(f"{origin}: {leaf.path}: only numbers can be scaled; this is {leaf.allowed()}")
+        scaled = leaf.value * float(factor)
+        if leaf.type is int:
+            scaled = int(round(scaled))
+        default = f"{leaf.source}; scaled x{factor:g} by {origin}"
+        new = leaf.check(scaled, f"{origin} (x{factor:g} of {leaf.value!r})")
+        return new, str(value.get("source", default)), f"scaled x{factor:g}"
+    extra = keys - _SET_FIELDS
+    if extra or "value" not in keys:
+        raise ParameterError(f"{origin}: {leaf.path}: give a bare value, {{ value = ..., source = \"...\" }} "
+                             f"or {{ scale = ..., source = \"...\" }}")
+    return leaf.check(value["value"], origin), str(value.get("source", f"scenario {origin}")), "set"
+
+
+def _compose_how(before: str | None, now: str) -> str:
+    """How a path differs from the calibrated default after a chain of changes."""
+    if before and before.startswith("scaled x") and now.startswith("scaled x"):
+        return f"scaled x{float(before[8:]) * float(now[8:]):g}"
+    if before and now.startswith("scaled x"):
+        return f"{before}, then {now}"
+    return now
+
+
+def dotted_paths(tree: Mapping[str, Any], prefix: str = "",
+                 leaves: Mapping[str, Any] | None = None) -> Iterator[tuple[str, Any]]:
+    """``{"a": {"b": 1}}`` -> ``("a.b", 1)``; a table with a ``value`` key is a leaf, and
+    so is any table at a path in ``leaves`` (a scenario's ``{ scale = 2.0 }``)."""
     for key, val in tree.items():
         path = f"{prefix}{key}"
-        if isinstance(val, Mapping) and "value" not in val:
-            yield from dotted_paths(val, path + ".")
+        if isinstance(val, Mapping) and "value" not in val and not (leaves is not None and path in leaves):
+            yield from dotted_paths(val, path + ".", leaves)
         else:
             yield path, val
 
@@ -219,6 +273,11 @@ class Parameters(Mapping[str, Any]):
         self.description = description
         #: paths changed from the baseline, with their new values (the scenario's diff)
         self.changes: dict[str, Any] = dict(changes or {})
+        #: how each changed path was changed: "set" or "scaled x2" (see :meth:`differences`)
+        self.how: dict[str, str] = {}
+        #: the scenario this one is a diff from (its ``[scenario] base``): the natural
+        #: counterfactual when asking what this scenario adds
+        self.base_name = "baseline"
         self._check_cross_fields(origin)
 
     # -- construction ---------------------------------------------------------------
@@ -288,35 +347,51 @@ class Parameters(Mapping[str, Any]):
             if not base_path.is_absolute():
                 base_path = (path.parent / base_path) if str(base_name).endswith(".toml") else base_path
             base = cls.from_file(base_path, _seen + (path,))
-        out = base.with_overrides(dict(dotted_paths(raw)), origin=str(path))
+        out = base.with_overrides(dict(dotted_paths(raw, leaves=base._leaves)), origin=str(path))
         out.name = str(meta.get("name", path.stem))
         out.description = str(meta.get("description", ""))
+        out.base_name = str(base_name) if base_name == "baseline" else Path(str(base_name)).stem
         return out
 
     def with_overrides(self, overrides: Mapping[str, Any], origin: str = "overrides") -> Parameters:
         """A copy with the given dotted paths changed; every value validated."""
         leaves = dict(self._leaves)
         changes = dict(self.changes)
+        hows = dict(self.how)
         for path, value in overrides.items():
             if path not in leaves:
                 close = difflib.get_close_matches(path, leaves, n=3, cutoff=0.6)
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
                 raise ParameterError(f"{origin}: {path}: unknown key{hint}")
             leaf = leaves[path]
-            source = leaf.source
-            if isinstance(value, Mapping):
-                extra = set(value) - {"value", "source", "note"}
-                if extra or "value" not in value:
-                    raise ParameterError(f"{origin}: {path}: give a bare value or {{ value = ..., source = \"...\" }}")
-                source = str(value.get("source", f"scenario {origin}"))
-                value = value["value"]
-            new_value = leaf.check(value, origin)
+            new_value, source, how = _resolve_change(leaf, value, origin)
             leaves[path] = replace(leaf, value=new_value, source=source)
             if new_value == self.baseline_value(path):
                 changes.pop(path, None)
+                hows.pop(path, None)
             else:
                 changes[path] = new_value
-        return Parameters(leaves, self.name, self.description, changes, origin)
+                hows[path] = _compose_how(hows.get(path), how) if path in self.changes else how
+        out = Parameters(leaves, self.name, self.description, changes, origin)
+        out.how = hows
+        return out
+
+    def differences(self) -> list[dict[str, Any]]:
+        """Every effective difference from the calibrated default, one row per path:
+        ``path``, ``calibrated`` (the default's value), ``scenario`` (this value),
+        ``ratio`` (scenario / calibrated, for numbers), ``how`` ("set", "scaled x2"),
+        ``unit`` and ``source``. Reports and the dashboard show this list, so a reader
+        sees what a scenario really changes relative to the calibrated model."""
+        rows = []
+        for path, value in self.changes.items():
+            leaf, default = self._leaves[path], self.baseline_value(path)
+            ratio = None
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and isinstance(default, (int, float)) \
+                    and not isinstance(default, bool) and default != 0:
+                ratio = value / default
+            rows.append({"path": path, "calibrated": default, "scenario": value, "ratio": ratio,
+                         "how": self.how.get(path, "set"), "unit": leaf.unit, "source": leaf.source})
+        return rows
 
     def baseline_value(self, path: str) -> Any:
         return Parameters.baseline()._leaves[path].value if hasattr(Parameters, "_baseline_cache") else self._leaves[path].value

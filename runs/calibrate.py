@@ -23,11 +23,9 @@ Method (simulated moments with common random numbers):
    fitted to the intervention arm: a common multiplier on Housing First's three
    exit-from-homelessness hazard ratios, and IPS's hazard ratio on job finding.
 
-During fitting ``governance.sizing = "fixed"`` with the capacities that the default's
-own-budget appraisal gives (interventions it does not fund at capacity 0), which saves
-the appraisal pilot per evaluation; afterwards the appraisal is re-run with the fitted
-values and the fit is repeated if a funding decision changed. Validation
-(``runs/validate.py``) always runs the real default.
+The fit runs the default's own services: funding is explicit (``governance.sizing =
+"fixed"``, the places baseline.toml states; the discretionary interventions have 0
+places in the status quo). Validation (``runs/validate.py``) runs the same default.
 """
 
 from __future__ import annotations
@@ -238,18 +236,16 @@ def fit_effect(trial: str, ev_factory, prior: Parameters, base: dict, log=print)
     return fitted, stats
 
 
-# -- funding decisions under the default sizing -----------------------------------------------------
+# -- the status quo's places -------------------------------------------------------------------------
 def unfunded(params: Parameters) -> list[str]:
-    """Interventions the default (own-budget) appraisal does not fund."""
-    from model.governance import funded_capacity
-
-    cap = funded_capacity(params)
+    """Interventions with 0 places in the status quo (funding is explicit: the default
+    states its places, so the fit and the default run the same services)."""
     return sorted(s.name for s in CATALOGUE if s.intervention and s.capacity_limited
-                  and params[f"services.{s.name}.capacity"] > 0 and cap[s.name] == 0)
+                  and params[f"services.{s.name}.capacity"] == 0)
 
 
-def fit_config(off: list[str]) -> dict:
-    return {"governance.sizing": "fixed", **{f"services.{n}.capacity": 0.0 for n in off}}
+def fit_config() -> dict:
+    return {"governance.sizing": "fixed"}
 
 
 # -- the file --------------------------------------------------------------------------------------
@@ -316,26 +312,19 @@ def handler(args: argparse.Namespace) -> int:
     try:
         off = unfunded(prior)
         print(f"calibrate: {len(FREE)} status-quo parameters + N, {len(fit_tgts)} targets, "
-              f"{args.replications} x {args.size} citizens; interventions unfunded by the default: {off}")
-        for round_ in range(2):
-            ev = Evaluator(fit_config(off), seeds, args.size, executor, months=args.months)
-            print(f"step 1 (round {round_ + 1}): status quo")
-            if args.warm:  # one phase, from the current fit, with the barrier
-                fitted, cost, stats = fit_status_quo(ev, prior, start, fit_tgts, args.polish_iter)
-            else:  # phase A: plain least squares from the prior; phase B: polish with the barrier
-                fitted, cost, stats = fit_status_quo(ev, prior, start, fit_tgts, args.max_iter, barrier_on=False)
-                fitted = {p: float(f"{v:.6g}") for p, v in fitted.items()}
-                print("  polish: soft barrier at 80% of each tolerance")
-                fitted, cost, stats = fit_status_quo(ev, prior, fitted, fit_tgts, args.polish_iter)
-            N = fitted.pop("_N")
-            candidate = prior.with_overrides(fitted, origin="calibration")
-            now_off = unfunded(candidate)
-            if now_off == off or args.quick:
-                break
-            print(f"  funding decisions changed with the fitted values: unfunded {now_off}; refitting")
-            off, start = now_off, {**fitted, "_N": N}
+              f"{args.replications} x {args.size} citizens; interventions at 0 places in the default: {off}")
+        ev = Evaluator(fit_config(), seeds, args.size, executor, months=args.months)
+        print("step 1: status quo")
+        if args.warm:  # one phase, from the current fit, with the barrier
+            fitted, cost, stats = fit_status_quo(ev, prior, start, fit_tgts, args.polish_iter)
+        else:  # phase A: plain least squares from the prior; phase B: polish with the barrier
+            fitted, cost, stats = fit_status_quo(ev, prior, start, fit_tgts, args.max_iter, barrier_on=False)
+            fitted = {p: float(f"{v:.6g}") for p, v in fitted.items()}
+            print("  polish: soft barrier at 80% of each tolerance")
+            fitted, cost, stats = fit_status_quo(ev, prior, fitted, fit_tgts, args.polish_iter)
+        N = fitted.pop("_N")
         print("step 2: trial effects")
-        base = {**fit_config(off), **fitted}
+        base = {**fit_config(), **fitted}
         factory = lambda kinds: Evaluator({}, seeds, args.size, executor, kinds=kinds)  # noqa: E731
         effects, trial_stats = {}, {}
         for trial in EFFECTS:
@@ -373,7 +362,7 @@ def handler(args: argparse.Namespace) -> int:
         "replications": args.replications,
         "population_size": args.size,
         "months": args.months,
-        "fit_sizing": f"fixed, capacity 0 for {', '.join(off) or 'none'} (as the own_budget appraisal decides)",
+        "fit_sizing": f"fixed, the default's places (0 for {', '.join(off) or 'none'})",
         "target_group": float(f"{N:.5g}"),
         "objective": float(f"{cost:.5g}"),
         "targets_within_tolerance": f"{n_pass}/{len(rows)}",

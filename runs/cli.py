@@ -249,6 +249,9 @@ def configure_compare(p: argparse.ArgumentParser) -> None:
     p.add_argument("baseline", help="the counterfactual: a shipped scenario name or a TOML file (e.g. baseline)")
     p.add_argument("scenarios", nargs="+", metavar="scenario", help="scenario(s) to compare against it")
     add_run_options(p, months=120, replications=20)
+    p.add_argument("--no-appraisal", dest="appraisal", action="store_false",
+                   help="skip the appraisal of the offered interventions (pilots with and without each; "
+                        "it still runs where endogenous sizing needs it to decide the places)")
 
 
 def compare(args: argparse.Namespace) -> int:
@@ -266,7 +269,8 @@ def compare(args: argparse.Namespace) -> int:
     with make_executor(args.workers, args.scheduler) as (executor, _):
         for scen in scenarios:
             result = compare_scenarios(base, scen, replications=args.replications, months=args.months,
-                                       seed=args.seed or 0, executor=executor, **overrides)
+                                       seed=args.seed or 0, executor=executor, appraisal=args.appraisal,
+                                       **overrides)
             print(result.report(), end="\n\n")
             out = args.out / scen.name if args.out else DEFAULT_OUT / f"compare-{scen.name}-vs-{base.name}"
             files = write_comparison(result, out, plots=args.plots)

@@ -55,6 +55,8 @@ def write_comparison(result: Comparison, out: Path, plots: bool = True) -> list[
         "outcomes.csv": result.outcomes, "cost_per_outcome.csv": result.cost_per_outcome,
         "services.csv": result.services, "cumulative_net.csv": cumulative_net_bands(result),
         "pays_back.csv": result.pays_back,
+        # what each arm is: places funded and why, the appraisal with bands, parameter changes
+        "funding.csv": result.funding(), "appraisal.csv": result.appraisal(), "changes.csv": result.changes(),
     }
     written = []
     for name, table in tables.items():

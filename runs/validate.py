@@ -5,7 +5,7 @@ probabilistic sensitivity analysis (PSA) of siloed vs coordinated over the [E] r
     ./dev python -m runs.validate --quick         # small smoke run into a temporary folder
 
 The model is the real default (``WelfareModel("baseline")``: calibrated values, the
-own-budget appraisal deciding which interventions are funded). Each statistic is
+places baseline.toml states; no discretionary intervention is funded in the status quo). Each statistic is
 reported as the median and the 10th-90th percentile band over replications; a target
 passes when the median is within its tolerance. Counts are shares x the target group
 N = population.size x population.scale of the default (runs at another size use the
@@ -259,7 +259,7 @@ def write_report(path: Path, rows: list[dict], extra: dict, psa: list[dict], ran
           f"{len(psa)} draws; each draw takes every [E] estimate of shared/DOMAIN.md uniformly within its range "
           "(`model/parameters/uncertainty.toml`) and its own seed, and runs the coordinated scenario against the "
           f"siloed baseline on common random numbers ({cfg['psa_size']:,} citizens, {cfg['psa_months']} months; the "
-          "funding appraisals are re-run with the draw's prices). Payback = the first month from which the "
+          "coordinated scenario funds the integrated team at its stated places). Payback = the first month from which the "
           "cumulative undiscounted net benefit stays >= 0 (`model/economics.py`). The spread combines the "
           "parameter uncertainty with the simulation's own randomness (each draw has its own seed).", "",
           "| [E] estimate | range | source |", "|---|---|---|"]

@@ -10,11 +10,11 @@ from tests.test_runner import quick_flags
 
 
 def test_compare_prints_the_report_and_writes_every_table(tmp_path, capsys):
-    assert main(["compare", "baseline", "housing_first_funded", "--months", "24", "--replications", "2",
+    assert main(["compare", "baseline", "housing_first", "--months", "24", "--replications", "2",
                  *quick_flags(), "--out", str(tmp_path)]) == 0
     text = capsys.readouterr().out
     assert "Headline per budget holder" in text and "SØM table" in text and "Who pays, who saves" in text
-    out = tmp_path / "housing_first_funded"
+    out = tmp_path / "housing_first"
     assert {"headline.csv", "som_table.csv", "who_pays.csv", "outcomes.csv", "cost_per_outcome.csv",
             "services.csv", "cumulative_net.csv", "pays_back.csv", "report.md", "payback.png"} <= {p.name for p in out.iterdir()}
     headline = pd.read_csv(out / "headline.csv", index_col=0)

@@ -17,18 +17,18 @@ def test_a_scenario_paired_with_itself_differs_by_exactly_zero():
 
 
 def test_the_difference_holds_per_citizen_per_budget_per_month():
-    run = paired_run("baseline", "housing_first_funded", seed=2, months=24, **SMALL)
+    run = paired_run("baseline", "housing_first", seed=2, months=24, **SMALL)
     by_citizen = run.difference_by_citizen()
     assert set(by_citizen.columns) == {"citizen", "month", "budget", "amount"}
     per_month_budget = by_citizen.groupby(["month", "budget"]).amount.sum().unstack()
-    expected = run.scenario.ledger.by_budget() - run.baseline.ledger.by_budget()
+    expected = run.scenario.ledger.by_budget() - run.counterfactual.ledger.by_budget()
     assert np.allclose(per_month_budget[expected.columns].to_numpy(), expected.to_numpy(), atol=1.0)
     # Housing First is paid by the kommune
     assert run.difference().query("category == 'housing_first'").groupby("budget").amount.sum()["kommune"] > 0
 
 
 def test_compare_reports_bands_over_replications():
-    c = compare("baseline", "housing_first_funded", replications=3, months=24, **SMALL)
+    c = compare("baseline", "housing_first", replications=3, months=24, **SMALL)
     h = c.headline
     for measure in ("npv", "pv_investment", "pv_return"):
         assert (h[(measure, "p10")] <= h[(measure, "median")]).all()
