@@ -47,7 +47,10 @@ class Kind:
     type: type
 
 
-#: Parameter kinds: unit, allowed range (inclusive) and Python type.
+#: Parameter kinds: unit, allowed range (inclusive) and Python type. Money is bounded too:
+#: 1e9 DKK per citizen-month, 1e10 per course and 1e11 for any other amount (a price per
+#: event or outcome, a contract's cap or capital) are far above any real Danish figure,
+#: yet sums over a million citizens and 1,200 months stay finite (no ``inf`` in results).
 KINDS: dict[str, Kind] = {
     "rate": Kind("per month", 0.0, 10.0, float),
     "hazard_ratio": Kind("hazard ratio", 0.0, 1000.0, float),
@@ -56,9 +59,9 @@ KINDS: dict[str, Kind] = {
     "count": Kind("citizens", 0, None, int),
     "places": Kind("places (citizens at once)", 0, None, int),
     "months": Kind("months", 0.0, 1200.0, float),
-    "dkk": Kind("DKK", 0.0, None, float),
-    "dkk_per_month": Kind("DKK per citizen-month", 0.0, None, float),
-    "dkk_per_course": Kind("DKK per course", 0.0, None, float),
+    "dkk": Kind("DKK", 0.0, 1e11, float),
+    "dkk_per_month": Kind("DKK per citizen-month", 0.0, 1e9, float),
+    "dkk_per_course": Kind("DKK per course", 0.0, 1e10, float),
     "rate_per_year": Kind("per year", 0.0, 1.0, float),
     "loading": Kind("log-odds per SD of complexity", -10.0, 10.0, float),
     "flag": Kind("on/off", None, None, bool),
