@@ -257,18 +257,23 @@ def compare(args: argparse.Namespace) -> int:
     payback plot. Each comparison is rewritten whole (atomically) when run again."""
     from model.compare import compare as compare_scenarios
     from model.params import Parameters
-    from runs.comparison import write_comparison
+    from runs.comparison import check_target, output_dir, write_comparison
     from runs.runner import make_executor
 
     base = Parameters.load(args.baseline)  # bad names fail here, before any work
     scenarios = [Parameters.load(s) for s in args.scenarios]
+    targets = [output_dir(args.out, scen.name, base.name, DEFAULT_OUT) for scen in scenarios]
+    for given, target in zip(args.scenarios, targets):
+        if targets.count(target) > 1:
+            raise SpecError(f"{given}: scenarios {', '.join(args.scenarios)} would write the same directory "
+                            f"{target}; compare them in separate commands")
+        check_target(target)  # a bad --out fails here too, not after the computation
     overrides = fixed_overrides(args)
     with make_executor(args.workers, args.scheduler) as (executor, _):
-        for scen in scenarios:
+        for scen, out in zip(scenarios, targets):
             result = compare_scenarios(base, scen, replications=args.replications, months=args.months,
                                        seed=args.seed or 0, executor=executor, **overrides)
             print(result.report(), end="\n\n")
-            out = args.out / scen.name if args.out else DEFAULT_OUT / f"compare-{scen.name}-vs-{base.name}"
             files = write_comparison(result, out, plots=args.plots)
             print(f"wrote {out}/: {', '.join(f.name for f in files)}\n")
     return 0

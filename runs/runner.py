@@ -293,6 +293,77 @@ def make_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[tu
 
 
 # -- the output directory -------------------------------------------------------------------
+#: Longest file name and path Linux takes, in bytes (NAME_MAX, PATH_MAX).
+NAME_MAX, PATH_MAX = 255, 4096
+
+
+def check_out_dir(path: Path, flag: str = "--out") -> Path:
+    """Create ``path`` (with its parents) as an output directory and check that files can
+    be made in it; else a ``SpecError`` naming ``flag``: too long, an existing file, a
+    file or a symlink loop on the way, not creatable or not writable. Called before any
+    work, so a bad ``--out`` fails at once rather than after the whole computation."""
+    where = f"{flag} {path}"
+    if len(os.fsencode(path.absolute())) >= PATH_MAX or any(len(os.fsencode(p)) > NAME_MAX for p in path.parts):
+        raise SpecError(f"{where}: path too long (at most {NAME_MAX} bytes per name, {PATH_MAX} in all)")
+    try:
+        if path.exists() and not path.is_dir():
+            raise SpecError(f"{where}: exists and is not a directory")
+        if path.is_symlink() and not path.exists():
+            raise SpecError(f"{where}: a dangling symbolic link or a symlink loop")
+        path.mkdir(parents=True, exist_ok=True)
+        os.rmdir(tempfile.mkdtemp(dir=path, prefix=".probe-"))
+    except OSError as exc:
+        raise SpecError(f"{where}: cannot write there ({exc.strerror or exc})") from None
+    return path
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_directory(out: Path, fill: Callable[[Path], list[Path]]) -> list[Path]:
+    """Write a whole directory at once: ``fill`` writes every file into a fresh temporary
+    sibling of ``out``, which then replaces ``out`` (the previous one is renamed aside
+    first and removed after). A kill at any moment leaves the old set of files or the new
+    one, never a mix of two runs; its leftovers (``.NAME.*.tmp``) are removed by the next
+    call. Returns the files' paths inside ``out``."""
+    parent = check_out_dir(out.parent)
+    if out.exists() and not out.is_dir():
+        raise SpecError(f"--out {out}: exists and is not a directory")
+    remove_stale(parent, f".{out.name}.*.tmp")
+    tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out.name}.", suffix=".tmp"))
+    try:
+        os.chmod(tmp, 0o777 & ~_UMASK)
+        written = fill(tmp)
+        for f in written:
+            _fsync(f)
+        if out.exists():
+            old = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out.name}.", suffix=".old.tmp"))
+            os.replace(out, old)  # an empty directory is replaced by rename
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+        _fsync(parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [out / f.name for f in written]
+
+
+def remove_stale(directory: Path, pattern: str) -> None:
+    """Remove what an interrupted run left behind: files or directories matching ``pattern``."""
+    for stale in directory.glob(pattern):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Write ``path`` via a temporary file in the same directory and ``os.replace``, so
     readers (and a resumed sweep) see either the whole file or none."""
