@@ -231,3 +231,76 @@ def test_a_second_process_on_the_same_directory_is_refused_with_exit_2(tmp_path,
         proc.kill()
         proc.wait()
     assert main(_small_run(tmp_path, "--overwrite")) == 0  # the killed holder's lock is gone
+
+
+def _children(pid: int) -> list[int]:
+    """Living (not zombie) child processes of ``pid``, from /proc."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_pool_workers_die_with_the_main_process(sig, tmp_path):
+    """Killing the main process used to leave its workers computing for minutes."""
+    cmd = [sys.executable, "-m", "runs.cli", "run", "--months", "1200", "--replications", "4", "--workers", "2",
+           "--no-plots", "--no-progress", *quick_flags(20000), "--out", str(tmp_path)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            workers = [pid for pid in _children(proc.pid)
+                       if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+            if len(workers) == 2:
+                break
+            time.sleep(0.1)
+        assert len(workers) == 2 and proc.poll() is None, proc.stderr.read().decode()
+        time.sleep(1.0)  # the workers are computing now
+        proc.send_signal(sig)
+        proc.wait()
+        deadline = time.monotonic() + 5
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers)
+    finally:
+        proc.kill()
+        for pid in filter(_alive, workers):
+            os.kill(pid, signal.SIGKILL)
+
+
+ORPHAN = """
+import os, subprocess, sys
+child = subprocess.Popen([sys.executable, "-c",
+    "import os, time; from runs.runner import _exit_when_orphaned; print(os.getpid(), flush=True); "
+    f"_exit_when_orphaned({os.getpid()}, 0.1); time.sleep(600)"], stdout=subprocess.PIPE)
+print(child.stdout.readline().decode().strip(), flush=True)
+os.kill(os.getpid(), 9)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_parent_watch_ends_a_worker_whose_parent_died_without_prctl():
+    """The portable half of die_with_parent: polling the parent's pid."""
+    out = subprocess.run([sys.executable, "-c", ORPHAN], cwd=ROOT, capture_output=True,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    child = int(out.stdout.decode().split()[0])
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child)
