@@ -56,6 +56,8 @@ def toml_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:
+        raise argparse.ArgumentTypeError(f"{text[:20]}...: nested too deeply") from None
 
 
 def assignment(flag: str, split: Callable[[str, str], Any]) -> Callable[[str], tuple[str, Any]]:
@@ -298,8 +300,10 @@ def contract(args: argparse.Namespace) -> int:
     """Payment by Results / Social Impact Bond: prints the cash-flow table and the
     distributions (investor IRR, P(loss), deadweight, creaming) and writes them."""
     from runs.contract import run_contract
-    from runs.runner import make_executor
+    from runs.runner import check_out_dir, make_executor
 
+    if args.out is not None:
+        check_out_dir(args.out)  # before the computation, not after it
     horizon = {"contract.horizon_months": args.months} if args.months is not None else {}
     with make_executor(args.workers, args.scheduler) as (executor, _):
         run_contract(args.scenario, args.replications, args.seed, args.out, executor=executor,
