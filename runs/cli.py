@@ -352,9 +352,26 @@ COMMANDS: list[Command] = [
 ]
 
 
+def with_default_command(argv: list[str]) -> list[str]:
+    """``welfare-pathways housing_first ...`` means ``welfare-pathways run housing_first ...``:
+    a scenario (a shipped name or a ``.toml`` path) where a subcommand is expected is the
+    shortcut a newcomer tries first. Subcommand names win; any other word is left to
+    argparse, which lists the subcommands."""
+    from model.params import SCENARIO_DIR
+
+    if not argv or argv[0] in {c.name for c in COMMANDS} or argv[0].startswith("-"):
+        return argv
+    word = argv[0]
+    if word == "baseline" or word.endswith(".toml") or (SCENARIO_DIR / f"{word}.toml").is_file():
+        return ["run", *argv]
+    return argv
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="welfare-pathways", description=__doc__.split("\n\n")[0],
-                                     epilog="Details: docs/cli.md. Each subcommand has --help.")
+                                     epilog="A scenario alone runs it: 'welfare-pathways housing_first' is "
+                                            "'welfare-pathways run housing_first'. Details: docs/cli.md. "
+                                            "Each subcommand has --help.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for cmd in COMMANDS:
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
@@ -365,7 +382,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)  # bad flags: argparse prints usage and exits 2
+    args = parser.parse_args(with_default_command(sys.argv[1:] if argv is None else list(argv)))  # bad flags: exit 2
     try:
         return args.handler(args)
     except (ParameterError, SpecError) as exc:
