@@ -301,6 +301,10 @@ def make_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[tu
             raise SpecError("--scheduler needs Dask distributed: pip install 'welfare-pathways[dist]'") from None
         try:
             client = Client(scheduler, timeout="10s")
+        except TypeError as exc:  # tls:// without certificates: "TLS expects a `ssl_context` argument"
+            raise SpecError(f"--scheduler {scheduler}: TLS needs this client's certificate; set "
+                            "DASK_DISTRIBUTED__COMM__TLS__CA_FILE, ..._CLIENT__CERT and ..._CLIENT__KEY "
+                            f"(docs/cli.md, 'On a cluster') ({exc})") from None
         except (OSError, TimeoutError, ValueError) as exc:
             raise SpecError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler ({exc})") from None
         try:

@@ -130,6 +130,9 @@ CASES: list[tuple[str, Callable[[Path], list[str]], str]] = [
     ("run --out is a symlink loop", lambda t: _out("run", _loop(t / "o")), "a dangling symbolic link or a symlink loop"),
     ("run --out not writable", lambda t: _out("run", Path("/sys/welfare-pathways-test")),  # even for root
      "--out /sys/welfare-pathways-test: cannot write there"),
+    # --scheduler
+    ("--scheduler tls:// without certificates", lambda t: [*_out("sweep", t / "out"), "--scheduler", "tls://127.0.0.1:9"],
+     "--scheduler tls://127.0.0.1:9: TLS needs this client's certificate"),
     # the output directory's manifest
     ("manifest is a list", lambda t: _manifest(t, "[1, 2]"), "manifest.json: not a welfare-pathways manifest"),
     ("manifest is a string", lambda t: _manifest(t, '"spec"'), "manifest.json: not a welfare-pathways manifest"),
