@@ -18,6 +18,7 @@ Sections of this file:
 from __future__ import annotations
 
 import io
+import re
 import threading
 import tomllib
 from collections import deque
@@ -50,6 +51,9 @@ AS_PRESET = "as preset"
 DEFAULT_PRESET = "housing_first"
 DEFAULT_SIZE = 2000
 SIZE_MIN, SIZE_MAX = 100, 10_000
+#: The largest models one browser tab may ask for, whatever "more changes" says (the
+#: citizens slider's limit): a tab holds its model, the counterfactual and their history.
+DASHBOARD_LIMITS = {"population.size": SIZE_MAX, "governance.appraisal_size": SIZE_MAX}
 #: services whose capacity (places per 1,000 citizens) is a parameter
 CAPACITY_SERVICES = [s.name for s in CATALOGUE if s.capacity_limited]
 
@@ -95,15 +99,29 @@ def parse_changes(text: str) -> dict[str, Any]:
             value = tomllib.loads(f"v = {raw}")["v"]
         except tomllib.TOMLDecodeError:
             value = raw
+        except RecursionError:
+            raise ParameterError(f"more changes: {path}: value nested too deeply") from None
         out[path] = value
     return out
 
 
+def within_dashboard_limits(params: Parameters) -> Parameters:
+    """``params`` if no size exceeds :data:`DASHBOARD_LIMITS`, else a ``ParameterError``
+    (shown in red): one text entry must not make the server build 5,000,000 citizens."""
+    for path, limit in DASHBOARD_LIMITS.items():
+        if params[path] > limit:
+            raise ParameterError(f"{path} = {params[path]:,}: the dashboard allows at most {limit:,} "
+                                 "(the slider's limit); run larger models with ./dev run")
+    return params
+
+
 def parse_seed(seed: Any) -> int:
+    """The seed field as an int. ASCII digits only: ``'²'.isdigit()`` is true but ``int``
+    refuses it, and the error escaped the red-message path."""
     if isinstance(seed, str):
         seed = seed.strip()
-        if not seed.isdigit():
-            raise ParameterError(f"seed = {seed!r}: must be a whole number >= 0")
+        if not re.fullmatch(r"[0-9]{1,100}", seed):
+            raise ParameterError(f"seed = {seed!r}: must be a whole number >= 0 (digits 0-9, at most 100)")
         return int(seed)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ParameterError(f"seed = {seed!r}: must be a whole number >= 0")
@@ -131,7 +149,7 @@ def scenario_parameters(preset: str = DEFAULT_PRESET, *, mode: str = AS_PRESET, 
         out[f"services.{service}.price"] = base[f"services.{service}.price"] * float(service_price_scale)
     out.update(overrides)
     out.update(parse_changes(changes))
-    return base.with_overrides(out, origin="dashboard controls") if out else base
+    return within_dashboard_limits(base.with_overrides(out, origin="dashboard controls") if out else base)
 
 
 def counterfactual_parameters(params: Parameters) -> Parameters:
@@ -208,7 +226,7 @@ class DashboardModel(WelfareModel):
             seed, seed_note = 1, " with seed 1"
         size = settings.get("population.size", DEFAULT_SIZE)
         attempts = ((f"the preset {preset!r} without the other changes{seed_note}",
-                     lambda: Parameters.load(preset).with_overrides({"population.size": size})),
+                     lambda: within_dashboard_limits(Parameters.load(preset).with_overrides({"population.size": size}))),
                     (f"the baseline with {DEFAULT_SIZE:,} citizens{seed_note}",
                      lambda: Parameters.baseline().with_overrides({"population.size": DEFAULT_SIZE})))
         for label, attempt in attempts:

@@ -7,7 +7,7 @@ month, and reads off the difference: per month, budget holder and ledger categor
 citizen; as investment / return flows; in outcomes; per budget holder over the run::
 
     from model.pairing import PairedModel
-    pair = PairedModel("housing_first_funded", "baseline", seed=1, **{"population.size": 2000})
+    pair = PairedModel("housing_first", "baseline", seed=1, **{"population.size": 2000})
     pair.run_for(60)
     pair.difference()            # month, budget, category, amount = scenario - counterfactual
     pair.flows()                 # investment, return, net per budget holder and month

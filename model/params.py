@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
+import stat
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -52,7 +54,10 @@ class Kind:
     type: type
 
 
-#: Parameter kinds: unit, allowed range (inclusive) and Python type.
+#: Parameter kinds: unit, allowed range (inclusive) and Python type. Money is bounded too:
+#: 1e9 DKK per citizen-month, 1e10 per course and 1e11 for any other amount (a price per
+#: event or outcome, a contract's cap or capital) are far above any real Danish figure,
+#: yet sums over a million citizens and 1,200 months stay finite (no ``inf`` in results).
 KINDS: dict[str, Kind] = {
     "rate": Kind("per month", 0.0, 10.0, float),
     "hazard_ratio": Kind("hazard ratio", 0.0, 1000.0, float),
@@ -61,9 +66,9 @@ KINDS: dict[str, Kind] = {
     "count": Kind("citizens", 0, None, int),
     "places": Kind("places (citizens at once)", 0, None, int),
     "months": Kind("months", 0.0, 1200.0, float),
-    "dkk": Kind("DKK", 0.0, None, float),
-    "dkk_per_month": Kind("DKK per citizen-month", 0.0, None, float),
-    "dkk_per_course": Kind("DKK per course", 0.0, None, float),
+    "dkk": Kind("DKK", 0.0, 1e11, float),
+    "dkk_per_month": Kind("DKK per citizen-month", 0.0, 1e9, float),
+    "dkk_per_course": Kind("DKK per course", 0.0, 1e10, float),
     "rate_per_year": Kind("per year", 0.0, 1.0, float),
     "loading": Kind("log-odds per SD of complexity", -10.0, 10.0, float),
     "flag": Kind("on/off", None, None, bool),
@@ -237,14 +242,59 @@ def dotted_paths(tree: Mapping[str, Any], prefix: str = "",
             yield path, val
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+#: Deepest nesting of tables and arrays read from a TOML file (parameter paths are ~6 deep).
+MAX_TOML_DEPTH = 32
+
+
+def read_toml(path: Path, what: str = "scenario file", context: str = "") -> dict[str, Any]:
+    """A TOML file as a dict, or a ``ParameterError`` naming the file (after ``context``,
+    e.g. the key that points to it) and what is wrong: missing, unreadable, a symlink
+    loop, not a regular file, not UTF-8, not TOML, nested too deeply. The file is opened
+    non-blocking and checked to be a regular file before it is read, so a FIFO or a
+    device is refused instead of hanging."""
+    where = f"{context}: {path}" if context else str(path)
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError:
-        raise ParameterError(f"{path}: no such scenario file") from None
+        raise ParameterError(f"{where}: no such {what}") from None
+    except OSError as exc:
+        raise ParameterError(f"{where}: cannot read the {what} ({exc.strerror or exc})") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else "not a regular file"
+        raise ParameterError(f"{where}: is {kind}; expected a TOML {what}")
+    with os.fdopen(fd, "rb") as fh:
+        data = fh.read()
+    try:
+        raw = tomllib.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ParameterError(f"{where}: not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start}); "
+                             f"save the {what} as UTF-8") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ParameterError(f"{path}: not valid TOML: {exc}") from None
+        raise ParameterError(f"{where}: not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ParameterError(f"{where}: nested too deeply (at most {MAX_TOML_DEPTH} levels)") from None
+    if _depth(raw) > MAX_TOML_DEPTH:
+        raise ParameterError(f"{where}: nested too deeply (at most {MAX_TOML_DEPTH} levels)")
+    return raw
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of tables and arrays, counted without recursion."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, Mapping):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return deepest
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    return read_toml(path)
 
 
 def read_calibration(path: Path = CALIBRATED_FILE) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -328,17 +378,24 @@ class Parameters(Mapping[str, Any]):
         return cls.from_file(path)
 
     @classmethod
-    def from_file(cls, path: str | Path, _seen: tuple[Path, ...] = ()) -> Parameters:
-        path = Path(path).resolve()
+    def from_file(cls, path: str | Path, _seen: tuple[Path, ...] = (), _context: str = "") -> Parameters:
+        try:
+            path = Path(path).resolve()
+        except (OSError, RuntimeError) as exc:  # a symlink loop
+            raise ParameterError(f"{_context + ': ' if _context else ''}{path}: cannot read the scenario file ({exc})") from None
         if path in _seen:
             raise ParameterError(f"{path}: scenario inherits from itself via 'base'")
-        raw = _read_toml(path)
+        raw = read_toml(path, context=_context)
         meta = raw.pop("scenario", {})
         if not isinstance(meta, Mapping):
             raise ParameterError(f"{path}: [scenario] must be a table with name, description, base")
         unknown = set(meta) - {"name", "description", "base"}
         if unknown:
             raise ParameterError(f"{path}: scenario.{sorted(unknown)[0]}: unknown key; allowed: name, description, base")
+        for key, value in meta.items():
+            if not isinstance(value, str):
+                expected = "a scenario name or a TOML path" if key == "base" else "a string"
+                raise ParameterError(f"{path}: scenario.{key} = {value!r}: wrong type, expected {expected}")
         base_name = meta.get("base", "baseline")
         if base_name == "baseline":
             base = cls.baseline()
@@ -346,7 +403,7 @@ class Parameters(Mapping[str, Any]):
             base_path = Path(base_name) if str(base_name).endswith(".toml") else SCENARIO_DIR / f"{base_name}.toml"
             if not base_path.is_absolute():
                 base_path = (path.parent / base_path) if str(base_name).endswith(".toml") else base_path
-            base = cls.from_file(base_path, _seen + (path,))
+            base = cls.from_file(base_path, _seen + (path,), _context=f"{path}: scenario.base = {base_name!r}")
         out = base.with_overrides(dict(dotted_paths(raw, leaves=base._leaves)), origin=str(path))
         out.name = str(meta.get("name", path.stem))
         out.description = str(meta.get("description", ""))

@@ -6,7 +6,11 @@ One vectorised implementation of the rules (no per-agent copy):
    level in each domain, complexity, years in the current level, the share of contacts
    in a level (peers), history, and one column per service the citizen receives.
 2. Log-rates of all transitions at once: ``log r = log(base rate) + X @ log(HR)``; a
-   transition only applies to citizens in its source level.
+   transition only applies to citizens in its source level. A hazard ratio of 0 (or a
+   base rate of 0) blocks exactly: the rate is set to 0 wherever that feature is non-zero,
+   whatever its kind (indicator, complexity of either sign, duration, peer share,
+   service), instead of entering the sum as a huge negative log (which overflows, and
+   ``inf * 0`` is NaN).
 3. Per domain, the transitions out of the current level are competing risks: the
    citizen leaves with probability ``1 - exp(-sum r)`` and goes to destination ``k`` with
    probability proportional to ``r_k``. One uniform per citizen, domain and month decides
@@ -27,8 +31,9 @@ import numpy as np
 from agents.states import LEVELS, Domain, Employment, Substance, domain_name
 from model.params import ParameterError, Parameters
 
-#: log(hr) for hr = 0 (a blocked transition): exp(-50) ~ 2e-22 per month, i.e. never.
-BLOCKED_LOG_HR = -50.0
+#: Largest log-rate used: e^60 ~ 1e26 per month is certain departure, and a domain's sum of
+#: such rates stays far below float32's maximum (~3e38), so rates are never inf (nor NaN).
+MAX_LOG_RATE = 60.0
 #: years in the current level above which the duration effect stops growing
 DURATION_CAP_YEARS = 5.0
 
@@ -95,7 +100,10 @@ class PathwayEngine:
         t_index = {t.name: k for k, t in enumerate(self.transitions)}
         n_f, n_t = len(self.feature_names), len(self.transitions)
         self.log_hr = np.zeros((n_f, n_t))
-        self.log_base = np.array([math.log(t.rate) if t.rate > 0 else BLOCKED_LOG_HR for t in self.transitions])
+        #: (feature, transition) pairs with a hazard ratio of 0: the feature blocks the move
+        self.blocked = np.zeros((n_f, n_t), dtype=bool)
+        self.log_base = np.array([math.log(t.rate) if t.rate > 0 else 0.0 for t in self.transitions])
+        self.zero_base = np.array([t.rate <= 0 for t in self.transitions])
         for k, t in enumerate(self.transitions):
             for feat, hr in t.hazard_ratios:
                 if feat not in self.feature_index:
@@ -103,15 +111,16 @@ class PathwayEngine:
                         f"pathways.{t.name}.hr.{feat}: unknown feature; allowed: "
                         + ", ".join(f for f in self.feature_names if not f.startswith("duration_")) + ", duration"
                     )
-                self.log_hr[self.feature_index[feat], k] = _log_hr(hr)
+                self._add_hazard_ratio(self.feature_index[feat], k, hr)
         for feat, effects in service_effects.items():
             for tname, hr in effects.items():
                 if tname not in t_index:
                     raise ParameterError(f"{feat}: effect on unknown transition {tname!r}; allowed: {sorted(t_index)}")
-                self.log_hr[self.feature_index[feat], t_index[tname]] += _log_hr(hr)
+                self._add_hazard_ratio(self.feature_index[feat], t_index[tname], hr)
         # the peer features are computed only when some rule uses them
         self.used_peer_features = [
-            f for f in PEER_FEATURES if self.peers_on and np.any(self.log_hr[self.feature_index[f]] != 0)
+            f for f in PEER_FEATURES
+            if self.peers_on and np.any((self.log_hr[self.feature_index[f]] != 0) | self.blocked[self.feature_index[f]])
         ]
         # column of each (domain, level) in the one-hot block, and each transition's source column
         #: row of X holding the indicator of each transition's source level
@@ -132,7 +141,29 @@ class PathwayEngine:
         self._terms = [[(f, np.float32(self.log_hr[f, k])) for f in np.flatnonzero(self.log_hr[:, k])]
                        for k in range(n_t)]
         self._log_base = self.log_base.astype(np.float32)
+        self._blockers = [np.flatnonzero(self.blocked[:, k]) for k in range(n_t)]
+        self._complexity = self.feature_index["complexity"]
+        self._log_rate_bound = self._static_log_rate_bound()
         self._x: np.ndarray | None = None
+
+    def _add_hazard_ratio(self, feature: int, k: int, hr: float) -> None:
+        """Record ``hr`` for (feature, transition k): 0 blocks, otherwise its log is added
+        (a parameter's hazard ratio and a service's effect on the same pair multiply)."""
+        if hr <= 0:
+            self.blocked[feature, k] = True
+        else:
+            self.log_hr[feature, k] += math.log(hr)
+
+    def _static_log_rate_bound(self) -> np.ndarray:
+        """Per transition, the largest log-rate its terms can reach, complexity aside: every
+        other feature lies in [0, 1] (indicators, peer shares, history, services) or
+        [0, DURATION_CAP_YEARS] (duration). ``rates`` adds complexity's share each month and
+        clips only the transitions that could overflow (clipping all costs a full pass)."""
+        high = np.ones(len(self.feature_names))
+        high[[self.feature_index[f"duration_{domain_name(d)}"] for d in Domain]] = DURATION_CAP_YEARS
+        terms = np.maximum(self.log_hr * high[:, None], 0.0)
+        terms[self._complexity] = 0.0
+        return self.log_base + terms.sum(axis=0)
 
     # -- the three steps of the rule ----------------------------------------------------------
     def features(self, state, network, service_columns: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
@@ -164,8 +195,9 @@ class PathwayEngine:
         return x
 
     def rates(self, state, x: np.ndarray) -> np.ndarray:
-        """Monthly hazard rate of every transition (rows) for every citizen (columns);
-        0 where the citizen is not in the transition's source level."""
+        """Monthly hazard rate of every transition (rows) for every citizen (columns):
+        finite and >= 0; exactly 0 where the citizen is not in the transition's source
+        level, where its base rate is 0, and where a feature with hazard ratio 0 is non-zero."""
         r = np.empty((len(self.transitions), x.shape[1]), dtype=np.float32)
         tmp = np.empty(x.shape[1], dtype=np.float32)
         for k, terms in enumerate(self._terms):
@@ -174,9 +206,26 @@ class PathwayEngine:
             for f, beta in terms:
                 np.multiply(x[f], beta, out=tmp)
                 row += tmp
+        for k in self._overflowing(x):
+            np.minimum(r[k], MAX_LOG_RATE, out=r[k])
         np.exp(r, out=r)
         r *= x[self.source_row]
+        for k in np.flatnonzero(self.zero_base):
+            r[k] = 0.0
+        for k, blockers in enumerate(self._blockers):
+            for f in blockers:
+                np.multiply(r[k], x[f] == 0, out=r[k])
         return r
+
+    def _overflowing(self, x: np.ndarray) -> np.ndarray:
+        """Transitions whose log-rate could exceed MAX_LOG_RATE this month (the static bound
+        plus complexity's largest contribution over the citizens in ``x``)."""
+        beta = self.log_hr[self._complexity]
+        if x.shape[1] == 0:
+            return np.empty(0, dtype=np.intp)
+        c = x[self._complexity]
+        lo, hi = float(c.min()), float(c.max())
+        return np.flatnonzero(self._log_rate_bound + np.maximum(beta * lo, beta * hi) > MAX_LOG_RATE)
 
     def draw(self, rates: np.ndarray, domain: Domain, u: np.ndarray) -> np.ndarray:
         """Index of the chosen transition per citizen (global index), or -1 for staying.
@@ -212,7 +261,3 @@ class PathwayEngine:
         mat = np.divide(rate * p[:, None], lam[:, None], out=np.zeros_like(rate), where=lam[:, None] > 0)
         mat[np.arange(n_lv), np.arange(n_lv)] = 1.0 - p
         return mat
-
-
-def _log_hr(hr: float) -> float:
-    return BLOCKED_LOG_HR if hr <= 0 else math.log(hr)

@@ -56,6 +56,8 @@ def toml_value(text: str) -> Any:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:
         return text
+    except RecursionError:
+        raise argparse.ArgumentTypeError(f"{text[:20]}...: nested too deeply") from None
 
 
 def assignment(flag: str, split: Callable[[str, str], Any]) -> Callable[[str], tuple[str, Any]]:
@@ -260,19 +262,24 @@ def compare(args: argparse.Namespace) -> int:
     payback plot. Each comparison is rewritten whole (atomically) when run again."""
     from model.compare import compare as compare_scenarios
     from model.params import Parameters
-    from runs.comparison import write_comparison
+    from runs.comparison import check_target, output_dir, write_comparison
     from runs.runner import make_executor
 
     base = Parameters.load(args.baseline)  # bad names fail here, before any work
     scenarios = [Parameters.load(s) for s in args.scenarios]
+    targets = [output_dir(args.out, scen.name, base.name, DEFAULT_OUT) for scen in scenarios]
+    for given, target in zip(args.scenarios, targets):
+        if targets.count(target) > 1:
+            raise SpecError(f"{given}: scenarios {', '.join(args.scenarios)} would write the same directory "
+                            f"{target}; compare them in separate commands")
+        check_target(target)  # a bad --out fails here too, not after the computation
     overrides = fixed_overrides(args)
     with make_executor(args.workers, args.scheduler) as (executor, _):
-        for scen in scenarios:
+        for scen, out in zip(scenarios, targets):
             result = compare_scenarios(base, scen, replications=args.replications, months=args.months,
                                        seed=args.seed or 0, executor=executor, appraisal=args.appraisal,
                                        **overrides)
             print(result.report(), end="\n\n")
-            out = args.out / scen.name if args.out else DEFAULT_OUT / f"compare-{scen.name}-vs-{base.name}"
             files = write_comparison(result, out, plots=args.plots)
             print(f"wrote {out}/: {', '.join(f.name for f in files)}\n")
     return 0
@@ -297,8 +304,10 @@ def contract(args: argparse.Namespace) -> int:
     """Payment by Results / Social Impact Bond: prints the cash-flow table and the
     distributions (investor IRR, P(loss), deadweight, creaming) and writes them."""
     from runs.contract import run_contract
-    from runs.runner import make_executor
+    from runs.runner import check_out_dir, make_executor
 
+    if args.out is not None:
+        check_out_dir(args.out)  # before the computation, not after it
     horizon = {"contract.horizon_months": args.months} if args.months is not None else {}
     with make_executor(args.workers, args.scheduler) as (executor, _):
         run_contract(args.scenario, args.replications, args.seed, args.out, executor=executor,
@@ -347,9 +356,26 @@ COMMANDS: list[Command] = [
 ]
 
 
+def with_default_command(argv: list[str]) -> list[str]:
+    """``welfare-pathways housing_first ...`` means ``welfare-pathways run housing_first ...``:
+    a scenario (a shipped name or a ``.toml`` path) where a subcommand is expected is the
+    shortcut a newcomer tries first. Subcommand names win; any other word is left to
+    argparse, which lists the subcommands."""
+    from model.params import SCENARIO_DIR
+
+    if not argv or argv[0] in {c.name for c in COMMANDS} or argv[0].startswith("-"):
+        return argv
+    word = argv[0]
+    if word == "baseline" or word.endswith(".toml") or (SCENARIO_DIR / f"{word}.toml").is_file():
+        return ["run", *argv]
+    return argv
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="welfare-pathways", description=__doc__.split("\n\n")[0],
-                                     epilog="Details: docs/cli.md. Each subcommand has --help.")
+                                     epilog="A scenario alone runs it: 'welfare-pathways housing_first' is "
+                                            "'welfare-pathways run housing_first'. Details: docs/cli.md. "
+                                            "Each subcommand has --help.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for cmd in COMMANDS:
         p = sub.add_parser(cmd.name, help=cmd.help, description=cmd.help)
@@ -360,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)  # bad flags: argparse prints usage and exits 2
+    args = parser.parse_args(with_default_command(sys.argv[1:] if argv is None else list(argv)))  # bad flags: exit 2
     try:
         return args.handler(args)
     except (ParameterError, SpecError) as exc:

@@ -1,8 +1,14 @@
 """Writing a scenario comparison to disk: tables (CSV), the report (Markdown) and the
-payback plot (PNG). The numbers come from ``model.compare.compare``."""
+payback plot (PNG). The numbers come from ``model.compare.compare``.
+
+A comparison's directory is named from the scenario's ``name`` (:func:`output_dir`), made
+a safe slug because the name comes from a file anyone can write, and it is replaced whole
+(:func:`runs.runner.atomic_directory`): a kill never leaves files of two runs side by side.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +16,41 @@ import pandas as pd
 
 from model.compare import Comparison
 from model.services import BUDGETS
-from runs.runner import atomic_write
+from runs.runner import SpecError, atomic_directory, atomic_write, check_out_dir
+
+TABLES = ("headline.csv", "som_table.csv", "who_pays.csv", "outcomes.csv", "cost_per_outcome.csv", "services.csv",
+          "cumulative_net.csv", "pays_back.csv", "funding.csv", "appraisal.csv", "changes.csv")
+#: Every file a comparison writes; a directory holding anything else is not replaced.
+FILES = (*TABLES, "report.md", "payback.png")
+
+
+def safe_name(name: str) -> str:
+    """``name`` as a single path segment: letters, digits, ``_`` and ``-`` kept, any other
+    run of characters (``/``, ``.``, spaces) one ``_``, at most 100 bytes. A scenario's
+    name is free text (``name = "../../x"``, ``"/tmp/x"``) and must never add a separator,
+    a ``..`` or a root to an output path."""
+    slug = re.sub(r"[^\w-]+", "_", name).strip("_")
+    return slug.encode()[:100].decode(errors="ignore") or "scenario"
+
+
+def output_dir(out: Path | None, scenario: str, baseline: str, default_root: Path = Path("out")) -> Path:
+    """``OUT/<scenario>`` with ``--out``, else ``<default_root>/compare-<scenario>-vs-<baseline>``."""
+    if out is not None:
+        return out / safe_name(scenario)
+    return default_root / f"compare-{safe_name(scenario)}-vs-{safe_name(baseline)}"
+
+
+def check_target(out: Path) -> None:
+    """Before any computation: ``out``'s parent can be written, and an existing ``out`` is
+    a comparison's directory (replacing it must not delete anyone's other files)."""
+    check_out_dir(out.parent)
+    if out.exists() and not out.is_dir():
+        raise SpecError(f"--out {out}: exists and is not a directory")
+    if out.is_dir():
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in FILES)
+        if foreign:
+            raise SpecError(f"--out {out}: holds files a comparison does not write ({', '.join(foreign[:3])}); "
+                            "it would be replaced whole. Use another --out")
 
 
 def cumulative_net_bands(result: Comparison) -> pd.DataFrame:
@@ -48,16 +88,17 @@ def payback_plot(result: Comparison, path: Path) -> Path:
 
 
 def write_comparison(result: Comparison, out: Path, plots: bool = True) -> list[Path]:
-    """Write every table of ``result`` into ``out`` (each file atomically)."""
-    out.mkdir(parents=True, exist_ok=True)
-    tables = {
-        "headline.csv": result.headline, "som_table.csv": result.som, "who_pays.csv": result.who_pays,
-        "outcomes.csv": result.outcomes, "cost_per_outcome.csv": result.cost_per_outcome,
-        "services.csv": result.services, "cumulative_net.csv": cumulative_net_bands(result),
-        "pays_back.csv": result.pays_back,
-        # what each arm is: places funded and why, the appraisal with bands, parameter changes
-        "funding.csv": result.funding(), "appraisal.csv": result.appraisal(), "changes.csv": result.changes(),
-    }
+    """Write every table of ``result``, the report and the plot as the directory ``out``,
+    replacing an earlier comparison there whole."""
+    check_target(out)
+    return atomic_directory(out, lambda tmp: _write_files(result, tmp, plots))
+
+
+def _write_files(result: Comparison, out: Path, plots: bool) -> list[Path]:
+    tables = dict(zip(TABLES, (result.headline, result.som, result.who_pays, result.outcomes, result.cost_per_outcome,
+                               result.services, cumulative_net_bands(result), result.pays_back,
+                               # what each arm is: places funded and why, the appraisal with bands, changes
+                               result.funding(), result.appraisal(), result.changes())))
     written = []
     for name, table in tables.items():
         flat = table.copy()

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from model.contracts import ContractResult, run_replications
-from runs.runner import atomic_write
+from runs.runner import atomic_write, check_out_dir
 
 FILES = ("cashflows.csv", "cashflows_yearly.csv", "cashflows.parquet", "replications.csv", "distributions.csv",
          "outcomes.csv", "payments.parquet", "terms.json")
@@ -38,8 +38,7 @@ FILES = ("cashflows.csv", "cashflows_yearly.csv", "cashflows.parquet", "replicat
 
 def write_result(result: ContractResult, out_dir: str | Path) -> list[Path]:
     """Write every table of ``result`` into ``out_dir`` (created if needed)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_out_dir(Path(out_dir))
     terms = {"scenario": result.scenario, "description": result.description, "seed": result.seed,
              "replications": result.replications, "terms": asdict(result.terms),
              "loss_probability": result.loss_probability}

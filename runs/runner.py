@@ -23,7 +23,9 @@ The output directory (:class:`RunStore`)::
                           replications (mean, 10th, 50th, 90th percentile)
 
 Killing a run at any moment loses at most the runs in flight; running the same plan
-into the same directory again skips the parts that exist. Rows are sorted by
+into the same directory again skips the parts that exist (each is checked first; a
+damaged one is discarded and run again). One process at a time writes a directory: it
+holds an exclusive lock on ``.welfare-pathways.lock`` there. Rows are sorted by
 (point, replication, month, measure) before writing, so neither the number of workers
 nor the order in which runs finish changes a single number.
 """
@@ -31,13 +33,18 @@ nor the order in which runs finish changes a single number.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import ctypes
+import fcntl
 import hashlib
 import json
 import multiprocessing
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -253,6 +260,30 @@ def single_threaded_children() -> Iterator[None]:
                 os.environ[k] = v
 
 
+#: prctl(2) option: the signal this process gets when its parent dies (Linux).
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Run first in every local pool worker: end the worker when the process that started
+    it dies, however it dies. A SIGKILL or SIGTERM of the main process otherwise left its
+    workers computing for minutes, ~200 MB each. On Linux the kernel sends SIGKILL
+    (``prctl(PR_SET_PDEATHSIG)``); everywhere a daemon thread checks the parent's pid
+    every second (and covers a parent that died before the prctl)."""
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # no libc prctl: the thread below still works
+            pass
+    threading.Thread(target=_exit_when_orphaned, args=(parent,), name="die-with-parent", daemon=True).start()
+
+
+def _exit_when_orphaned(parent: int, interval: float = 1.0) -> None:
+    while os.getppid() == parent:
+        time.sleep(interval)
+    os._exit(1)
+
+
 @contextmanager
 def make_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[tuple[cf.Executor, int]]:
     """An executor and how many runs to keep in flight on it.
@@ -260,7 +291,8 @@ def make_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[tu
     ``scheduler`` (``"tcp://host:8786"``) connects to a Dask distributed cluster (extra
     ``dist``); its workers must have this project installed and pin their own threads
     (Dask's nanny sets ``OMP_NUM_THREADS=1`` by default). Otherwise ``workers`` local
-    processes, or the calling process itself when ``workers == 1``.
+    processes, or the calling process itself when ``workers == 1``; local workers die
+    with the calling process (:func:`die_with_parent`).
     """
     if scheduler:
         try:
@@ -269,6 +301,10 @@ def make_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[tu
             raise SpecError("--scheduler needs Dask distributed: pip install 'welfare-pathways[dist]'") from None
         try:
             client = Client(scheduler, timeout="10s")
+        except TypeError as exc:  # tls:// without certificates: "TLS expects a `ssl_context` argument"
+            raise SpecError(f"--scheduler {scheduler}: TLS needs this client's certificate; set "
+                            "DASK_DISTRIBUTED__COMM__TLS__CA_FILE, ..._CLIENT__CERT and ..._CLIENT__KEY "
+                            f"(docs/cli.md, 'On a cluster') ({exc})") from None
         except (OSError, TimeoutError, ValueError) as exc:
             raise SpecError(f"--scheduler {scheduler}: cannot connect to a Dask scheduler ({exc})") from None
         try:
@@ -282,7 +318,8 @@ def make_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[tu
         yield InlineExecutor(), 1
         return
     with single_threaded_children():
-        pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                      initializer=die_with_parent, initargs=(os.getpid(),))
         try:
             yield pool, 2 * workers
         except BaseException:
@@ -293,15 +330,87 @@ def make_executor(workers: int = 1, scheduler: str | None = None) -> Iterator[tu
 
 
 # -- the output directory -------------------------------------------------------------------
+#: Longest file name and path Linux takes, in bytes (NAME_MAX, PATH_MAX).
+NAME_MAX, PATH_MAX = 255, 4096
+
+
+def check_out_dir(path: Path, flag: str = "--out") -> Path:
+    """Create ``path`` (with its parents) as an output directory and check that files can
+    be made in it; else a ``SpecError`` naming ``flag``: too long, an existing file, a
+    file or a symlink loop on the way, not creatable or not writable. Called before any
+    work, so a bad ``--out`` fails at once rather than after the whole computation."""
+    where = f"{flag} {path}"
+    if len(os.fsencode(path.absolute())) >= PATH_MAX or any(len(os.fsencode(p)) > NAME_MAX for p in path.parts):
+        raise SpecError(f"{where}: path too long (at most {NAME_MAX} bytes per name, {PATH_MAX} in all)")
+    try:
+        if path.exists() and not path.is_dir():
+            raise SpecError(f"{where}: exists and is not a directory")
+        if path.is_symlink() and not path.exists():
+            raise SpecError(f"{where}: a dangling symbolic link or a symlink loop")
+        path.mkdir(parents=True, exist_ok=True)
+        os.rmdir(tempfile.mkdtemp(dir=path, prefix=".probe-"))
+    except OSError as exc:
+        raise SpecError(f"{where}: cannot write there ({exc.strerror or exc})") from None
+    return path
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def atomic_directory(out: Path, fill: Callable[[Path], list[Path]]) -> list[Path]:
+    """Write a whole directory at once: ``fill`` writes every file into a fresh temporary
+    sibling of ``out``, which then replaces ``out`` (the previous one is renamed aside
+    first and removed after). A kill at any moment leaves the old set of files or the new
+    one, never a mix of two runs; its leftovers (``.NAME.*.tmp``) are removed by the next
+    call. Returns the files' paths inside ``out``."""
+    parent = check_out_dir(out.parent)
+    if out.exists() and not out.is_dir():
+        raise SpecError(f"--out {out}: exists and is not a directory")
+    remove_stale(parent, f".{out.name}.*.tmp")
+    tmp = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out.name}.", suffix=".tmp"))
+    try:
+        os.chmod(tmp, 0o777 & ~_UMASK)
+        written = fill(tmp)  # each file with atomic_write, so on disk already
+        if out.exists():
+            old = Path(tempfile.mkdtemp(dir=parent, prefix=f".{out.name}.", suffix=".old.tmp"))
+            os.replace(out, old)  # an empty directory is replaced by rename
+            os.replace(tmp, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, out)
+        _fsync(parent)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [out / f.name for f in written]
+
+
+def remove_stale(directory: Path, pattern: str) -> None:
+    """Remove what an interrupted run left behind: files or directories matching ``pattern``."""
+    for stale in directory.glob(pattern):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
     """Write ``path`` via a temporary file in the same directory and ``os.replace``, so
-    readers (and a resumed sweep) see either the whole file or none."""
+    readers (and a resumed sweep) see either the whole file or none. The file and then
+    the directory are fsynced, so this holds after a power cut too."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:
         write(Path(tmp))
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes it private; give it the usual permissions
+        _fsync(Path(tmp))  # on disk before it gets its name: a crash never leaves a named, truncated file
         os.replace(tmp, path)
+        _fsync(path.parent)  # and the rename itself
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -310,42 +419,104 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 class RunStore:
     """A resumable output directory (layout in the module docstring)."""
 
-    OUTPUTS = ("results.parquet", "points.csv", "summary.csv")
+    OUTPUTS = ("results.parquet", "points.csv", "summary.csv", "indices.csv")
+    LOCK = ".welfare-pathways.lock"
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
         self.parts = self.root / "parts"
         self.manifest = self.root / "manifest.json"
+        self._lock_fd: int | None = None
 
     def part_path(self, point: int, replication: int) -> Path:
         return self.parts / f"p{point:05d}-r{replication:04d}.parquet"
 
     def open(self, spec: dict[str, Any], overwrite: bool = False) -> None:
-        """Start a new directory or check that an existing one holds this spec."""
-        if self.root.exists() and not self.root.is_dir():
-            raise SpecError(f"--out {self.root}: exists and is not a directory")
+        """Lock the directory, then start it anew or check that it holds this spec. Hold
+        the lock until :meth:`close`."""
+        check_out_dir(self.root)
+        created = self._lock()
+        try:
+            self._open_locked(spec, overwrite)
+        except BaseException:
+            if created and not self.manifest.exists():  # leave no trace in a directory that is not ours
+                (self.root / self.LOCK).unlink(missing_ok=True)
+            self.close()
+            raise
+
+    def _open_locked(self, spec: dict[str, Any], overwrite: bool) -> None:
         if overwrite:
             self.clear()
         digest = spec_hash(spec)
         if self.manifest.exists():
-            try:
-                old = json.loads(self.manifest.read_text())
-            except (OSError, ValueError) as exc:
-                raise SpecError(f"{self.manifest}: unreadable manifest ({exc}); use another --out or --overwrite") from None
-            if old.get("spec_sha256") != digest:
-                changed = sorted(k for k in set(spec) | set(old.get("spec", {}))
-                                 if spec.get(k) != old.get("spec", {}).get(k))
+            old = self._read_manifest()
+            if old["spec_sha256"] != digest:
+                changed = sorted(k for k in set(spec) | set(old["spec"]) if spec.get(k) != old["spec"].get(k))
                 raise SpecError(
                     f"--out {self.root}: holds results of a different spec (differs in: {', '.join(changed) or 'hash'}); "
                     "resuming would mix them. Use another --out, or --overwrite to discard them")
-        elif self.root.exists() and any(self.root.iterdir()):
+        elif self._foreign():
             raise SpecError(f"--out {self.root}: not empty and not a welfare-pathways output directory (no manifest.json)")
-        self.parts.mkdir(parents=True, exist_ok=True)
-        for stale in self.parts.glob(".*.tmp"):  # left by a run killed while writing
-            stale.unlink(missing_ok=True)
-        if not self.manifest.exists():
+        else:
+            # A run killed before its manifest was written leaves at most parts/ with files
+            # of an unknown spec (and our temporary files): start afresh. The manifest is
+            # written before parts/ exists, so this is the only state without one.
+            shutil.rmtree(self.parts, ignore_errors=True)
             body = {"tool": "welfare-pathways", "version": MANIFEST_VERSION, "spec_sha256": digest, "spec": spec}
             atomic_write(self.manifest, lambda p: p.write_text(json.dumps(body, indent=2, sort_keys=True) + "\n"))
+        remove_stale(self.root, ".*.tmp")  # left by a run killed while writing results, plots or the manifest
+        self.parts.mkdir(exist_ok=True)
+        remove_stale(self.parts, ".*.tmp")
+
+    def _lock(self) -> bool:
+        """Take an exclusive ``flock`` on the lock file (created if missing; returns whether
+        it was). Two processes on one directory would delete each other's parts in flight.
+        The OS releases the lock when its holder dies, even by SIGKILL: never stale."""
+        path = self.root / self.LOCK
+        created = not path.exists()
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError as exc:
+            raise SpecError(f"--out {self.root}: cannot create {self.LOCK} ({exc.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise SpecError(f"--out {self.root}: another welfare-pathways process (pid {holder}) is writing into it; "
+                            "wait for it to finish, or use another --out") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
+        return created
+
+    def close(self) -> None:
+        """Release the lock (the lock file stays: removing it would race with a waiting process)."""
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def _read_manifest(self) -> dict[str, Any]:
+        try:
+            old = json.loads(self.manifest.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise SpecError(f"{self.manifest}: unreadable manifest ({exc}); use another --out or --overwrite") from None
+        if not (isinstance(old, dict) and isinstance(old.get("spec"), dict) and isinstance(old.get("spec_sha256"), str)):
+            raise SpecError(f"{self.manifest}: not a welfare-pathways manifest (expected a JSON object with spec and "
+                            "spec_sha256); use another --out or --overwrite")
+        return old
+
+    def _foreign(self) -> bool:
+        """Whether the directory holds anything but what a run killed before writing its
+        manifest leaves: the lock, our temporary files, ``parts/`` with part files."""
+        ours = (self.LOCK, "parts", *(f".{name}.*.tmp" for name in ("manifest.json", *self.OUTPUTS)), ".probe-*")
+        for entry in self.root.iterdir():
+            if not any(entry.match(pattern) for pattern in ours):
+                return True
+            if entry.name == "parts" and (not entry.is_dir() or entry.is_symlink() or any(
+                    not (f.match("p*-r*.parquet") or f.match(".*.tmp")) for f in entry.iterdir())):
+                return True
+        return False
 
     def clear(self) -> None:
         """Remove what this tool wrote here (and nothing else)."""
@@ -363,6 +534,20 @@ class RunStore:
             p, r = path.stem[1:].split("-r")
             out.add((int(p), int(r)))
         return out
+
+    def discard_damaged(self, months: int) -> list[str]:
+        """Check every part before resuming and delete the damaged ones, so they are run
+        again: a part must be readable Parquet with the result columns, rows of its own
+        point and replication only, and every month 0..``months``. (A file cut short by a
+        crash or a full disk would otherwise stop the final combine.) Returns messages."""
+        messages = []
+        for path in sorted(self.parts.glob("p*-r*.parquet")):
+            p, r = path.stem[1:].split("-r")
+            problem = _part_problem(path, int(p), int(r), months)
+            if problem:
+                path.unlink(missing_ok=True)
+                messages.append(f"{path}: {problem}; discarded, it is run again")
+        return messages
 
     def write_part(self, frame: pd.DataFrame) -> None:
         point, replication = int(frame["point"].iat[0]), int(frame["replication"].iat[0])
@@ -382,6 +567,27 @@ class RunStore:
         atomic_write(self.root / "results.parquet", lambda p: results.to_parquet(p, index=False))
         atomic_write(self.root / "points.csv", lambda p: points.to_csv(p, index=False))
         atomic_write(self.root / "summary.csv", lambda p: summary.to_csv(p, index=False))
+
+
+def _part_problem(path: Path, point: int, replication: int, months: int) -> str | None:
+    """Why the part at ``path`` cannot be used, or None."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        part = pq.ParquetFile(path)
+        if part.schema_arrow.names != RESULT_COLUMNS:
+            return f"unexpected columns {part.schema_arrow.names}"
+        keys = part.read(columns=["point", "replication", "month"])
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        return f"unreadable ({str(exc).splitlines()[0] if str(exc) else type(exc).__name__})"
+    if not keys.num_rows:
+        return "no rows"
+    if set(keys.column("point").to_numpy()) != {point} or set(keys.column("replication").to_numpy()) != {replication}:
+        return "rows of another run"
+    if set(keys.column("month").to_numpy()) != set(range(months + 1)):
+        return f"months other than 0..{months}"
+    return None
 
 
 def sort_results(frame: pd.DataFrame) -> pd.DataFrame:
@@ -426,6 +632,16 @@ def execute(plan: Plan, out: str | Path, *, workers: int = 1, scheduler: str | N
     params = plan.resolve()
     store = RunStore(out)
     store.open(plan.spec(params), overwrite=overwrite)
+    try:
+        return _execute(plan, params, store, workers, scheduler, progress)
+    finally:
+        store.close()
+
+
+def _execute(plan: Plan, params: dict[int, Parameters], store: RunStore, workers: int, scheduler: str | None,
+             progress: bool | None) -> Outcome:
+    for message in store.discard_damaged(plan.months):
+        print(f"welfare-pathways: {message}", file=sys.stderr)
     runs = plan.runs()
     finished = store.done()
     todo = [run for run in runs if run not in finished]

@@ -26,12 +26,11 @@ Dotted keys may be quoted (as above) or written as nested tables; both mean the 
 from __future__ import annotations
 
 import itertools
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from model.params import Parameters, dotted_paths
+from model.params import ParameterError, Parameters, dotted_paths, read_toml
 from runs.runner import LIMITS, Plan, Point, SpecError, check_int, design_rng
 
 #: Fields of a spec file: name -> what it is (for error messages).
@@ -50,12 +49,9 @@ def read_spec(path: str | Path, fields: Mapping[str, str]) -> dict[str, Any]:
     """Read a spec file; unknown fields and malformed tables raise ``SpecError`` naming them."""
     path = Path(path)
     try:
-        with open(path, "rb") as fh:
-            raw = tomllib.load(fh)
-    except FileNotFoundError:
-        raise SpecError(f"{path}: no such spec file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SpecError(f"{path}: not valid TOML: {exc}") from None
+        raw = read_toml(path, "spec file")
+    except ParameterError as exc:
+        raise SpecError(str(exc)) from None
     for key in raw:
         if key not in fields:
             raise SpecError(f"{path}: {key}: unknown field; allowed: {', '.join(fields)}")

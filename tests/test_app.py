@@ -198,6 +198,21 @@ def test_bad_settings_show_a_message_instead_of_crashing(settings):
     assert m.error in page_text(rc), "the error is not on the page"
 
 
+@pytest.mark.parametrize("settings, message", [
+    ({"rng": "²"}, "seed = '²': must be a whole number"),  # '²'.isdigit() is true; int('²') raised
+    ({"rng": "１２"}, "seed = '１２': must be a whole number"),
+    ({"changes": f"population.size = {app.SIZE_MAX + 100}"}, "population.size = 10,100: the dashboard allows at most 10,000"),
+    ({"population.size": app.SIZE_MAX + 100}, "population.size = 10,100: the dashboard allows at most 10,000"),
+    ({"changes": f"governance.appraisal_size = {app.SIZE_MAX + 100}"}, "governance.appraisal_size = 10,100"),
+    ({"changes": "network.rewire = " + "[" * 5000}, "network.rewire: value nested too deeply"),
+])
+def test_the_dashboard_stays_within_its_limits_and_says_why(settings, message):
+    """"More changes" could ask for 5,000,000 citizens (the slider stops at 10,000)."""
+    m = app.DashboardModel(**{"preset": "housing_first", "rng": 1, "population.size": 300, **settings})
+    assert m.error and message in m.error, m.error
+    assert m.population.n <= app.SIZE_MAX and m.params["governance.appraisal_size"] <= app.SIZE_MAX
+
+
 @pytest.mark.parametrize("settings", [
     {"population.size": app.SIZE_MIN},
     {"population.size": app.SIZE_MAX},

@@ -111,3 +111,20 @@ def _exit_code(fn, argv) -> int:
         return fn(argv)
     except SystemExit as exc:  # argparse's own errors
         return exc.code
+
+
+@pytest.mark.parametrize("scenario", ["housing_first", "my_pilot.toml"])
+def test_a_scenario_where_a_subcommand_is_expected_runs_it(scenario, tmp_path, capsys):
+    """`./dev run housing_first` used to fail with "invalid choice": it means `run housing_first`."""
+    if scenario.endswith(".toml"):
+        (tmp_path / scenario).write_text("[scenario]\nname = 'pilot'\n[network]\nrewire = 0.2\n")
+        scenario = str(tmp_path / scenario)
+    out = tmp_path / "out"
+    assert main([scenario, "--months", "2", "--replications", "1", "--no-plots", *quick_flags(), "--out", str(out)]) == 0
+    spec = pd.read_json(out / "manifest.json", typ="series")["spec"]
+    assert spec["kind"] == "run" and spec["points"][0]["scenario"] == scenario
+
+
+def test_an_unknown_word_still_lists_the_subcommands(capsys):
+    assert _exit_code(main, ["runn", "baseline"]) == 2
+    assert "invalid choice: 'runn' (choose from 'run', 'compare'" in capsys.readouterr().err

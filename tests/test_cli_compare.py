@@ -6,7 +6,7 @@ import pandas as pd
 
 from runs.cli import main
 from runs.runner import tidy_measures
-from tests.test_runner import quick_flags
+from tests.test_runner import quick_flags, quick_overrides
 
 
 def test_compare_prints_the_report_and_writes_every_table(tmp_path, capsys):
@@ -39,3 +39,108 @@ def test_money_and_wellbeing_are_measured_per_run():
             "wellbeing.mean", "homeless"} <= measures
     kommune = tidy[tidy.measure == "money.kommune.total"].set_index("month").value
     assert (kommune.to_numpy() == m.ledger.by_budget()["kommune"].to_numpy()).all()
+
+
+def _scenario(tmp_path, name: str):
+    path = tmp_path / "scenario.toml"
+    path.write_text(f"[scenario]\nname = {name!r}\n[services.housing_first]\ncapacity = 20.0\n")
+    return path
+
+
+def _all_files(root):
+    return {p for p in root.rglob("*") if p.is_file()}
+
+
+def test_a_scenario_name_cannot_write_outside_out(tmp_path, capsys):
+    """The output directory is named from the scenario's free-text name: '../../x' or an
+    absolute path must become a slug inside --out."""
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    for name in ("../../x", str(tmp_path / "absolute"), "..", "a/../../b"):
+        scenario = _scenario(work, name)
+        before = _all_files(tmp_path)
+        assert main(["compare", "baseline", str(scenario), "--months", "2", "--replications", "1", "--no-plots",
+                     *quick_flags(), "--out", str(work / "out")]) == 0, capsys.readouterr().err
+        new = _all_files(tmp_path) - before
+        assert new and all((work / "out") in p.parents for p in new), (name, new)
+        assert not (tmp_path / "x").exists() and not (tmp_path / "absolute").exists() and not (tmp_path / "b").exists()
+
+
+def test_safe_names_are_one_path_segment():
+    from runs.comparison import safe_name
+
+    assert safe_name("housing_first_funded") == "housing_first_funded"
+    assert safe_name("Eviction risk doubled") == "Eviction_risk_doubled"
+    for name in ("../../x", "/etc/passwd", "..", ".", "", "a/b\\c", "x" * 400, "ø" * 300):
+        slug = safe_name(name)
+        assert slug and "/" not in slug and "\\" not in slug and ".." not in slug and slug not in {".", ".."}
+        assert len(slug.encode()) <= 100
+
+
+def test_compare_out_that_is_a_file_fails_before_the_computation(tmp_path, capsys, monkeypatch):
+    import model.compare
+
+    calls = []
+    monkeypatch.setattr(model.compare, "compare", lambda *a, **k: calls.append(a))
+    afile = tmp_path / "results.txt"
+    afile.write_text("mine")
+    assert main(["compare", "baseline", "housing_first", "--out", str(afile)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {afile}" in err and "Traceback" not in err
+    assert calls == [] and afile.read_text() == "mine"
+
+
+def test_compare_leaves_a_directory_with_other_files_alone(tmp_path, capsys):
+    (tmp_path / "housing_first").mkdir()
+    (tmp_path / "housing_first" / "notes.txt").write_text("mine")
+    assert main(["compare", "baseline", "housing_first", "--out", str(tmp_path)]) == 2
+    assert "holds files a comparison does not write (notes.txt)" in capsys.readouterr().err
+
+
+KILLED_WHILE_WRITING = """
+import sys, time
+from pathlib import Path
+import runs.comparison as comparison
+from model.compare import compare
+from tests.test_runner import quick_overrides
+
+result = compare("baseline", "housing_first", replications=1, months=2, **quick_overrides())
+
+def slow_plot(result, path):
+    print("tables written", flush=True)
+    time.sleep(120)
+
+comparison.payback_plot = slow_plot
+comparison.write_comparison(result, Path(sys.argv[1]))
+"""
+
+
+def test_a_comparison_killed_while_writing_leaves_the_previous_one_whole(tmp_path):
+    """The files are written into a temporary directory that replaces the old one at the
+    end: a kill in between leaves the earlier comparison as it was, not a mix of two runs."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from runs.comparison import FILES, write_comparison
+    from tests.test_runner import ROOT
+
+    out = tmp_path / "cmp"
+    out.mkdir()
+    for name in FILES:
+        (out / name).write_text("earlier run")
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WHILE_WRITING, str(out)], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    assert proc.stdout.readline().decode().strip() == "tables written", proc.stderr.read().decode()
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert {p.name: p.read_text() for p in out.iterdir()} == {name: "earlier run" for name in FILES}
+    assert list(tmp_path.glob(".cmp.*.tmp"))  # the killed run's half-written directory...
+
+    from model.compare import compare
+
+    write_comparison(compare("baseline", "housing_first", replications=1, months=2, **quick_overrides()), out,
+                     plots=False)
+    assert not list(tmp_path.glob(".cmp.*")) and "earlier run" not in (out / "headline.csv").read_text()
+    assert not (out / "payback.png").exists()  # ...is cleaned up, and the new run replaces the old one whole

@@ -77,3 +77,25 @@ def test_scenarios_can_build_on_each_other(tmp_path):
     (tmp_path / "c.toml").write_text("[scenario]\nbase = \"c.toml\"\n")
     with pytest.raises(ParameterError, match="inherits from itself"):
         Parameters.load(tmp_path / "c.toml")
+
+
+def test_every_money_parameter_has_an_upper_bound():
+    """A price of 1e308 was accepted and gave inf in the results."""
+    base = Parameters.baseline()
+    money = [p for p in base if "DKK" in base.leaf(p).unit]
+    assert len(money) > 20
+    for path in money:
+        assert base.leaf(path).max is not None and base.leaf(path).max <= 1e11, path
+
+
+@pytest.mark.parametrize("path, allowed", [
+    ("services.shelter.price", "[0, 1e+09] (DKK per citizen-month)"),
+    ("prices.police_incident", "[0, 1e+11] (DKK per incident)"),
+    ("contract.payment.cap", "[0, 1e+11] (DKK over the contract)"),
+    ("contract.finance.investor_capital", "[0, 1e+11]"),
+    ("contract.finance.provider_cost", "[0, 1e+09]"),
+])
+def test_an_absurd_amount_of_money_is_rejected_naming_the_field_and_range(path, allowed):
+    with pytest.raises(ParameterError) as err:
+        Parameters.baseline().with_overrides({path: 1e308})
+    assert f"{path} = 1e+308: out of range; allowed float in {allowed}" in str(err.value)

@@ -76,3 +76,103 @@ def test_a_blocked_transition_never_happens():
     still_in_prison = prisoners_on_benefits & (before[Domain.JUSTICE] == 1)
     assert still_in_prison.sum() > 10
     assert (m.population.levels[Domain.EMPLOYMENT, still_in_prison] != 0).all()
+
+
+# -- hazard ratio 0 blocks exactly, for every kind of feature (hypothesis) -----------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_BASE = Parameters.baseline()
+HAZARD_RATIOS = sorted(p for p in _BASE if ".hr." in p or ".effects." in p)
+RATES = sorted(p for p in _BASE if p.startswith("pathways.") and p.endswith(".rate"))
+EXTREME_HR = st.sampled_from([0.0, 0.0, 1e-6, 0.5, 2.0, 1000.0]) | st.floats(0.0, 1000.0)
+
+
+@st.composite
+def random_valid_parameters(draw) -> dict:
+    """A few hazard ratios (service effects included) and base rates anywhere in their
+    allowed range, with 0 and the extremes often, on a small model with services running."""
+    hrs = draw(st.dictionaries(st.sampled_from(HAZARD_RATIOS), EXTREME_HR, min_size=1, max_size=8))
+    rates = draw(st.dictionaries(st.sampled_from(RATES), st.sampled_from([0.0, 1e-4, 10.0]) | st.floats(0.0, 10.0),
+                                 max_size=3))
+    return {**hrs, **rates, "population.size": 300, "governance.sizing": "fixed",
+            "governance.mode": draw(st.sampled_from(["siloed", "coordinated"])),
+            "network.enabled": draw(st.booleans()),
+            "services.housing_first.capacity": 50.0, "services.ips.capacity": 50.0}
+
+
+def _blocking_features(model: WelfareModel) -> list[list[int]]:
+    """Per transition, the rows of X whose hazard ratio is 0 (the rule's own hr table and
+    every service's effects), read from the parameters, not from the engine."""
+    engine = model.engine
+    out: list[list[int]] = [[] for _ in engine.transitions]
+    for k, t in enumerate(engine.transitions):
+        out[k] = [engine.feature_index[f] for f, hr in t.hazard_ratios if hr == 0]
+    index = {t.name: k for k, t in enumerate(engine.transitions)}
+    for feature, effects in model.services.effects().items():
+        for name, hr in effects.items():
+            if hr == 0:
+                out[index[name]].append(engine.feature_index[feature])
+    return out
+
+
+def _checked_engine(model: WelfareModel) -> list[str]:
+    """Wrap the model's engine so every month's rates and draws are checked where they are
+    made (against the start-of-month levels); returns the list of problems found."""
+    engine, problems = model.engine, []
+    rates_of, draw_of = engine.rates, engine.draw
+    source = np.array([t.source for t in engine.transitions])
+    blockers = _blocking_features(model)
+
+    def rates(state, x):
+        r = rates_of(state, x)
+        if not np.isfinite(r).all() or (r < 0).any():
+            problems.append(f"month {model.month}: {np.isnan(r).sum()} NaN, {np.isinf(r).sum()} inf rates")
+        for k, t in enumerate(engine.transitions):
+            off_source = state.levels[t.domain] != t.source
+            blocked = (t.rate == 0) | (x[blockers[k]] != 0).any(axis=0)
+            if (r[k, off_source | blocked] != 0).any():
+                problems.append(f"month {model.month}: {t.name} has a rate where it is blocked")
+        return r
+
+    def draw(r, domain, u):
+        k = draw_of(r, domain, u)
+        moved = np.flatnonzero(k >= 0)
+        wrong = source[k[moved]] != model.population.levels[domain][moved]
+        if wrong.any():
+            problems.append(f"month {model.month}: {wrong.sum()} citizens moved by a transition from another level")
+        if (r[k[moved], moved] <= 0).any():
+            problems.append(f"month {model.month}: a move drawn with rate 0")
+        return k
+
+    engine.rates, engine.draw = rates, draw
+    return problems
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(overrides=random_valid_parameters(), seed=st.integers(0, 2**32 - 1))
+def test_no_citizen_moves_from_a_level_it_is_not_in_and_rates_are_never_nan(overrides, seed):
+    model = WelfareModel(rng=seed, **overrides)
+    problems = _checked_engine(model)
+    model.run_for(3)
+    assert not problems, problems[:3]
+
+
+@pytest.mark.parametrize("feature", ["complexity", "duration", "peers_substance_problematic", "history_homeless",
+                                     "justice_prison"])
+def test_a_hazard_ratio_of_0_blocks_exactly_whatever_the_feature(feature):
+    """hr = 0 on any kind of feature: nobody with that feature non-zero moves that way, and
+    complexity of either sign (log-ratio x negative complexity overflowed into NaN) is fine."""
+    path = {"justice_prison": "pathways.housing.own_home_to_precarious.hr.justice_prison",
+            "history_homeless": "pathways.housing.own_home_to_precarious.hr.history_homeless"}.get(feature)
+    candidates = [p for p in HAZARD_RATIOS if p.endswith(f".hr.{feature}")]
+    path = path if path in _BASE else candidates[0]
+    model = WelfareModel(rng=3, **{"population.size": 2000, "governance.sizing": "fixed", path: 0.0})
+    x = model.engine.features(model.population, model.network, model.services.feature_columns())
+    r = model.engine.rates(model.population, x)
+    k = next(i for i, t in enumerate(model.engine.transitions) if path.startswith(f"pathways.{t.name}.hr."))
+    f = model.engine.feature_index[f"duration_{path.split('.')[1]}" if feature == "duration" else feature]
+    assert np.isfinite(r).all()
+    assert (r[k, x[f] != 0] == 0).all()
+    in_source = model.population.levels[model.engine.transitions[k].domain] == model.engine.transitions[k].source
+    assert (r[k, in_source & (x[f] == 0)] > 0).all()  # hr^0 = 1: the others keep their rate

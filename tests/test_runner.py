@@ -156,3 +156,151 @@ def test_an_invalid_plan_is_rejected_before_anything_is_written(tmp_path):
     with pytest.raises(ValueError, match="network.rewire = 2"):
         execute(Plan("run", [Point(0, overrides={"network.rewire": 2})]), tmp_path / "never")
     assert not (tmp_path / "never").exists()
+
+
+# -- resuming after kills, damaged files and concurrent instances ---------------------------------
+def _small_run(out: Path, *extra: str) -> list[str]:
+    return ["run", "--months", "3", "--replications", "2", "--no-plots", "--no-progress", *quick_flags(),
+            "--out", str(out), *extra]
+
+
+@pytest.mark.parametrize("again", [[], ["--overwrite"]])
+def test_a_run_killed_before_its_manifest_is_taken_by_the_same_command(again, tmp_path):
+    """Killed between creating the directory and writing manifest.json: what is left (an
+    empty parts/, a half-written manifest) is ours, and the same command takes it."""
+    (tmp_path / "parts").mkdir()
+    (tmp_path / ".manifest.json.k2jd8.tmp").write_text('{"tool": "welfare-pa')
+    assert main(_small_run(tmp_path, *again)) == 0
+    assert json.loads((tmp_path / "manifest.json").read_text())["spec"]["months"] == 3
+    assert len(RunStore(tmp_path).done()) == 2 and not list(tmp_path.rglob("*.tmp"))
+
+
+def test_temporary_files_of_a_killed_run_are_removed_by_the_next_one(tmp_path):
+    assert main(_small_run(tmp_path)) == 0
+    stale = [tmp_path / ".results.parquet.a8x1.tmp", tmp_path / ".summary.csv.zz.tmp", tmp_path / ".occupancy.png.q.tmp",
+             tmp_path / "parts" / ".p00000-r0001.parquet.b7.tmp"]
+    for path in stale:
+        path.write_bytes(b"PAR1 half")
+    assert main(_small_run(tmp_path)) == 0
+    assert not [p for p in stale if p.exists()]
+
+
+def test_a_damaged_part_is_discarded_and_run_again(tmp_path, capsys):
+    """A part cut short (no fsync, a crash, a full disk) crashed the resume with ArrowInvalid."""
+    assert main(_small_run(tmp_path)) == 0
+    complete = pd.read_parquet(tmp_path / "results.parquet")
+    part = RunStore(tmp_path).part_path(0, 1)
+    part.write_bytes(part.read_bytes()[: part.stat().st_size // 2])
+    (RunStore(tmp_path).part_path(0, 0)).write_bytes(b"")
+    capsys.readouterr()
+    assert main(_small_run(tmp_path)) == 0
+    err = capsys.readouterr().err
+    assert "p00000-r0001.parquet: unreadable" in err and "discarded, it is run again" in err
+    assert "p00000-r0000.parquet" in err
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "results.parquet"), complete)
+
+
+def test_every_file_and_its_directory_reach_the_disk_before_the_file_counts_as_written(tmp_path, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd)))
+    assert main(_small_run(tmp_path)) == 0
+    names = [Path(p).name for p in synced]
+    part = RunStore(tmp_path).part_path(0, 1)
+    assert any(n.startswith(f".{part.name}.") for n in names) and str(part.parent) in synced
+    assert any(n.startswith(".results.parquet.") for n in names) and str(tmp_path) in synced
+
+
+def test_a_second_process_on_the_same_directory_is_refused_with_exit_2(tmp_path, capsys):
+    """Two instances on one directory: one's clean-up deleted the other's part in flight.
+    The directory is locked; the lock dies with its holder (here by SIGKILL)."""
+    long_run = ["run", "--months", "1200", "--replications", "50", "--no-plots", "--no-progress", *quick_flags(2000),
+                "--out", str(tmp_path)]
+    proc = subprocess.Popen([sys.executable, "-m", "runs.cli", *long_run], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "parts").exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, proc.stderr.read().decode()
+        assert main(long_run) == 2
+        err = capsys.readouterr().err
+        assert f"another welfare-pathways process (pid {proc.pid}) is writing into it" in err
+        assert "Traceback" not in err
+    finally:
+        proc.kill()
+        proc.wait()
+    assert main(_small_run(tmp_path, "--overwrite")) == 0  # the killed holder's lock is gone
+
+
+def _children(pid: int) -> list[int]:
+    """Living (not zombie) child processes of ``pid``, from /proc."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_pool_workers_die_with_the_main_process(sig, tmp_path):
+    """Killing the main process used to leave its workers computing for minutes."""
+    cmd = [sys.executable, "-m", "runs.cli", "run", "--months", "1200", "--replications", "4", "--workers", "2",
+           "--no-plots", "--no-progress", *quick_flags(20000), "--out", str(tmp_path)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    workers: list[int] = []
+    try:
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            workers = [pid for pid in _children(proc.pid)
+                       if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()]
+            if len(workers) == 2:
+                break
+            time.sleep(0.1)
+        assert len(workers) == 2 and proc.poll() is None, proc.stderr.read().decode()
+        time.sleep(1.0)  # the workers are computing now
+        proc.send_signal(sig)
+        proc.wait()
+        deadline = time.monotonic() + 5
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in workers)
+    finally:
+        proc.kill()
+        for pid in filter(_alive, workers):
+            os.kill(pid, signal.SIGKILL)
+
+
+ORPHAN = """
+import os, subprocess, sys
+child = subprocess.Popen([sys.executable, "-c",
+    "import os, time; from runs.runner import _exit_when_orphaned; print(os.getpid(), flush=True); "
+    f"_exit_when_orphaned({os.getpid()}, 0.1); time.sleep(600)"], stdout=subprocess.PIPE)
+print(child.stdout.readline().decode().strip(), flush=True)
+os.kill(os.getpid(), 9)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_parent_watch_ends_a_worker_whose_parent_died_without_prctl():
+    """The portable half of die_with_parent: polling the parent's pid."""
+    out = subprocess.run([sys.executable, "-c", ORPHAN], cwd=ROOT, capture_output=True,
+                         env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    child = int(out.stdout.decode().split()[0])
+    deadline = time.monotonic() + 5
+    while _alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(child)
