@@ -1,7 +1,7 @@
 """Calibration targets and the statistics the model is measured by.
 
-One place for *what* the model is compared with (``TARGETS``: the Danish figures of
-shared/DOMAIN.md, the two trials' usual-care and intervention arms, and stationarity of
+One place for *what* the model is compared with (``TARGETS``: the Danish figures listed with their
+sources in docs/sources.md, the two trials' usual-care and intervention arms, and stationarity of
 the status quo) and *how* each statistic is measured from a run (``baseline_statistics``).
 The fitting lives in ``runs/calibrate.py``, the report in ``runs/validate.py``, the trial
 emulations in ``model/trials.py``.

@@ -256,7 +256,7 @@ def write_report(path: Path, rows: list[dict], extra: dict, psa: list[dict], ran
         if p in fitted:
             L.append(f"| `{p}` | {prior[p]:.4g} | {fitted[p]:.4g} |")
     L += ["", "## Parameter uncertainty: siloed vs coordinated (PSA)", "",
-          f"{len(psa)} draws; each draw takes every [E] estimate of shared/DOMAIN.md uniformly within its range "
+          f"{len(psa)} draws; each draw takes every [E] estimate (docs/sources.md) uniformly within its range "
           "(`model/parameters/uncertainty.toml`) and its own seed, and runs the coordinated scenario against the "
           f"siloed baseline on common random numbers ({cfg['psa_size']:,} citizens, {cfg['psa_months']} months; the "
           "coordinated scenario funds the integrated team at its stated places). Payback = the first month from which the "
