@@ -29,9 +29,9 @@ How one replication is simulated (``simulate``):
    (``finance.provider_cost`` per participant-month) are paid out of the investor's
    capital; costs beyond it fall on the provider. The public budgets gain the ledger's
    savings (counterfactual cost minus contract-arm cost, *whole population*, so spillovers
-   count) with the service's own price for provider-delivered months taken out of the
-   contract arm (the provider, not the kommune, pays for them); the payer also pays the
-   outcome payments.
+   count) with what the ledger booked for provider-delivered months of the service taken
+   out of the contract arm (the provider, not the kommune, pays for them, so neither does
+   the state's §176a refund of it); the payer also pays the outcome payments.
 
 Definitions (``summary``):
 
@@ -65,6 +65,7 @@ from scipy.optimize import brentq
 
 from agents.states import HOMELESS, Domain, Employment, Housing, Justice, Mental, Substance
 from model.economics import npv as public_npv
+from model.ledger import SERVICE_CATEGORIES
 from model.pairing import ARMS, PairedModel
 from model.params import ParameterError, Parameters
 from model.services import BUDGETS, SERVICES
@@ -307,6 +308,10 @@ class ContractRun:
     first_eligible: np.ndarray
     #: provider-delivered participants per month 0..H (the months the ledger booked)
     participants: np.ndarray
+    #: what the contract arm's ledger booked for those participants' months of the service,
+    #: per month 0..H and budget holder (``BUDGETS``): its own category and the law's refund
+    #: (``model/ledger.py: SERVICE_CATEGORIES``). None: price x funding shares instead.
+    booked: np.ndarray | None = None
 
     @property
     def contract(self) -> WelfareModel:
@@ -347,13 +352,17 @@ class ContractRun:
 
     def savings(self) -> pd.DataFrame:
         """Per month 1..H and budget: counterfactual minus contract-arm net public cost,
-        with the service's price for provider-delivered months taken out of the contract arm."""
-        spec = SERVICES[self.terms.service]
-        price = self.contract.params[f"services.{spec.name}.price"]
-        shares = self.contract.ledger.shares(spec.name)
+        with what the ledger booked for provider-delivered months taken out of the contract
+        arm (the investor pays for them, so neither the kommune nor the state's refund does)."""
         contract = self.contract.ledger.by_budget()
-        for budget, share in shares.items():
-            contract[budget] -= price * share * self.participants[1:]
+        if self.booked is not None:
+            for j, budget in enumerate(BUDGETS):
+                contract[budget] -= self.booked[1:, j]
+        else:
+            spec = SERVICES[self.terms.service]
+            price = self.contract.params[f"services.{spec.name}.price"]
+            for budget, share in self.contract.ledger.shares(spec.name).items():
+                contract[budget] -= price * share * self.participants[1:]
         return self.counterfactual.ledger.by_budget() - contract
 
     def cash_flows(self, payments: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -493,6 +502,11 @@ def simulate(params: Parameters, seed: Any = 0) -> ContractRun:
     first_eligible = np.full(n, -1, dtype=np.int64)
     in_course = np.zeros(n, dtype=bool)
     participants = np.zeros(terms.horizon + 1, dtype=np.int64)
+    ledger = contract.ledger
+    cols = [i for i, (_, c) in enumerate(ledger.accounts) if c in SERVICE_CATEGORIES[terms.service]]
+    budget_of = [BUDGETS.index(ledger.accounts[i][0]) for i in cols]
+    before = ledger.citizen_total[cols].copy()
+    booked = np.zeros((terms.horizon + 1, len(BUDGETS)))
 
     def recruit(pair: PairedModel) -> None:
         month = pair.month
@@ -510,11 +524,15 @@ def simulate(params: Parameters, seed: Any = 0) -> ContractRun:
         # still in the contract's course: enrolled without a break since recruitment
         in_course[:] = in_course & services.enrolled[k] & (services.months_enrolled[k] == month + 1 - recruited)
         participants[month + 1] = int(in_course.sum())
+        now = ledger.citizen_total[cols]
+        for j, amount in zip(budget_of, (now - before)[:, in_course].sum(axis=1)):
+            booked[month + 1, j] += amount
+        before[:] = now
 
     pair.before_step.append(recruit)
     pair.after_step.append(count)
     pair.run_for(terms.horizon)
-    return ContractRun(terms, pair, recruited, first_eligible, participants)
+    return ContractRun(terms, pair, recruited, first_eligible, participants, booked)
 
 
 def _replication(job: tuple[Parameters, Any]) -> ContractReplication:

@@ -3,18 +3,32 @@
 An account is a (budget holder, category) pair; budget holders are kommune, region and
 stat. Amounts are net public cost: positive is spending, negative is revenue (taxes paid
 by citizens in work). Costs of consequences are booked as *expected* cost (events per
-month x price) so the ledger adds no randomness of its own.
+month x price) so the ledger adds no randomness of its own. All amounts are in base-year
+prices (``prices.base_year``, :attr:`Ledger.price_year`): every price is read through
+``Parameters``, which converts it with the net price index (``model/params.py``).
 
-Who pays for what (Danish rules, simplified):
+Who pays for what (Danish rules, simplified; the refund rules are data by law vintage in
+``model/financing.py``, chosen by ``financing.rules``; sources in docs/money.md):
 
-| category | budget | booked for |
-|---|---|---|
-| each service (``addiction_treatment``, ``psychiatry``, ...) | the service's owner, or the funding split for interventions | each enrolled citizen-month x price |
-| ``psychiatric_bed_days``, ``psychiatric_emergency`` | region | untreated / treated mental illness |
-| ``police`` | stat | active use, rough sleeping |
-| ``kontanthjaelp`` / ``kontanthjaelp_refund`` | kommune / stat | each month on benefits, split by the state refund share |
-| ``outside_benefit`` / ``outside_benefit_refund`` | kommune / stat | each month outside the labour force |
-| ``tax_revenue`` | kommune and stat | each month employed (negative) |
+| category | budget | kind | booked for |
+|---|---|---|---|
+| each service (``addiction_treatment``, ``psychiatry``, ...) | the service's owner, or the funding split for interventions, after the law's refund | service / intervention | each enrolled citizen-month x price |
+| ``shelter`` / ``shelter_refund`` | kommune / stat | service | occupied §110 places (the average price, SØM's convention); the state refunds 50%: pre2023 always, 2023 the first 120 days per running year per citizen, 2026 the first 90 |
+| ``shelter_vacant`` | kommune | service | funded places left empty (``ServiceSystem.places`` - enrolled, each month) x price, spread evenly over the cohort (it belongs to no citizen); so ``shelter`` + ``shelter_refund`` + ``shelter_vacant`` = places x price, what capacity costs |
+| ``housing_first_refund`` | stat | intervention | §176a (2023, 2026): 50% of Housing First support for 24 months after the discharge from a shelter (support decided before it); pre2023: 0 |
+| ``psychiatric_bed_days``, ``psychiatric_emergency`` | region | consequence | untreated / treated mental illness |
+| ``somatic_admissions``, ``emergency_department``, ``gp_and_medicine`` | region | consequence | base rate x ratios for homelessness, problematic use, untreated illness (``[health]``) x price |
+| ``police`` | stat | consequence | active use, rough sleeping |
+| ``kontanthjaelp`` / ``kontanthjaelp_refund`` | kommune / stat | consequence | each month on benefits, split by the refund ladder (80/40/30/20%) on the months in the benefits spell |
+| ``outside_benefit`` / ``outside_benefit_refund`` | kommune / stat | consequence | each month outside the labour force (flat refund share) |
+| ``housing_benefit`` | kommune and stat, 50/50 | consequence | boligsikring: 15% of the rent (the cap for a household without children) for each month in one's own home on benefits or outside the labour force; the rent itself is the citizen's, not public |
+| ``tax_revenue`` | kommune and stat | consequence | each month employed (negative) |
+
+Order for a service with a refund: **the law's refund first** (to the state, in its
+``*_refund`` category), **then the funding rule** (``governance.funding``: own, pooled,
+state co-investment; the ``shares`` given to :class:`Ledger`) splits what remains in the
+service's own category. Kommunal medfinansiering of health care is not booked: frozen
+since 2019 (it no longer follows activity) and abolished by the 2024 health reform.
 
 Wellbeing (a quality-of-life index per citizen-month) is kept beside the money in
 ``wellbeing_mean`` and ``citizen_qaly`` and never added to it.
@@ -27,7 +41,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from agents.states import LEVELS, Domain, Employment, Housing, Mental, Substance
+from agents.states import HOMELESS, LEVELS, Domain, Employment, Housing, Mental, Substance, in_levels
+from model.financing import DAYS_PER_MONTH, Financing, ladder_share, rules_for
 from model.params import Parameters
 from model.services import BUDGETS, CATALOGUE, KOMMUNE, REGION, STAT
 
@@ -38,14 +53,27 @@ if TYPE_CHECKING:
 #: per-citizen totals by account always are.
 CITIZEN_DETAIL_MAX = 20_000
 
+#: Accounts that belong to a service beside its own: booked right after it
+SERVICE_EXTRAS: dict[str, tuple[tuple[str, str], ...]] = {
+    "shelter": ((KOMMUNE, "shelter_vacant"), (STAT, "shelter_refund")),
+    "housing_first": ((STAT, "housing_first_refund"),),
+}
+#: the law's refund categories and the service each refunds
+REFUND_OF: dict[str, str] = {"shelter_refund": "shelter", "housing_first_refund": "housing_first"}
+#: Regional somatic health accounts (``[health]`` in baseline.toml)
+HEALTH: tuple[str, ...] = ("somatic_admissions", "emergency_department", "gp_and_medicine")
+
 CONSEQUENCES: tuple[tuple[str, str], ...] = (
     (REGION, "psychiatric_bed_days"),
     (REGION, "psychiatric_emergency"),
+    *((REGION, c) for c in HEALTH),
     (STAT, "police"),
     (KOMMUNE, "kontanthjaelp"),
     (STAT, "kontanthjaelp_refund"),
     (KOMMUNE, "outside_benefit"),
     (STAT, "outside_benefit_refund"),
+    (KOMMUNE, "housing_benefit"),
+    (STAT, "housing_benefit"),
     (KOMMUNE, "tax_revenue"),
     (STAT, "tax_revenue"),
 )
@@ -57,14 +85,73 @@ def accounts() -> list[tuple[str, str]]:
     for s in CATALOGUE:
         for b in (BUDGETS if s.intervention else (s.budget,)):
             out.append((b, s.name))
+        out.extend(SERVICE_EXTRAS.get(s.name, ()))
     return out + list(CONSEQUENCES)
 
 
 #: category -> "intervention" (discretionary investment), "service" or "consequence"
 CATEGORY_KIND: dict[str, str] = {
     **{s.name: ("intervention" if s.intervention else "service") for s in CATALOGUE},
+    **{c: ("intervention" if s.intervention else "service") for s in CATALOGUE for _, c in SERVICE_EXTRAS.get(s.name, ())},
     **{c: "consequence" for _, c in CONSEQUENCES},
 }
+
+#: service -> every category its cost is booked in (its own, empty places, the law's refund)
+SERVICE_CATEGORIES: dict[str, tuple[str, ...]] = {
+    s.name: (s.name, *(c for _, c in SERVICE_EXTRAS.get(s.name, ()))) for s in CATALOGUE}
+
+#: a month index no running year can start at
+_NEVER = -(10 ** 6)
+
+
+class RefundClocks:
+    """The per-citizen state the law's refunds need; the ledger's own, updated once a month.
+
+    * §110: the month the citizen's running year began and the shelter days used in it
+      (a running year starts at a month in a shelter when none is running; 12 months);
+    * §176a: the month of the first discharge from a shelter during the citizen's current
+      Housing First course (-1: none; reset when the course ends).
+    """
+
+    def __init__(self, n: int):
+        self.year_start = np.full(n, _NEVER, dtype=np.int64)
+        self.days_used = np.zeros(n)
+        self.in_shelter: np.ndarray | None = None  # last month's shelter enrolment
+        self.hf_discharge = np.full(n, -1, dtype=np.int64)
+
+    def start(self, month: int, prior_months: np.ndarray) -> None:
+        """Before the first month: ``prior_months`` = months each citizen had already spent
+        in the shelter when this month began (0 if not there). Those there have used the
+        part of their current running year their stay so far implies."""
+        prior = np.asarray(prior_months, dtype=np.int64)
+        there = prior >= 1
+        used = prior % 12
+        self.year_start[there] = month - used[there]
+        self.days_used[there] = used[there] * DAYS_PER_MONTH
+        self.in_shelter = there
+
+    def shelter(self, month: int, in_shelter: np.ndarray, limit_days: float | None) -> tuple[np.ndarray, np.ndarray]:
+        """This month: (share of each citizen's shelter month the state refunds, who left a
+        shelter). Advances the running years and the days used."""
+        left = self.in_shelter & ~in_shelter
+        self.in_shelter = in_shelter.copy()
+        new_year = in_shelter & (month - self.year_start >= 12)
+        self.year_start[new_year] = month
+        self.days_used[new_year] = 0.0
+        if limit_days is None:
+            share = in_shelter.astype(float)
+        else:
+            share = np.clip(limit_days - self.days_used, 0.0, DAYS_PER_MONTH) / DAYS_PER_MONTH * in_shelter
+        self.days_used[in_shelter] += DAYS_PER_MONTH
+        return share, left
+
+    def housing_first(self, month: int, enrolled: np.ndarray, left_shelter: np.ndarray, months: int) -> np.ndarray:
+        """This month: whose Housing First support is within ``months`` of the first discharge
+        from a shelter during the course (support decided, i.e. enrolled, before it)."""
+        self.hf_discharge[~enrolled] = -1
+        first = enrolled & left_shelter & (self.hf_discharge < 0)
+        self.hf_discharge[first] = month
+        return enrolled & (self.hf_discharge >= 0) & (month - self.hf_discharge < months)
 
 
 class Ledger:
@@ -72,7 +159,8 @@ class Ledger:
 
     def __init__(self, params: Parameters, n: int, shares: dict[str, dict[str, float]] | None = None):
         """``shares``: who pays each intervention (``FundingPlan.shares``: the funding rule
-        applied); a service not named there is paid in full by its owner."""
+        applied); a service not named there is paid in full by its owner. The funding rule
+        splits what remains after the law's refund (``model/financing.py``)."""
         self.params = params
         self.accounts = accounts()
         self.account_index = {a: i for i, a in enumerate(self.accounts)}
@@ -89,14 +177,30 @@ class Ledger:
         self._qol_weights = [(d, int(lv), params[f"wellbeing.{d.name.lower()}_{lv.name.lower()}"])
                              for d in Domain for lv in LEVELS[d]
                              if f"wellbeing.{d.name.lower()}_{lv.name.lower()}" in params]
+        #: the base year of every amount in this ledger (``prices.base_year``)
+        self.price_year: int | None = params.price_year()
+        #: the law vintage whose refund rules this ledger applies (``financing.rules``)
+        self.financing: Financing = rules_for(params)
+        self.clocks = RefundClocks(n)
+        # the kontanthjælp refund share by month of the benefits spell (1..13; 13+ = after a year)
+        self._ladder = ladder_share(np.arange(14), self.financing.benefit_ladder)
+        # expected somatic cost per citizen-month by (homeless, problematic use, untreated
+        # illness), indexed 4 h + 2 p + u: base x price x the ratios that apply
+        self._health = {}
+        for c in HEALTH:
+            r_h, r_p, r_u = (params[f"health.{c}.ratio.{r}"] for r in ("homeless", "problematic", "untreated"))
+            self._health[c] = params[f"health.{c}.base"] * params[f"health.{c}.price"] * np.array(
+                [(r_h if h else 1.0) * (r_p if u_ else 1.0) * (r_u if v else 1.0)
+                 for h in (0, 1) for u_ in (0, 1) for v in (0, 1)])
 
     def shares(self, service: str) -> dict[str, float]:
-        """Who pays for ``service`` in this ledger: budget holder -> share (sums to 1)."""
+        """Who pays for ``service`` in this ledger: budget holder -> share (sums to 1) of
+        what remains after the law's refund (``model/financing.py``)."""
         return dict(self._shares[service])
 
     def book_month(self, model: WelfareModel) -> None:
         """Book the month that just ended, from the state after the month's moves."""
-        pop, services, p = model.population, model.services, self.params
+        pop, services, p, law = model.population, model.services, self.params, self.financing
         month = np.zeros(len(self.accounts))
         by_budget = np.zeros((len(BUDGETS), self.n), dtype=np.float32) if self.detail else None
 
@@ -107,34 +211,68 @@ class Ledger:
             if by_budget is not None:
                 by_budget[self._budget_of[a]] += amounts
 
+        # the law's clocks: §110 running years, discharges, §176a periods
+        t = len(self.monthly) + 1
+        k_shelter, k_hf = services.index["shelter"], services.index["housing_first"]
+        in_shelter = services.enrolled[k_shelter]
+        if self.clocks.in_shelter is None:
+            # months in the shelter before this one: the enrolled have this month counted already
+            self.clocks.start(t, services.months_enrolled[k_shelter] - in_shelter)
+        shelter_share, left_shelter = self.clocks.shelter(t, in_shelter, law.shelter_refund_days)
+        hf_refundable = self.clocks.housing_first(t, services.enrolled[k_hf], left_shelter,
+                                                  law.housing_first_refund_months)
+        refunds = {"shelter": ("shelter_refund", law.shelter_refund * shelter_share),
+                   "housing_first": ("housing_first_refund", law.housing_first_refund * hf_refundable)}
+
         for k, spec in enumerate(services.specs):
-            enrolled = services.enrolled[k]
-            if not enrolled.any() or services.price[k] == 0:
+            enrolled, price = services.enrolled[k], services.price[k]
+            if price == 0:
                 continue
-            cost = enrolled * services.price[k]
-            for budget, share in self._shares[spec.name].items():
+            if spec.name == "shelter" and services.places[k] >= 0:
+                vacant = max(0, int(services.places[k]) - int(enrolled.sum()))
+                if vacant:
+                    book(KOMMUNE, "shelter_vacant", np.full(self.n, vacant * price / self.n))
+            if not enrolled.any():
+                continue
+            cost = enrolled * price
+            if spec.name in refunds:  # the law's refund first ...
+                category, share = refunds[spec.name]
+                refund = cost * share
+                book(STAT, category, refund)
+                cost = cost - refund
+            for budget, share in self._shares[spec.name].items():  # ... then the funding rule
                 book(budget, spec.name, cost * share)
 
         lv = pop.levels
         untreated = lv[Domain.MENTAL] == Mental.UNTREATED
         treated = lv[Domain.MENTAL] == Mental.TREATMENT
         street = lv[Domain.HOUSING] == Housing.STREET
+        homeless = in_levels(lv[Domain.HOUSING], HOMELESS)
         using = lv[Domain.SUBSTANCE] == Substance.PROBLEMATIC
         ill = lv[Domain.MENTAL] != Mental.WELL
         book(REGION, "psychiatric_bed_days", (p["events.bed_days_untreated"] * untreated
                                               + p["events.bed_days_street_extra"] * (street & ill)) * p["prices.psychiatric_bed_day"])
         book(REGION, "psychiatric_emergency", (p["events.emergency_contacts_untreated"] * untreated
                                                + p["events.emergency_contacts_treatment"] * treated) * p["prices.psychiatric_emergency_contact"])
+        profile = 4 * homeless + 2 * using + untreated
+        for category, cost_by_profile in self._health.items():
+            book(REGION, category, cost_by_profile[profile])
         book(STAT, "police", (p["events.police_incidents_problematic"] * using
                               + p["events.police_incidents_street"] * street) * p["prices.police_incident"])
-        benefits = (lv[Domain.EMPLOYMENT] == Employment.BENEFITS) * p["prices.kontanthjaelp"]
-        refund = p["prices.kontanthjaelp_state_refund"]
+        on_benefits = lv[Domain.EMPLOYMENT] == Employment.BENEFITS
+        benefits = on_benefits * p["prices.kontanthjaelp"]
+        refund = self._ladder[np.clip(pop.months_in_level[Domain.EMPLOYMENT], 1, self._ladder.size - 1)]
         book(KOMMUNE, "kontanthjaelp", benefits * (1 - refund))
         book(STAT, "kontanthjaelp_refund", benefits * refund)
-        outside = (lv[Domain.EMPLOYMENT] == Employment.OUTSIDE) * p["prices.outside_benefit"]
+        outside_labour = lv[Domain.EMPLOYMENT] == Employment.OUTSIDE
+        outside = outside_labour * p["prices.outside_benefit"]
         refund = p["prices.outside_benefit_state_refund"]
         book(KOMMUNE, "outside_benefit", outside * (1 - refund))
         book(STAT, "outside_benefit_refund", outside * refund)
+        housed = (lv[Domain.HOUSING] == Housing.OWN_HOME) & (on_benefits | outside_labour)
+        housing_benefit = housed * (law.housing_benefit_max_share_of_rent * p["prices.rent_own_home"])
+        book(KOMMUNE, "housing_benefit", housing_benefit * (1 - law.housing_benefit_state_share))
+        book(STAT, "housing_benefit", housing_benefit * law.housing_benefit_state_share)
         tax = (lv[Domain.EMPLOYMENT] == Employment.EMPLOYED) * -p["prices.tax_revenue_employed"]
         share = p["prices.tax_revenue_kommune_share"]
         book(KOMMUNE, "tax_revenue", tax * share)

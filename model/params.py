@@ -18,6 +18,16 @@ after every recalibration. :meth:`Parameters.differences` lists what a scenario 
 relative to the calibrated default (path, calibrated value, scenario value, ratio, source).
 Unknown keys, values outside their range and wrong types are rejected with a
 :class:`ParameterError` that names the file, the key and what is allowed.
+
+**Price year.** A money leaf records the year its price is in: ``price_year = 2017``.
+The leaf keeps the nominal value and its year (for display, ``Leaf.price_label``);
+everything the model reads through ``params[path]`` or :meth:`Parameters.subtree` is
+converted to the base year ``prices.base_year`` with the net price index
+``prices.index.<year>`` (nettoprisindeks, Danmarks Statistik), in one place
+(:meth:`Parameters.__getitem__`): value x index[base year] / index[price year]. A value
+set by a scenario or ``--set`` is in the leaf's price year; a scenario can give another
+year, ``{ value = 50000, price_year = 2024 }``, and it is converted to the leaf's year.
+Reports state the base year with :meth:`Parameters.price_year`.
 """
 
 from __future__ import annotations
@@ -80,7 +90,9 @@ KINDS: dict[str, Kind] = {
     "qol": Kind("quality-of-life weight (0 = worst, 1 = full health)", -1.0, 1.0, float),
 }
 
-_LEAF_FIELDS = {"value", "source", "kind", "unit", "min", "max", "choices", "note"}
+_LEAF_FIELDS = {"value", "source", "kind", "unit", "min", "max", "choices", "note", "price_year"}
+#: kinds that are money: only these may carry a ``price_year``
+MONEY_KINDS = frozenset({"dkk", "dkk_per_month", "dkk_per_course"})
 
 
 @dataclass(frozen=True)
@@ -97,6 +109,13 @@ class Leaf:
     source: str
     choices: tuple[str, ...] | None = None
     note: str = ""
+    #: money: the year the nominal ``value`` is priced in (None: not money, or no year given)
+    price_year: int | None = None
+
+    @property
+    def price_label(self) -> str:
+        """The unit with the price year, e.g. "DKK per citizen-month, 2017 prices"."""
+        return self.unit if self.price_year is None else f"{self.unit}, {self.price_year} prices"
 
     @property
     def is_assumption(self) -> bool:
@@ -179,8 +198,23 @@ def _make_leaf(path: str, spec: Mapping[str, Any], origin: str) -> Leaf:
         source=str(spec["source"]),
         choices=tuple(spec["choices"]) if "choices" in spec else None,
         note=str(spec.get("note", "")),
+        price_year=_check_price_year(path, spec, kind_name, origin),
     )
     return replace(leaf, value=leaf.check(spec["value"], origin))
+
+
+def _check_price_year(path: str, spec: Mapping[str, Any], kind_name: str, origin: str) -> int | None:
+    """A leaf's ``price_year``: a whole year, and only on money (whether the net price
+    index has the year is checked across fields, ``Parameters._check_cross_fields``)."""
+    if "price_year" not in spec:
+        return None
+    year = spec["price_year"]
+    if kind_name not in MONEY_KINDS:
+        raise ParameterError(f"{origin}: {path}: price_year is only for money (kinds {sorted(MONEY_KINDS)}), "
+                             f"not {kind_name!r}")
+    if isinstance(year, bool) or not isinstance(year, int) or not 1900 <= year <= 2100:
+        raise ParameterError(f"{origin}: {path}: price_year = {year!r}: expected a year such as 2023")
+    return year
 
 
 _SET_FIELDS = {"value", "source", "note"}
@@ -421,6 +455,8 @@ class Parameters(Mapping[str, Any]):
                 hint = f"; did you mean {', '.join(close)}?" if close else ""
                 raise ParameterError(f"{origin}: {path}: unknown key{hint}")
             leaf = leaves[path]
+            if isinstance(value, Mapping) and "price_year" in value:
+                value = self._in_leaf_price_year(leaf, value, origin)
             new_value, source, how = _resolve_change(leaf, value, origin)
             leaves[path] = replace(leaf, value=new_value, source=source)
             if new_value == self.baseline_value(path):
@@ -447,7 +483,7 @@ class Parameters(Mapping[str, Any]):
                     and not isinstance(default, bool) and default != 0:
                 ratio = value / default
             rows.append({"path": path, "calibrated": default, "scenario": value, "ratio": ratio,
-                         "how": self.how.get(path, "set"), "unit": leaf.unit, "source": leaf.source})
+                         "how": self.how.get(path, "set"), "unit": leaf.price_label, "source": leaf.source})
         return rows
 
     def baseline_value(self, path: str) -> Any:
@@ -455,10 +491,55 @@ class Parameters(Mapping[str, Any]):
 
     # -- reading --------------------------------------------------------------------
     def __getitem__(self, path: str) -> Any:
+        """The value the model uses: money with a price year in base-year prices."""
         try:
-            return self._leaves[path].value
+            leaf = self._leaves[path]
         except KeyError:
             raise KeyError(f"no parameter {path!r}") from None
+        if leaf.price_year is None:
+            return leaf.value
+        return leaf.value * self.price_factor(leaf.price_year)
+
+    # -- price year -----------------------------------------------------------------------
+    def price_year(self) -> int | None:
+        """The base year all money is converted to (``prices.base_year``); reports state it."""
+        leaf = self._leaves.get("prices.base_year")
+        return None if leaf is None else int(leaf.value)
+
+    def price_index(self) -> dict[int, float]:
+        """The net price index by year (``prices.index.<year>``, 2015 = 100)."""
+        start = "prices.index."
+        return {int(p[len(start):]): float(leaf.value) for p, leaf in self._leaves.items() if p.startswith(start)}
+
+    def price_factor(self, year: int) -> float:
+        """Multiply a price of ``year`` by this to get base-year prices (1 without an index)."""
+        factors = self.__dict__.get("_price_factors")
+        if factors is None:
+            index, base = self.price_index(), self.price_year()
+            factors = {y: index[base] / v for y, v in index.items()} if base in index else {}
+            self.__dict__["_price_factors"] = factors
+        return factors.get(year, 1.0)
+
+    def _in_leaf_price_year(self, leaf: Leaf, change: Mapping[str, Any], origin: str) -> dict[str, Any]:
+        """A change ``{ value = ..., price_year = Y }`` as a value in the leaf's own price year."""
+        year, index = change["price_year"], self.price_index()
+        if leaf.price_year is None:
+            raise ParameterError(f"{origin}: {leaf.path}: has no price year; give the value without price_year")
+        if "scale" in change or "value" not in change:
+            raise ParameterError(f"{origin}: {leaf.path}: price_year goes with a value: "
+                                 f"{{ value = ..., price_year = ..., source = \"...\" }}")
+        if isinstance(year, bool) or not isinstance(year, int) or year not in index:
+            raise ParameterError(f"{origin}: {leaf.path}: price_year = {year!r}: no net price index for it; "
+                                 f"indexed years {min(index)}-{max(index)}")
+        value = change["value"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ParameterError(f"{origin}: {leaf.path} = {value!r}: wrong type, expected {leaf.allowed()}")
+        out = {k: v for k, v in change.items() if k != "price_year"}
+        if year != leaf.price_year:
+            out["value"] = float(value) * index[leaf.price_year] / index[year]
+            out["source"] = (f"{change.get('source', f'scenario {origin}')} ({value:,.0f} DKK in {year} prices "
+                             f"= {out['value']:,.0f} in {leaf.price_year} prices, net price index)")
+        return out
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._leaves)
@@ -479,7 +560,7 @@ class Parameters(Mapping[str, Any]):
                 parts = path[len(start):].split(".")
                 for part in parts[:-1]:
                     node = node.setdefault(part, {})
-                node[parts[-1]] = leaf.value
+                node[parts[-1]] = self[path]
         return out
 
     def __repr__(self) -> str:
@@ -496,6 +577,15 @@ class Parameters(Mapping[str, Any]):
 
     # -- validation across fields -------------------------------------------------------
     def _check_cross_fields(self, origin: str) -> None:
+        index = self.price_index()
+        if index:
+            indexed = f"indexed years {min(index)}-{max(index)} (prices.index)"
+            if self.price_year() not in index:
+                raise ParameterError(f"{origin}: prices.base_year = {self.price_year()}: no net price index; {indexed}")
+            for leaf in self._leaves.values():
+                if leaf.price_year is not None and leaf.price_year not in index:
+                    raise ParameterError(f"{origin}: {leaf.path}: price_year = {leaf.price_year}: "
+                                         f"no net price index; {indexed}")
         initial = self.subtree("population.initial")
         for domain, shares in initial.items():
             total = sum(shares.values())

@@ -11,6 +11,7 @@ import pytest
 
 from agents import Domain, Housing, Justice, Mental
 from model import WelfareModel
+from model.ledger import SERVICE_CATEGORIES
 from model.services import SERVICES
 
 def crowded(size=3000, seed=1, **kw):
@@ -91,7 +92,9 @@ def test_every_admission_is_charged_at_least_its_first_month():
     assert checked > 1000
     costs = m.ledger.citizen_frame()
     for name in ("housing_first", "psychiatry", "addiction_treatment", "supported_housing", "cti"):
-        booked = costs.xs(name, level="category", axis=1).sum(axis=1).to_numpy()
+        # the service's own category and the law's refund of it (Housing First: §176a)
+        categories = costs.columns.get_level_values("category").isin(SERVICE_CATEGORIES[name])
+        booked = costs.loc[:, categories].sum(axis=1).to_numpy()
         who = np.unique(np.concatenate([w for _, s, w, _ in services.admissions if s == name]
                                        + ([trial_arm] if name == "housing_first" else [])))
         assert who.size > 0, name
