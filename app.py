@@ -41,6 +41,7 @@ from model import ParameterError, Parameters, WelfareModel
 from model.economics import payback_month, who_pays_matrix
 from model.pairing import PairedModel
 from model.params import SCENARIO_DIR
+from model.populations import DEFAULT_POPULATION, NamedPopulation, named_population, preset_names
 from model.services import BUDGETS, CATALOGUE
 
 # =========================================================================================
@@ -79,6 +80,9 @@ model_params: dict[str, Any] = {
     "service_price_scale": {"type": "SliderFloat", "value": 1.0, "min": 0.0, "max": 3.0, "step": 0.1,
                             "label": "Its price (x preset)"},
     "changes": {"type": "InputText", "value": "", "label": "More changes: path = value; ... (e.g. contract terms)"},
+    # whom the money belongs to (model/populations.py): totals are scaled to its persons
+    "target_population": {"type": "Select", "value": DEFAULT_POPULATION, "values": preset_names(),
+                          "label": "Money for the population of"},
     "rng": {"type": "InputText", "value": "1", "label": "Seed"},
 }
 
@@ -146,7 +150,7 @@ def scenario_parameters(preset: str = DEFAULT_PRESET, *, mode: str = AS_PRESET, 
             raise ParameterError(f"service to adjust = {service!r}: one of {', '.join(CAPACITY_SERVICES)}")
         out[f"services.{service}.capacity"] = float(service_places)
     if service_price_scale != 1.0:
-        out[f"services.{service}.price"] = base[f"services.{service}.price"] * float(service_price_scale)
+        out[f"services.{service}.price"] = {"scale": float(service_price_scale)}  # in the leaf's own price year
     out.update(overrides)
     out.update(parse_changes(changes))
     return within_dashboard_limits(base.with_overrides(out, origin="dashboard controls") if out else base)
@@ -183,16 +187,23 @@ class DashboardModel(WelfareModel):
       a time, so a step costs the same at month 1 and month 120).
     """
 
-    def __init__(self, preset: str = DEFAULT_PRESET, *, rng: Any = 1, scenario: Any = None, **settings: Any):
+    def __init__(self, preset: str = DEFAULT_PRESET, *, rng: Any = 1, scenario: Any = None,
+                 target_population: str | int | NamedPopulation = DEFAULT_POPULATION, **settings: Any):
         # ``scenario`` is Mesa's own keyword, passed by SolaraViz on Reset: unused.
         self.error: str | None = None
-        self.settings = {"preset": preset, "rng": rng, **settings}
+        self.settings = {"preset": preset, "rng": rng, "target_population": target_population, **settings}
         try:
             seed = parse_seed(rng)
             params = scenario_parameters(preset, **settings)
         except (ParameterError, ValueError, TypeError) as exc:
             params, seed = self._fallback(preset, rng, settings, exc)
         super().__init__(params, rng=seed)
+        #: whom the money views are for (``model.populations``): totals x ``money_scale``
+        try:
+            self.target: NamedPopulation = named_population(target_population, self.params)
+        except ParameterError as exc:
+            self.target = named_population(None, self.params)
+            self.error = (self.error + " " if self.error else "") + f"Population rejected: {exc}. Showing {self.target.name}."
         cf = counterfactual_parameters(self.params)
         counterfactual = None if cf == self.params else WelfareModel(cf, rng=seed)
         # SolaraViz steps this model (its clock is advancing when ``step`` runs), so the
@@ -278,6 +289,11 @@ class DashboardModel(WelfareModel):
             self._cumulative_cache = (self.month, pd.concat([start, net]))
         return self._cumulative_cache[1]
 
+    @property
+    def money_scale(self) -> float:
+        """Persons per simulated citizen: the money views multiply simulated DKK by it."""
+        return self.target.per_citizen(self.population.n)
+
     def payback(self) -> int | None:
         """Payback month so far: the first month from which the cumulative net benefit of
         the scenario (all budgets) has stayed >= 0 (``model.economics.payback_month``)."""
@@ -300,8 +316,12 @@ class DashboardModel(WelfareModel):
         shown = ", ".join(f"{k} = {v:,.10g}" if isinstance(v, float) else f"{k} = {v}"
                           for k, v in list(changes.items())[:8])
         more = f" and {len(changes) - 8} more" if len(changes) > 8 else ""
+        from model.compare import price_year_text
+
         return (f"Scenario {p.name} · governance {p['governance.mode']} · sizing {p['governance.sizing']} · "
                 f"{self.population.n:,} citizens · seed {self.seed} · counterfactual: {cf}. "
+                f"Money for {self.target.label()}: each simulated citizen stands for {self.money_scale:,.3g} persons; "
+                f"{price_year_text(self.params, short=True)}, undiscounted. "
                 f"Changes from the baseline: {shown + more if changes else 'none'}.")
 
 
@@ -530,8 +550,8 @@ class MoneyFigure(LiveFigure):
                                               label=b)[0]) for b in (*BUDGETS, "total")}
         self.payback_line = self.animate(ax.axvline(0, color="black", ls=":", lw=1.2))
         self.note = self.animate(ax.text(0.01, 0.97, "", transform=ax.transAxes, va="top", fontsize=9))
-        ax.set_title("Cumulative extra net public cost vs counterfactual, DKK million (below 0 = saving)",
-                     fontsize=9)
+        ax.set_title(f"Cumulative extra net public cost vs counterfactual, DKK million for {model.target.name}\n"
+                     f"({model.target.persons:,.0f} persons; undiscounted, cashable; below 0 = saving)", fontsize=9)
         ax.set_xlabel("month", fontsize=8)
         ax.tick_params(labelsize=7)
         self.fig.legend(handles=list(self.lines.values()), fontsize=7, frameon=False, ncols=4, loc="outside lower center")
@@ -540,7 +560,7 @@ class MoneyFigure(LiveFigure):
         ax.set_ylim(-1, 1)
 
     def update(self, model: DashboardModel) -> bool:
-        cum = model.cumulative_difference() / 1e6
+        cum = model.cumulative_difference() * model.money_scale / 1e6
         x = cum.index.to_numpy()
         for b, line in self.lines.items():
             line.set_data(x, cum[b].to_numpy())
@@ -650,7 +670,7 @@ def _fmt_value(v: Any) -> str:
 def who_pays_html(model: DashboardModel) -> str:
     """The who-pays / who-saves matrix to date as an HTML table (DKK million): rows
     invest, columns save; green = saving, red = extra cost."""
-    mat = who_pays(model) / 1e6
+    mat = who_pays(model) * model.money_scale / 1e6
     lim = max(float(np.abs(mat[list(BUDGETS)].to_numpy()).max()), 1e-9)
 
     def cell(v: float) -> str:
@@ -668,8 +688,8 @@ def who_pays_html(model: DashboardModel) -> str:
     return (f'<table class="who-pays" style="border-collapse:collapse;font-size:13px">'
             f'<tr><th style="text-align:left;padding:4px 10px">invested by</th><th style="padding:4px 10px">invests</th>'
             f'{head}<th style="padding:4px 10px">total return</th></tr>{rows}</table>'
-            f'<div style="font-size:11px;color:#666;margin-top:4px">DKK million to month {model.month}, scenario '
-            f'minus counterfactual. Each budget\'s return (savings and revenue) is shared among the investors in '
+            f'<div style="font-size:11px;color:#666;margin-top:4px">DKK million for {model.target.label()} to month '
+            f'{model.month}, scenario minus counterfactual. Each budget\'s return (savings and revenue) is shared among the investors in '
             f'proportion to their investment (model/economics.py).</div>')
 
 
@@ -810,7 +830,8 @@ def kpis(model: DashboardModel) -> list[tuple[str, str, str]]:
         delta = v - sum(cf[k] for k in keys)
         return label, f"{v:,}", f"{delta:+,} vs counterfactual"
 
-    cum = model.cumulative_difference().iloc[-1]
+    cum = model.cumulative_difference().iloc[-1] * model.money_scale
+    per_person = cum["total"] / model.target.persons
     pb = model.payback()
     return [
         ("Month", f"{model.month}", f"year {model.month // 12 + 1}"),
@@ -818,8 +839,9 @@ def kpis(model: DashboardModel) -> list[tuple[str, str, str]]:
         count("In addiction treatment", [level_key(Domain.SUBSTANCE, Substance.TREATMENT)]),
         count("Untreated mental illness", [level_key(Domain.MENTAL, Mental.UNTREATED)]),
         count("Employed", [level_key(Domain.EMPLOYMENT, Employment.EMPLOYED)]),
-        ("Extra net public cost", f"{cum['total'] / 1e6:,.1f}m DKK",
-         "kommune {:,.1f} / region {:,.1f} / stat {:,.1f}".format(*(cum[b] / 1e6 for b in BUDGETS))),
+        (f"Extra net public cost, {model.target.name}", f"{cum['total'] / 1e6:,.1f}m DKK",
+         "kommune {:,.1f} / region {:,.1f} / stat {:,.1f}; ".format(*(cum[b] / 1e6 for b in BUDGETS))
+         + f"{per_person:,.0f} DKK per person"),
         ("Payback", "n/a" if model.counterfactual is None else (f"month {pb}" if pb is not None else "not yet"),
          "all public budgets"),
     ]

@@ -8,11 +8,20 @@ per month. The pairing itself (both arms, stepped together, and every difference
 medians with 10th-90th percentile bands::
 
     from model.compare import compare
-    result = compare("baseline", "coordinated", replications=20)
-    print(result.report())
-    result.headline      # NPV, BCR, payback per budget holder, with bands
+    result = compare("baseline", "coordinated", replications=20, population="aarhus")
+    print(result.report())   # Markdown: what the figures are, the arms, headline, savings, SØM table, ...
+    result.headline      # NPV, BCR, payback per budget holder, cashable and at SØM average prices, with bands
     result.som           # SØM-style yearly table per budget holder, with bands
+    result.line_items    # difference per budget holder, ledger category and year, with bands
     result.who_pays      # investing budget x saving budget, medians
+    result.per_person    # NPV per person in the target group and per participant, with bands
+
+**Money for a named population.** ``population`` (``model.populations``: ``"national"``,
+a kommune such as ``"aarhus"``, or a homeless count) says whom the money belongs to: every
+total (headline, SØM table, line items, who pays, outcomes, service counts) is the
+simulated amount x ``Comparison.per_citizen`` persons per simulated citizen; per-person,
+per-participant and per-outcome figures do not depend on it. Every report states the
+population, the horizon, the price year and the discounting (``Comparison.about``).
 """
 
 from __future__ import annotations
@@ -25,9 +34,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from model.economics import NOT_MONEY
 from model.governance import FundingPlan, appraise, funding_plan, offered
 from model.pairing import OUTCOMES, PairedModel, ReplicationSummary  # noqa: F401 - OUTCOMES re-exported
 from model.params import Parameters
+from model.populations import NamedPopulation, named_population
 from model.services import BUDGETS, CATALOGUE
 
 ScenarioLike = str | Path | Parameters
@@ -53,9 +64,79 @@ def _replication(job: tuple) -> ReplicationSummary:
     return paired_run(baseline, scenario, seed=seed, months=months, **overrides).summary()
 
 
+def price_year_text(params: Parameters | None, short: bool = False) -> str:
+    """The price year every amount is in, as the parameters state it: ``params.price_year``
+    or ``prices.base_year`` (the financing and price-index rules), else that prices are
+    used as their sources give them. ``short``: ``"2023 prices"`` / ``"prices as given"``."""
+    year = getattr(params, "price_year", None) if params is not None else None
+    if callable(year):
+        year = year()
+    if year is None and params is not None and "prices.base_year" in params:
+        year = params["prices.base_year"]
+    if year:
+        return f"{int(year)} prices" + ("" if short else " (DKK, converted with Statistics Denmark's net price index)")
+    return "prices as given" + ("" if short else ": each unit price in the year of its source, not converted to one "
+                                                 "price year")
+
+
+#: How present values are discounted (``model.economics``), for every report.
+DISCOUNTING = ("present values (PV, NPV, BCR) at the Danish public discount rate (Finansministeriet, since 2021): "
+               "3.5% a year for years 0-35, 2.5% for 36-70, 1.5% after; year 0 (months 1-12) undiscounted; "
+               "yearly tables, line items and break-even years undiscounted (as SØM)")
+
+
+def md_escape(text: Any) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def md_table(header: list[str], rows: list[list[Any]], numeric: set[int] | None = None) -> list[str]:
+    """A Markdown table: the header row, the alignment row (columns in ``numeric``
+    right-aligned; by default every column but the first), one line per row."""
+    numeric = set(range(1, len(header))) if numeric is None else numeric
+    lines = ["| " + " | ".join(md_escape(h) for h in header) + " |",
+             "|" + "|".join("---:" if i in numeric else "---" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def fmt(x: float) -> str:
+    """DKK as DKK million with one decimal ("" for missing)."""
+    return "" if pd.isna(x) else f"{x / 1e6:,.1f}"
+
+
+def fmt_dkk(x: float) -> str:
+    """Whole DKK ("" for missing)."""
+    return "" if pd.isna(x) else f"{x:,.0f}"
+
+
+def band(frame: pd.DataFrame, row: Any, measure: str, f=fmt) -> str:
+    """``median [p10, p90]`` of ``measure`` in ``row`` of a banded frame."""
+    med, lo, hi = (frame.loc[row, (measure, s)] for s in ("median", "p10", "p90"))
+    if pd.isna(med) and pd.isna(lo) and pd.isna(hi):
+        return ""
+    return f"{f(med)} [{f(lo)}, {f(hi)}]"
+
+
+def _year(v: float) -> str:
+    return "never" if pd.isna(v) else f"year {v:.0f}"
+
+
+#: what a ledger category counts as in the line items (``model.economics`` conventions)
+def _line_kind(category: str) -> str:
+    from model.economics import category_kind
+
+    kind = category_kind(pd.Series([category])).iloc[0]
+    return {"intervention": "investment", "vacant": "capacity kept, not cashable"}.get(kind, "consequence")
+
+
 @dataclass
 class Comparison:
-    """Result of ``compare``: labelled tables, each with p10 / median / p90 over replications."""
+    """Result of ``compare``: labelled tables, each with p10 / median / p90 over replications.
+
+    Money, outcomes (person-years, QALYs) and service counts are for the named
+    ``population`` (simulated amounts x ``per_citizen`` persons per simulated citizen);
+    ``per_person`` is per person in the target group and per participant, which do not
+    depend on the population; ``runs`` keep each replication as simulated (unscaled)."""
 
     baseline: str
     scenario: str
@@ -73,6 +154,40 @@ class Comparison:
     #: what each arm is: places funded per service and why, the appraisal with bands, and
     #: the parameter changes from the calibrated default (:class:`ArmDescription`)
     arms: dict[str, ArmDescription] = field(default_factory=dict)
+    #: whom the money belongs to (``model.populations``); None = the simulated citizens themselves
+    population: NamedPopulation | None = None
+    #: simulated citizens in each arm
+    size: int = 0
+    #: difference per (budget, category) and year, columns (year, stat): + = the scenario costs more
+    line_items: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: per budget holder: NPV and net per person in the target group and per participant (DKK), bands
+    per_person: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: participants (persons of the population) ever enrolled in each intervention the scenario funds, bands
+    participants: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: the price year, as the parameters state it (``price_year_text``)
+    price_year: str = field(default_factory=lambda: price_year_text(None))
+
+    @property
+    def per_citizen(self) -> float:
+        """Persons per simulated citizen (1 without a population)."""
+        return self.population.per_citizen(self.size) if self.population is not None and self.size else 1.0
+
+    def about(self) -> dict[str, str]:
+        """What every output states: population, horizon, prices, discounting."""
+        pop = (self.population.describe(self.size) if self.population is not None
+               else f"{self.size:,} simulated citizens (money per simulated cohort)")
+        return {"population": pop,
+                "horizon": f"{self.months} months ({self.months / 12:g} years), {self.replications} paired replications "
+                           "on common random numbers",
+                "prices": self.price_year, "discounting": DISCOUNTING}
+
+    def about_line(self) -> str:
+        """One line: the comparison, population, horizon, prices and discounting (CSV
+        header comments, plot captions)."""
+        pop = (f"{self.population.name}, {self.population.persons:,.0f} persons ({self.size:,} simulated citizens)"
+               if self.population is not None else f"{self.size:,} simulated citizens")
+        return (f"{self.scenario} vs {self.baseline}; population: {pop}; horizon {self.months} months; "
+                f"{self.price_year}; discounting: Danish public rate 3.5% (years 0-35), year 0 undiscounted")
 
     def warnings(self) -> list[str]:
         """Offered interventions that end with 0 places, per arm (printed first)."""
@@ -93,89 +208,258 @@ class Comparison:
         rows = [dict(arm=arm, **r) for arm, d in self.arms.items() for r in d.changes]
         return pd.DataFrame(rows, columns=["arm", "path", "calibrated", "scenario", "ratio", "how", "unit", "source"])
 
+    def line_item_table(self, budget: str, stat: str = "median") -> pd.DataFrame:
+        """One budget holder's line items (DKK, ``stat`` over replications): rows the
+        categories that differ, columns the years; + = the scenario costs more."""
+        if self.line_items.empty or budget not in self.line_items.index.get_level_values("budget"):
+            return pd.DataFrame()
+        block = self.line_items.xs(budget, level="budget").xs(stat, axis=1, level="stat")
+        return block[(block.abs() > 0.5).any(axis=1)]
+
+    # -- the report -----------------------------------------------------------------------
     def _arms_report(self) -> list[str]:
         """What each arm is: description, governance, changes from the calibrated default,
         places funded per service, and the appraisal of the interventions offered."""
         if not self.arms:
             return []
-        lines = ["## What is compared"]
+        lines = ["## What is compared", ""]
+        changes = []
         for arm, d in self.arms.items():
             p = d.params
-            lines.append(f"{arm}: {p.name} (governance {p['governance.mode']}, sizing {p['governance.sizing']}, "
-                         f"funding {p['governance.funding']}, {d.size:,} simulated citizens)")
-            if p.description:
-                lines.append("  " + " ".join(p.description.split()))
+            lines.append(f"- **{arm}**: {md_escape(p.name)} (governance {p['governance.mode']}, sizing "
+                         f"{p['governance.sizing']}, funding {p['governance.funding']}, {d.size:,} simulated citizens)"
+                         + (f". {md_escape(' '.join(p.description.split()))}" if p.description else ""))
             shown = [c for c in d.changes if c["path"] != "population.size"]
             if not shown:
-                lines.append("  changes from the calibrated default: none")
-            else:
-                lines.append("  changes from the calibrated default (calibrated -> this arm, ratio, how):")
-                for c in shown:
-                    ratio = "" if c["ratio"] is None else f", x{c['ratio']:.2f}"
-                    lines.append(f"    {c['path']}: {_value(c['calibrated'])} -> {_value(c['scenario'])}{ratio}, {c['how']}")
-        lines += ["", "## Places funded per service (per 1,000 simulated citizens; places at this size)"]
+                lines.append("  - changes from the calibrated default: none")
+            changes += [[arm, f"`{c['path']}`", _value(c["calibrated"]), _value(c["scenario"]),
+                         "" if c["ratio"] is None else f"x{c['ratio']:.2f}", c["how"]] for c in shown]
+        if changes:
+            lines += ["", "Changes from the calibrated default:", ""]
+            lines += md_table(["arm", "parameter", "calibrated", "this arm", "ratio", "how"], changes, numeric={4})
         fund = {arm: d.funding() for arm, d in self.arms.items()}
         arms = list(fund)
-        lines.append(f"{'service':<22}{'budget':<9}" + "".join(f"{a:>20}" for a in arms) + "  decision (scenario)")
+        rows = []
         for svc in fund[arms[0]].index:
             cells = [fund[a].loc[svc] for a in arms]
             if all(c["funded_per_1000"] == 0 and c["offered_per_1000"] == 0 for c in cells):
                 continue
-            text = "".join(f"{c['funded_per_1000']:>12g} ({c['places']:>5,})" for c in cells)
-            lines.append(f"{svc:<22}{cells[0]['budget_holder']:<9}{text}  {cells[-1]['decision']}")
+            rows.append([svc, cells[0]["budget_holder"], *[f"{c['funded_per_1000']:g} ({c['places']:,})" for c in cells],
+                         cells[-1]["decision"]])
+        lines += ["", "## Places funded per service", "",
+                  "Places per 1,000 simulated citizens, and (in brackets) places at this simulated size.", ""]
+        lines += md_table(["service", "budget holder", *[f"{a}: places per 1,000 (places)" for a in arms],
+                           f"decision ({arms[-1]})"], rows, numeric=set(range(2, 2 + len(arms))))
         table = self.appraisal()
         if not table.empty:
             d0 = next(d for d in self.arms.values() if not d.appraisal.empty)
             p0 = d0.params
-            lines += ["", f"## Appraisal of the interventions offered: pays back within {p0['governance.appraisal_months']:g} "
-                          f"months? (pilots of {p0['governance.appraisal_size']:,} citizens with and without the "
-                          f"intervention, {p0['governance.appraisal_replications']} seeds; net gain DKK million, "
-                          "median [p10, p90] and P(pays back); + = better off with it, the owner paying its cost)"]
+            lines += ["", f"## Appraisal of the interventions offered: pays back within "
+                          f"{p0['governance.appraisal_months']:g} months?", "",
+                      f"Pilots of {p0['governance.appraisal_size']:,} simulated citizens with and without the "
+                      f"intervention, {p0['governance.appraisal_replications']} seeds, the owner paying its cost. "
+                      "Net gain in DKK million for the pilot (not scaled to the population), median [p10, p90], "
+                      "and P = the share of pilots that pay back; + = better off with it.", ""]
             holders = [*BUDGETS, "whole purse"]
-            lines.append(f"{'arm':<16}{'service':<22}" + "".join(f"{h:>26}" for h in holders))
+            rows = []
             for (arm, svc), block in table.groupby(level=["arm", "service"], sort=False):
                 block = block.droplevel(["arm", "service"])
-                cells = "".join(f"{fmt(block.loc[h, 'median'])} [{fmt(block.loc[h, 'p10'])},{fmt(block.loc[h, 'p90'])}] "
-                                f"{block.loc[h, 'p_pays_back']:.0%}".rjust(26) for h in holders)
-                lines.append(f"{arm:<16}{svc:<22}{cells}")
+                rows.append([arm, svc, *[f"{fmt(block.loc[h, 'median'])} [{fmt(block.loc[h, 'p10'])}, "
+                                         f"{fmt(block.loc[h, 'p90'])}], P {block.loc[h, 'p_pays_back']:.0%}"
+                                         for h in holders]])
+            lines += md_table(["arm", "service", *[f"{h}: net gain, DKK million" for h in holders]], rows,
+                              numeric=set(range(2, 2 + len(holders))))
         return lines + [""]
 
     def report(self) -> str:
-        fmt = lambda x: "" if pd.isna(x) else f"{x / 1e6:,.1f}"  # noqa: E731
-        lines = [f"# {self.scenario} vs {self.baseline}: {self.replications} paired replications, "
-                 f"{self.months} months; DKK million, median [p10, p90]", ""]
+        """The comparison as Markdown: what the figures are, what is compared, the
+        headline, cashable vs capacity-freed vs SØM average-price savings, per-person
+        figures, the SØM table per budget holder per year with the break-even year, line
+        items, who pays / who saves, outcomes, cost per outcome, and capacity."""
+        h = self.headline
+        lines = [f"# {md_escape(self.scenario)} vs {md_escape(self.baseline)}", ""]
+        about = self.about()
+        lines += md_table(["these figures", "are"],
+                          [["population", about["population"]], ["horizon", about["horizon"]],
+                           ["prices", about["prices"]], ["discounting", about["discounting"]],
+                           ["amounts", "DKK million for the whole population unless a column says otherwise; "
+                                       "median [10th, 90th percentile] over the replications"]], numeric=set())
+        lines.append("")
         for w in self.warnings():
-            lines.append(f"WARNING: {w}")
+            lines.append(f"> **Warning:** {md_escape(w)}")
         if self.warnings():
             lines.append("")
         lines += self._arms_report()
-        lines.append("## Headline per budget holder (present values at the Danish stepped rate; payback undiscounted)")
-        h = self.headline
-        lines.append(f"{'budget':<9}{'investment':>28}{'return':>28}{'NPV':>28}{'BCR':>7}{'payback yr':>12}{'pays back':>11}")
+
+        lines += ["## Headline per budget holder", "",
+                  "Investment = the cost of the interventions the scenario funds; return = everything else the budget "
+                  "gains, in cash (statutory services, benefits, health, police, prison, taxes); present values. "
+                  "'Pays back' = the share of replications that break even within the horizon.", ""]
+        rows = []
         for b in h.index:
-            cell = lambda m: f"{fmt(h.loc[b, (m, 'median')])} [{fmt(h.loc[b, (m, 'p10')])}, {fmt(h.loc[b, (m, 'p90')])}]"  # noqa: E731
             bcr = h.loc[b, ("bcr", "median")]
-            bcr_text = "" if pd.isna(bcr) else (">99" if bcr > 99 else f"{bcr:.2f}")
-            py = h.loc[b, ("payback_year", "median")]
-            lines.append(f"{b:<9}{cell('pv_investment'):>28}{cell('pv_return'):>28}{cell('npv'):>28}"
-                         f"{bcr_text:>7}{'never' if pd.isna(py) else f'{py:.0f}':>12}"
-                         f"{self.pays_back.loc[b, 'within_horizon']:>10.0%}")
-        lines.append("investment = extra spending on services; return = savings elsewhere and extra tax; "
-                     "'pays back' = share of replications that break even within the horizon")
-        lines += ["", "## SØM table: undiscounted net benefit per year and budget holder (median)"]
-        net = self.som[("net", "median")].unstack("budget")[[*BUDGETS, "total"]]
-        cum = self.som[("cumulative_net", "median")].unstack("budget")["total"]
-        lines.append(f"{'year':<6}" + "".join(f"{b:>12}" for b in net.columns) + f"{'cum. total':>14}")
-        for y in net.index:
-            lines.append(f"{y:<6}" + "".join(f"{fmt(v):>12}" for v in net.loc[y]) + f"{fmt(cum.loc[y]):>14}")
-        lines += ["", "## Who pays, who saves (median, undiscounted; rows invest, columns save)"]
-        lines.append(self.who_pays.map(lambda v: fmt(v)).to_string())
-        lines += ["", "## Outcomes (scenario - baseline, person-years; QALY)"]
-        lines.append(self.outcomes.map(lambda v: f"{v:,.1f}").to_string())
-        lines += ["", "## Cost per outcome (net public cost in DKK per person-year gained or averted; "
-                  "negative = the scenario saves money while improving the outcome; blank = outcome not improved)"]
-        lines.append(self.cost_per_outcome.map(lambda v: "" if pd.isna(v) else f"{v:,.0f}").to_string())
-        return "\n".join(lines)
+            rows.append([b, band(h, b, "pv_investment"), band(h, b, "pv_return"), band(h, b, "npv"),
+                         "" if pd.isna(bcr) else (">99" if bcr > 99 else f"{bcr:.2f}"),
+                         _year(h.loc[b, ("payback_year", "median")]), f"{self.pays_back.loc[b, 'within_horizon']:.0%}"])
+        lines += md_table(["budget holder", "investment, PV (DKK million)", "return, cashable, PV (DKK million)",
+                           "NPV, cashable (DKK million)", "benefit-cost ratio", "break-even year (median)",
+                           "pays back within the horizon (% of replications)"], rows)
+
+        lines += ["", "## Savings: cashable, capacity freed, and SØM's average prices", "",
+                  "Cashable = what each budget really spends less. Capacity freed = shelter place-months freed but "
+                  "still paid, because the places are not closed (not cashable; negative = spare places filled). "
+                  "SØM's convention values every place-month saved at the average price: SØM = cashable + capacity "
+                  "freed. Present values.", ""]
+        rows = [[b, band(h, b, "pv_return"), band(h, b, "pv_capacity_freed"), band(h, b, "pv_return_som"),
+                 band(h, b, "npv"), band(h, b, "npv_som"), _year(h.loc[b, ("payback_year", "median")]),
+                 _year(h.loc[b, ("payback_year_som", "median")])] for b in h.index]
+        lines += md_table(["budget holder", "return, cashable (DKK million)", "capacity freed, not cashable (DKK million)",
+                           "return at SØM average prices (DKK million)", "NPV, cashable (DKK million)",
+                           "NPV at SØM average prices (DKK million)", "break-even year, cashable",
+                           "break-even year, SØM average prices"], rows)
+
+        lines += ["", "## Per person", ""]
+        lines += self._per_person_report()
+
+        lines += ["", "## SØM table per budget holder and year", "",
+                  "Undiscounted, DKK million, median over replications (a cumulative median is not the sum of the "
+                  "yearly medians). Break-even year = the first year from which the running total stays >= 0 "
+                  "(median over replications).", ""]
+        for b in (*BUDGETS, "total"):
+            lines += [f"### {b}", ""]
+            yearly = self.som.xs(b, level="budget")
+            rows = [[str(y), *[fmt(yearly.loc[y, (m, "median")]) for m in
+                               ("investment", "return", "net", "cumulative_net", "capacity_freed", "net_som",
+                                "cumulative_net_som")]] for y in yearly.index]
+            lines += md_table(["year", "investment (DKK million)", "return, cashable (DKK million)",
+                               "net, cashable (DKK million)", "cumulative net, cashable (DKK million)",
+                               "capacity freed, not cashable (DKK million)", "net at SØM average prices (DKK million)",
+                               "cumulative net at SØM average prices (DKK million)"], rows)
+            lines += ["", f"Break-even year ({b}): {_year(h.loc[b, ('payback_year', 'median')])} cashable; "
+                          f"{_year(h.loc[b, ('payback_year_som', 'median')])} at SØM average prices.", ""]
+
+        lines += ["## Line items: what each category saves or costs, per budget holder and year", "",
+                  "Scenario minus counterfactual, undiscounted, DKK million, median over replications: + = the "
+                  "scenario costs this budget more, - = it saves. Investment = the interventions funded; "
+                  "consequence = everything else; capacity kept = funded places standing empty.", ""]
+        lines += self._line_items_report()
+
+        lines += ["## Who pays, who saves", "",
+                  "Undiscounted, DKK million, median; rows invest, columns save (each budget's cashable return "
+                  "attributed to the investors in proportion to their investment).", ""]
+        wp = self.who_pays
+        rows = [[inv, *[fmt(wp.loc[inv, c]) for c in wp.columns]] for inv in wp.index]
+        names = {"investment": "investment", "total_return": "total return"}
+        lines += md_table(["invested by", *[f"{names.get(c, 'saved in ' + c)} (DKK million)" for c in wp.columns]], rows)
+
+        unit = "person-years" if self.population is None else f"person-years in {self.population.name}"
+        lines += ["", "## Outcomes", "", f"Scenario minus counterfactual over the horizon ({unit}; QALY: "
+                                         "quality-adjusted life years).", ""]
+        rows = [[name, "QALY" if name == "qaly" else "person-years",
+                 *[f"{self.outcomes.loc[name, s]:,.1f}" for s in ("median", "p10", "p90")]]
+                for name in self.outcomes.index]
+        lines += md_table(["outcome", "unit", "change, median", "p10", "p90"], rows, numeric={2, 3, 4})
+        lines += ["", "## Cost per outcome", "",
+                  "Net public cost (all budgets, cashable, undiscounted) per person-year of the outcome gained or "
+                  "averted: negative = the scenario saves money while improving the outcome; blank = the outcome "
+                  "did not improve (median change not in the better direction).", ""]
+        cpo = self.cost_per_outcome
+        rows = [[name, *[fmt_dkk(cpo.loc[name, s]) for s in ("median", "p10", "p90")]] for name in cpo.index]
+        lines += md_table(["outcome", "DKK per person-year (QALY) gained or averted, median", "p10", "p90"], rows)
+        lines += self._capacity_report()
+        return "\n".join(lines) + "\n"
+
+    def _per_person_report(self) -> list[str]:
+        pp = self.per_person
+        if pp.empty:
+            return ["(not available)"]
+        key = ("npv_per_participant", "median")
+        has_participants = key in pp.columns and pp[key].notna().any()
+        lines = []
+        if self.population is not None:
+            lines.append(f"Per person in the target group of {self.population.name} "
+                         f"({self.population.persons:,.0f} persons): the NPV divided by the target group.")
+        if has_participants:
+            parts = self.participants
+            who = ", ".join(f"{svc} {parts.loc[svc, 'median']:,.0f}" for svc in parts.index if svc != "any")
+            lines.append(f"Per participant: divided by the persons ever enrolled in the interventions the scenario "
+                         f"funds ({parts.loc['any', 'median']:,.0f} persons, median: {who}).")
+        else:
+            lines.append("No intervention is funded beyond the counterfactual: no per-participant figures.")
+        lines.append("")
+        header = ["budget holder", "NPV per person in the target group (DKK)",
+                  "NPV at SØM average prices per person in the target group (DKK)"]
+        if has_participants:
+            header += ["investment per participant (DKK)", "NPV per participant (DKK)"]
+        rows = []
+        for b in pp.index:
+            row = [b, band(pp, b, "npv_per_person", fmt_dkk), band(pp, b, "npv_som_per_person", fmt_dkk)]
+            if has_participants:
+                row += [band(pp, b, "investment_per_participant", fmt_dkk), band(pp, b, "npv_per_participant", fmt_dkk)]
+            rows.append(row)
+        return lines + md_table(header, rows)
+
+    def _line_items_report(self) -> list[str]:
+        lines: list[str] = []
+        years = ([] if self.line_items.empty
+                 else sorted(int(y) for y in self.line_items.columns.get_level_values("year").unique()))
+        shown = years[:10]
+        rest = years[10:]
+        for b in BUDGETS:
+            table = self.line_item_table(b)
+            h = self.headline
+            lines += [f"### {b}", ""]
+            if table.empty:
+                lines += ["No category differs.", ""]
+                continue
+            header = ["category", "counts as", *[f"year {y} (DKK million)" for y in shown]]
+            if rest:
+                header.append(f"years {rest[0]}-{rest[-1]} (DKK million)")
+            header.append("all years (DKK million)")
+            rows = []
+            for cat in table.index:
+                row = [cat, _line_kind(cat), *[fmt(table.loc[cat, y]) for y in shown]]
+                if rest:
+                    row.append(fmt(table.loc[cat, rest].sum()))
+                row.append(fmt(table.loc[cat].sum()))
+                rows.append(row)
+            net = -self.som.xs(b, level="budget")[("net", "median")]
+            row = ["total difference", "", *[fmt(net.loc[y]) for y in shown]]
+            if rest:
+                row.append(fmt(net.loc[rest].sum()))
+            row.append(fmt(net.sum()))
+            rows.append(row)
+            lines += md_table(header, rows, numeric=set(range(2, len(header))))
+            lines += ["", f"Break-even year ({b}): {_year(h.loc[b, ('payback_year', 'median')])} cashable; "
+                          f"{_year(h.loc[b, ('payback_year_som', 'median')])} at SØM average prices. (Medians per "
+                          "category and year do not add up exactly to the median total.)", ""]
+        return lines
+
+    def _capacity_report(self) -> list[str]:
+        sv = self.services
+        if sv.empty:
+            return []
+        rows = []
+        for svc in sv.index:
+            def v(arm: str, m: str) -> float:
+                return sv.loc[svc, (arm, "median", m)] if (arm, "median", m) in sv.columns else np.nan
+            if svc != "shelter" and not (v("baseline", "no_place") > 0 or v("scenario", "no_place") > 0
+                                         or v("scenario", "closed") > 0 or v("baseline", "closed") > 0):
+                continue
+            rows.append([svc, f"{v('baseline', 'places'):,.0f}", f"{v('scenario', 'places'):,.0f}",
+                         f"{v('baseline', 'closed'):,.0f}", f"{v('scenario', 'closed'):,.0f}",
+                         f"{v('baseline', 'occupancy'):.0%}", f"{v('scenario', 'occupancy'):.0%}",
+                         f"{v('baseline', 'no_place'):,.0f}", f"{v('scenario', 'no_place'):,.0f}"])
+        if not rows:
+            return []
+        return ["", "## Capacity: places, occupancy and refusals", "",
+                "Places at the end and places closed by the capacity rule (places for the population), occupancy "
+                "(occupied share of the places at month ends) and refusals for lack of a place over the horizon "
+                "(monthly attempts, for the population); medians.", "",
+                *md_table(["service", "places at the end, counterfactual", "places at the end, scenario",
+                           "places closed, counterfactual", "places closed, scenario", "occupancy, counterfactual (%)",
+                           "occupancy, scenario (%)", "refusals, counterfactual (persons x months)",
+                           "refusals, scenario (persons x months)"], rows)]
 
 
 @dataclass
@@ -216,39 +500,104 @@ class ArmDescription:
 
 
 def compare(baseline: ScenarioLike, scenario: ScenarioLike, *, replications: int = 20, months: int = 120,
-            seed: int = 0, executor: Executor | None = None, appraisal: bool = True, **overrides: Any) -> Comparison:
+            seed: int = 0, executor: Executor | None = None, appraisal: bool = True,
+            population: str | int | NamedPopulation | None = None, **overrides: Any) -> Comparison:
     """Paired replications of ``scenario`` against ``baseline`` with bands.
 
     Replication ``r`` uses child ``r`` of ``numpy.random.SeedSequence(seed)`` in both arms.
     ``executor`` (any ``concurrent.futures.Executor``) runs replications in parallel; the
-    result does not depend on it."""
+    result does not depend on it. ``population`` names whom the money belongs to
+    (``model.populations.named_population``: a preset such as ``"odense"``, a homeless
+    count, or None for the national target group): totals are scaled to it."""
     if replications < 1:
         raise ValueError(f"replications must be >= 1, got {replications}")
     base_p, scen_p = Parameters.load(baseline), Parameters.load(scenario)
+    pop = named_population(population, scen_p)  # a bad name fails here, before any work
     seeds = np.random.SeedSequence(seed).spawn(replications)
     jobs = [(base_p, scen_p, s, months, overrides) for s in seeds]
     runs = list(executor.map(_replication, jobs)) if executor else [_replication(j) for j in jobs]
-    out = summarise(runs, base_p.name, scen_p.name, months)
-    for arm, p in (("counterfactual", base_p), ("scenario", scen_p)):
-        out.arms[arm] = ArmDescription.of(p.with_overrides(overrides, origin="compare") if overrides else p,
-                                          appraisal=appraisal)
+    arm_params = {arm: (p.with_overrides(overrides, origin="compare") if overrides else p)
+                  for arm, p in (("counterfactual", base_p), ("scenario", scen_p))}
+    out = summarise(runs, base_p.name, scen_p.name, months, population=pop,
+                    price_year=price_year_text(arm_params["scenario"]))
+    for arm, p in arm_params.items():
+        out.arms[arm] = ArmDescription.of(p, appraisal=appraisal)
     return out
 
 
-def summarise(runs: list[ReplicationSummary], baseline: str, scenario: str, months: int) -> Comparison:
+def summarise(runs: list[ReplicationSummary], baseline: str, scenario: str, months: int,
+              population: NamedPopulation | None = None, price_year: str | None = None) -> Comparison:
+    """The bands over replications, in money for ``population`` (None: as simulated)."""
+    size = int(runs[0].size) if runs and runs[0].size else 0
+    factor = population.per_citizen(size) if population is not None and size else 1.0
     # "never pays back" ranks above every month: a median of never means most replications never do
-    heads = [r.headline.assign(payback_month=r.headline["payback_month"].fillna(NEVER),
-                               payback_year=r.headline["payback_year"].fillna(NEVER)) for r in runs]
+    never = ("payback_month", "payback_year", "payback_month_som", "payback_year_som")
+    heads = [r.headline.assign(**{c: r.headline[c].fillna(NEVER) for c in never if c in r.headline}) for r in runs]
     outcomes = pd.DataFrame([r.outcomes for r in runs])
+    outcome_bands = outcomes.quantile([0.1, 0.5, 0.9]).set_axis(list(PERCENTILES), axis=0).T
     cpo = _cost_per_outcome(runs)
-    return Comparison(
+    improved = pd.Series({name: outcome_bands.loc[name, "median"] * OUTCOME_DIRECTION[name] > 0
+                          for name in outcome_bands.index})
+    cpo.loc[~improved.reindex(cpo.index).fillna(False).astype(bool)] = np.nan  # blank: the outcome did not improve
+    headline = _never_as_nan(_bands(heads))
+    money = [c for c in headline.columns if c[0] not in NOT_MONEY]
+    headline[money] = headline[money] * factor
+    services = _bands([r.services for r in runs])
+    counts = [c for c in services.columns if c[-1] not in ("mean_wait_months", "occupancy")]
+    services[counts] = services[counts] * factor
+    out = Comparison(
         baseline=baseline, scenario=scenario, replications=len(runs), months=months,
-        headline=_never_as_nan(_bands(heads)), som=_bands([r.som for r in runs]),
-        who_pays=_stack_stat([r.who_pays for r in runs], 50),
-        outcomes=outcomes.quantile([0.1, 0.5, 0.9]).set_axis(list(PERCENTILES), axis=0).T,
-        cost_per_outcome=cpo, services=_bands([r.services for r in runs]),
-        pays_back=pays_back_shares(runs, months), runs=runs,
+        headline=headline, som=_bands([r.som for r in runs]) * factor,
+        who_pays=_stack_stat([r.who_pays for r in runs], 50) * factor,
+        outcomes=outcome_bands * factor, cost_per_outcome=cpo, services=services,
+        pays_back=pays_back_shares(runs, months), runs=runs, population=population, size=size,
+        line_items=_line_item_bands(runs) * factor, per_person=_per_person(runs),
+        participants=_participant_bands(runs) * factor,
+        price_year=price_year if price_year is not None else price_year_text(None),
     )
+    return out
+
+
+def _line_item_bands(runs: list[ReplicationSummary]) -> pd.DataFrame:
+    """Line items of every replication on a common grid (budget, category) x year, with
+    p10 / median / p90: columns (year, stat)."""
+    items = [r.line_items for r in runs if r.line_items is not None and not r.line_items.empty]
+    if not items:
+        return pd.DataFrame()
+    index = items[0].index
+    for t in items[1:]:
+        index = index.union(t.index)
+    years = sorted(set().union(*[set(t.columns) for t in items]))
+    grid = [t.reindex(index=index, columns=years, fill_value=0.0) for t in items]
+    arr = np.stack([g.to_numpy(dtype=float) for g in grid])
+    parts = {name: pd.DataFrame(np.percentile(arr, q, axis=0), index=index, columns=years)
+             for name, q in PERCENTILES.items()}
+    out = pd.concat(parts, axis=1, names=["stat", "year"]).swaplevel(0, 1, axis=1).sort_index(axis=1)
+    return out
+
+
+def _per_person(runs: list[ReplicationSummary]) -> pd.DataFrame:
+    """Per budget holder, bands of: NPV and NPV at SØM average prices per person in the
+    target group (= per simulated citizen), and investment and NPV per participant (the
+    persons ever enrolled in the interventions the scenario funds; NaN without any)."""
+    frames = []
+    for r in runs:
+        size = r.size or np.nan
+        part = (r.participants or {}).get("any", 0) or np.nan
+        h = r.headline
+        frames.append(pd.DataFrame({"npv_per_person": h["npv"] / size, "npv_som_per_person": h["npv_som"] / size,
+                                    "investment_per_participant": h["pv_investment"] / part,
+                                    "npv_per_participant": h["npv"] / part}))
+    return _bands(frames)
+
+
+def _participant_bands(runs: list[ReplicationSummary]) -> pd.DataFrame:
+    """Simulated participants per funded intervention (and ``any``): p10 / median / p90."""
+    parts = pd.DataFrame([r.participants or {} for r in runs]).fillna(0.0)
+    if parts.empty or parts.shape[1] == 0:
+        return pd.DataFrame(columns=list(PERCENTILES))
+    values = parts.to_numpy(dtype=float)
+    return pd.DataFrame({name: np.percentile(values, q, axis=0) for name, q in PERCENTILES.items()}, index=parts.columns)
 
 
 def pays_back_shares(runs: list[ReplicationSummary], months: int) -> pd.DataFrame:
@@ -258,11 +607,6 @@ def pays_back_shares(runs: list[ReplicationSummary], months: int) -> pd.DataFram
     out = pd.DataFrame({"within_5_years": (paid <= 60).mean(axis=1), "within_10_years": (paid <= 120).mean(axis=1),
                         "within_horizon": (paid <= months).mean(axis=1)})
     return out.rename_axis("budget")
-
-
-def fmt(x: float) -> str:
-    """DKK as DKK million with one decimal ("" for missing)."""
-    return "" if pd.isna(x) else f"{x / 1e6:,.1f}"
 
 
 def _value(v: Any) -> str:
@@ -278,7 +622,7 @@ _BEYOND_ANY_HORIZON = 1e6
 def _never_as_nan(head: pd.DataFrame) -> pd.DataFrame:
     out = head.copy()
     for col in out.columns:
-        if col[0] in ("payback_month", "payback_year"):
+        if col[0] in ("payback_month", "payback_year", "payback_month_som", "payback_year_som"):
             out[col] = out[col].where(out[col] < _BEYOND_ANY_HORIZON)
     return out
 

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from agents.states import HOMELESS, Domain, Employment, Housing, Justice, Mental, Substance, level_key
-from model.economics import headline, som_table, split_difference, who_pays_matrix
+from model.economics import headline, line_items, som_table, split_difference, who_pays_matrix
 from model.params import Parameters
 from model.rng import seed_entropy
 from model.services import BUDGETS
@@ -94,6 +94,13 @@ class ReplicationSummary:
     who_pays: pd.DataFrame
     outcomes: dict[str, float]
     services: pd.DataFrame
+    #: difference per (budget, category) and year (``model.economics.line_items``)
+    line_items: pd.DataFrame | None = None
+    #: simulated citizens ever enrolled in the interventions the scenario funds beyond the
+    #: counterfactual (``PairedModel.participants``): per service, and ``"any"``
+    participants: dict[str, int] | None = None
+    #: simulated citizens in each arm (both arms have the same)
+    size: int = 0
 
 
 class PairedModel:
@@ -280,23 +287,56 @@ class PairedModel:
     def service_totals(self) -> pd.DataFrame:
         """Per service: places at the end and totals over the run, in both arms (columns
         (arm, measure); the counterfactual arm is labelled ``baseline``, as ``compare``'s
-        output files have always named it)."""
+        output files have always named it): admitted, refused (``no_place``: of them for
+        lack of a place), dropped out, cross-referred, places closed and reopened by the
+        capacity rule, places at the end, mean wait and occupancy (enrolled / places at
+        month ends, months 1..T; NaN for unlimited services)."""
         out = {}
         for label, arm in (("baseline", "counterfactual"), ("scenario", "scenario")):
             st = self.arm(arm).services.stats_frame()
-            g = st.groupby(level="service")[["admitted", "refused", "dropped_out", "cross_referred", "months_waited"]].sum()
+            sums = [c for c in ("admitted", "refused", "no_place", "dropped_out", "cross_referred", "months_waited",
+                                "closed", "reopened") if c in st.columns]
+            g = st.groupby(level="service")[sums].sum()
             g["places"] = st.groupby(level="service")["places"].last()
             g["mean_wait_months"] = (g["months_waited"] / g["admitted"]).where(g["admitted"] > 0, 0.0)
+            months = st[st.index.get_level_values("month") > 0]
+            limited = months[months["places"] > 0]
+            g["occupancy"] = (limited.groupby(level="service")["enrolled"].sum()
+                              / limited.groupby(level="service")["places"].sum()).reindex(g.index)
             out[label] = g.drop(columns="months_waited")
         return pd.concat(out, axis=1)
 
+    def participants(self) -> dict[str, int]:
+        """Simulated citizens ever enrolled, over the run, in each intervention the
+        scenario funds beyond the counterfactual (more places in the scenario arm), and in
+        any of them (``"any"``, each citizen once): the denominator of the per-participant
+        figures. Empty when the scenario funds no intervention beyond the counterfactual."""
+        from model.services import SERVICES
+
+        scen, cf = self.scenario.services, self.arm("counterfactual").services
+        if not hasattr(scen, "admissions"):
+            return {}
+        funded = [name for name, spec in SERVICES.items() if spec.intervention
+                  and scen.funded_places[scen.index[name]] > max(0, cf.funded_places[cf.index[name]])]
+        out, everyone = {}, []
+        for name in funded:
+            k = scen.index[name]
+            who = [c for _, svc, c, _ in scen.admissions if svc == name] + [np.flatnonzero(scen.enrolled[k])]
+            ids = np.unique(np.concatenate(who)) if who else np.zeros(0, dtype=np.int64)
+            out[name] = int(ids.size)
+            everyone.append(ids)
+        if funded:
+            out["any"] = int(np.unique(np.concatenate(everyone)).size)
+        return out
+
     def summary(self) -> ReplicationSummary:
         """What ``compare`` keeps of one replication: flows, SØM table, headline, who pays,
-        outcomes and service totals."""
+        outcomes, service totals, line items and participants."""
         flows = self.flows()
         return ReplicationSummary(
             flows=flows, som=som_table(flows), headline=headline(flows), who_pays=who_pays_matrix(flows),
-            outcomes=self.outcomes(), services=self.service_totals(),
+            outcomes=self.outcomes(), services=self.service_totals(), line_items=line_items(self.difference()),
+            participants=self.participants(), size=int(self.scenario.population.n),
         )
 
     def __repr__(self) -> str:

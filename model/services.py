@@ -43,6 +43,18 @@ The month's routine (``start_month`` before the pathway draw, ``gate`` during it
 * imprisonment ends a supported-housing place: the citizen's housing becomes precarious
   and the place frees up (``_end_places_at_imprisonment``); a citizen in prison is not
   admitted to supported housing.
+
+**Capacity binds, and places are closed only by a rule.** A service's places
+(``ServiceSystem.places``) are what its budget holder pays for, occupied or not (the
+ledger books the empty ones of a shelter as ``shelter_vacant``). A place freed in a full
+service is taken by the next citizen who needs it, so it saves nothing in cash until the
+budget holder closes places. When it does is a rule with parameters
+(``services.<name>.capacity_review_months``, ``close_share``, ``reopen_share``; only the
+shelter has them), implemented once in ``_review_capacity``: every review period a share
+of the places that stood empty even at the month's fullest is closed, net of a share of
+the citizens turned away, never below the citizens in the service; when the shortage
+outweighs the slack, closed places are reopened (never above the places funded). The
+default never reviews: places stay as funded.
 """
 
 from __future__ import annotations
@@ -235,8 +247,9 @@ class ServiceSystem:
     """The state of every service: enrollment, waiting lists, and the monthly routine.
 
     Arrays are (services x citizens). ``stats`` holds per month and service: admitted,
-    refused, dropped out while waiting, waiting, enrolled, places, and total months waited
-    by those admitted.
+    refused (``no_place``: of them for lack of a place), dropped out while waiting,
+    waiting, enrolled, places (after the month's capacity review), places closed and
+    reopened, and total months waited by those admitted.
     """
 
     def __init__(self, params: Parameters, n: int, streams: RandomStreams, places: dict[str, int]):
@@ -247,6 +260,17 @@ class ServiceSystem:
         self.index = {s.name: k for k, s in enumerate(self.specs)}
         k = len(self.specs)
         self.places = np.array([places.get(s.name, -1) for s in self.specs])  # -1 = unlimited
+        #: the places funded at the start (``places`` may later be closed and reopened,
+        #: never above these: ``_review_capacity``)
+        self.funded_places = self.places.copy()
+        #: per service with a capacity rule switched on: (review period in months, share of
+        #: the empty places closed, weight of the shortage against them)
+        self.capacity_rules = {
+            k: (int(params[f"services.{s.name}.capacity_review_months"]), float(params[f"services.{s.name}.close_share"]),
+                float(params[f"services.{s.name}.reopen_share"]))
+            for k, s in enumerate(self.specs)
+            if params.get(f"services.{s.name}.capacity_review_months", 0) > 0
+        }
         self.enrolled = np.zeros((k, n), dtype=bool)
         self.months_enrolled = np.zeros((k, n), dtype=np.int32)
         self.waiting = np.zeros((k, n), dtype=bool)
@@ -367,6 +391,7 @@ class ServiceSystem:
             self.waited[k, new] = 0
         else:
             stats["refused"] += rest.size
+            stats["no_place"] += rest.size
         return np.sort(np.concatenate([who[covered], admitted]))
 
     def start_month(self, model: WelfareModel) -> np.ndarray:
@@ -384,6 +409,8 @@ class ServiceSystem:
         self.month = model.month
         self._pop = pop = model.population
         self._new_month_stats()
+        for k in self.capacity_rules:
+            self._review_capacity(k)
         held, self._held = self._held, np.zeros_like(self._held)
         for k, spec in enumerate(self.specs):
             if spec.level is None:
@@ -413,6 +440,57 @@ class ServiceSystem:
         model.ledger.book_month(model)
 
     # -- the steps of the routine -----------------------------------------------------------
+    def _review_capacity(self, k: int) -> None:
+        """The budget holder's review of a service's places (``capacity_rules``).
+
+        Rule: at the start of months R+1, 2R+1, ... (R = ``capacity_review_months``) the
+        budget holder looks back at the last R months at two averages:
+
+        * E, the places that stood empty: per month, the places minus the citizens in the
+          service at its fullest (the larger of those at the start of the month and the
+          peak after the month's admissions), never below 0;
+        * S, the shortage: per month, the citizens turned away for lack of a place (a
+          service without a waiting list, like the shelter) plus those waiting on its list.
+
+        With ``close_share`` c and ``reopen_share`` o, if c x E > o x S it closes
+        floor(c x E - o x S) places, never below the citizens in the service now; if
+        o x S > c x E it reopens ceil(o x S - c x E) places, never above the places funded
+        at the start. The places apply from this month on, before anyone is admitted.
+
+        Reason: a place freed in a full shelter is taken by the next person who needs it,
+        so it saves money only when the kommune closes it, and a kommune that turns people
+        away does not close places (Danish §110 shelters: all places taken every night,
+        ~11,400 refusals reported in 2023). A place counts as empty only if it was not
+        taken even at the month's fullest: places freed by those who leave during a month
+        are taken by the next month's arrivals (the model's monthly step), so the empty
+        places at month ends (which the ledger books as ``shelter_vacant``) overstate the
+        slack of a full shelter. Closing only a share of the slack, net of the shortage,
+        makes the rule gradual and reversible: a full shelter with refusals keeps its
+        places; one that no longer fills loses part of its slack at each review, until
+        it fills again.
+        """
+        months, close_share, reopen_share = self.capacity_rules[k]
+        if self.places[k] < 0 or self.month <= months or (self.month - 1) % months:
+            return
+        name = self.specs[k].name
+        period = [m[name] for m in self.stats[-months - 1:-1]]
+        before_period = [m[name] for m in self.stats[-months - 2:-2]]
+        empty = float(np.mean([max(0, m["places"] - max(m["peak_enrolled"], prev["enrolled"]))
+                               for m, prev in zip(period, before_period)]))
+        shortage = float(np.mean([m["no_place"] + m["waiting"] for m in period]))
+        net = close_share * empty - reopen_share * shortage
+        now = int(self.enrolled[k].sum())
+        before = int(self.places[k])
+        if net > 0:
+            after = max(before - int(np.floor(net)), min(now, before), 0)
+        else:
+            after = min(before + int(np.ceil(-net)), max(int(self.funded_places[k]), before))
+        self.places[k] = after
+        st = self.stats[-1][name]
+        st["places"] = after
+        st["closed"] += max(0, before - after)
+        st["reopened"] += max(0, after - before)
+
     def _served(self, k: int) -> np.ndarray:
         """Enrolled and through at least one month-end in the service, i.e. charged for at
         least one month since admission: only these can be discharged (see ``_discharge``)."""
@@ -552,9 +630,10 @@ class ServiceSystem:
 
     def _new_month_stats(self) -> None:
         places = self.places
-        self.stats.append({s.name: {"month": self.month, "admitted": 0, "refused": 0, "dropped_out": 0,
-                                    "cross_referred": 0, "ended_at_imprisonment": 0, "months_waited": 0, "waiting": 0, "enrolled": 0, "peak_enrolled": 0,
-                                    "places": int(places[k])}
+        self.stats.append({s.name: {"month": self.month, "admitted": 0, "refused": 0, "no_place": 0, "dropped_out": 0,
+                                    "cross_referred": 0, "ended_at_imprisonment": 0, "months_waited": 0, "waiting": 0,
+                                    "enrolled": 0, "peak_enrolled": 0, "places": int(places[k]), "closed": 0,
+                                    "reopened": 0}
                            for k, s in enumerate(self.specs)})
 
     def admissions_frame(self):
@@ -575,7 +654,8 @@ class ServiceSystem:
         return pd.concat(parts, ignore_index=True)
 
     def stats_frame(self):
-        """Per month and service: places, enrolled, waiting, admitted, refused, drop-outs."""
+        """Per month and service: places, enrolled, waiting, admitted, refused (of them for
+        lack of a place: ``no_place``), drop-outs, places closed and reopened."""
         import pandas as pd
 
         rows = [dict(service=name, **st) for month in self.stats for name, st in month.items()]

@@ -50,6 +50,30 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("value = ")) from None
 
 
+def population_arg(text: str):
+    """``--population NAME|COUNT``: a named population (``model.populations``); a bad
+    value exits 2 with the allowed names."""
+    from model.populations import named_population
+
+    try:
+        return named_population(text)
+    except ParameterError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("population = ")) from None
+
+
+population_arg.__name__ = "population"
+
+
+def add_population_option(p: argparse.ArgumentParser, what: str) -> None:
+    from model.populations import DEFAULT_POPULATION
+
+    p.add_argument("--population", type=population_arg, default=None, metavar="NAME|COUNT",
+                   help=f"whom {what}: a preset (national, kobenhavn, aarhus, odense, esbjerg, horsens, vejle: the "
+                        "kommune's VIVE homeless count), or a homeless count (e.g. 800); the target group is scaled so "
+                        f"that the status-quo homeless count matches (default {DEFAULT_POPULATION}: the calibrated "
+                        "national target group). See docs/savings-and-populations.md")
+
+
 def toml_value(text: str) -> Any:
     """A flag value read as a TOML literal (``0.3``, ``true``, ``"x"``, ``[1, 2]``); else a string."""
     try:
@@ -116,7 +140,7 @@ def fixed_overrides(args: argparse.Namespace, from_spec: dict[str, Any] | None =
     return {**(from_spec or {}), **dict(args.fixed)}
 
 
-def run_plan(plan: Plan, args: argparse.Namespace, name: str) -> Outcome:
+def run_plan(plan: Plan, args: argparse.Namespace, name: str, title: str | None = None) -> Outcome:
     """Execute ``plan`` into ``--out`` (or a default directory named by the spec's hash)."""
     out = args.out
     if out is None:
@@ -132,7 +156,7 @@ def run_plan(plan: Plan, args: argparse.Namespace, name: str) -> Outcome:
     if args.plots:
         from runs.plots import MAX_POINTS, band_plots
 
-        pngs = band_plots(outcome.results, outcome.points, outcome.out, title=name)
+        pngs = band_plots(outcome.results, outcome.points, outcome.out, title=title or name)
         written += [p.name for p in pngs]
         if not pngs:
             print(f"(no band plots: {len(plan.points)} points, at most {MAX_POINTS} are drawn)")
@@ -140,10 +164,40 @@ def run_plan(plan: Plan, args: argparse.Namespace, name: str) -> Outcome:
     return outcome
 
 
-def headline(outcome: Outcome, measure: str = "homeless") -> None:
+def headline(outcome: Outcome, measure: str = "homeless", scale: float = 1.0, unit: str = "") -> None:
+    """The measure at the last month per point; ``scale`` persons per simulated citizen."""
     rows = outcome.summary[outcome.summary["measure"] == measure]
     for _, row in rows.head(12).iterrows():
-        print(f"  {row['label']}: {measure} at month end {row['final_p50']:.0f} (p10-p90 {row['final_p10']:.0f}-{row['final_p90']:.0f})")
+        print(f"  {row['label']}: {measure} at month end {row['final_p50'] * scale:,.0f} (p10-p90 "
+              f"{row['final_p10'] * scale:,.0f}-{row['final_p90'] * scale:,.0f}){unit}")
+
+
+def population_of(args: argparse.Namespace, params) -> tuple:
+    """(named population, simulated citizens, persons per simulated citizen) for a run."""
+    from model.populations import named_population
+
+    pop = named_population(getattr(args, "population", None), params)
+    size = int(params["population.size"])
+    return pop, size, pop.per_citizen(size)
+
+
+def write_population(out: Path, pop, size: int, months: int, params) -> Path:
+    """``population.json`` in a run's output directory: whom the results stand for, the
+    horizon, price year and discounting (``results.parquet`` and ``summary.csv`` stay in
+    simulated citizens and DKK per simulated cohort; multiply by
+    ``persons_per_simulated_citizen``)."""
+    import json
+
+    from model.compare import DISCOUNTING, price_year_text
+    from runs.runner import atomic_write
+
+    body = {"population": pop.as_dict(size), "horizon_months": months, "prices": price_year_text(params),
+            "discounting": DISCOUNTING,
+            "note": "results.parquet and summary.csv count simulated citizens and DKK for the simulated cohort; "
+                    "multiply by persons_per_simulated_citizen for the population"}
+    path = out / "population.json"
+    atomic_write(path, lambda p: p.write_text(json.dumps(body, indent=2, ensure_ascii=False) + "\n"))
+    return path
 
 
 # -- run ---------------------------------------------------------------------------------
@@ -151,13 +205,24 @@ def configure_run(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", nargs="?", default="baseline",
                    help="shipped scenario name (runs/scenarios/NAME.toml) or a TOML file (default baseline)")
     add_run_options(p)
+    add_population_option(p, "the simulated citizens stand for (stated in population.json and the printed counts)")
 
 
 def run(args: argparse.Namespace) -> int:
+    from model.compare import price_year_text
+
     point = Point(0, args.scenario, fixed_overrides(args), label=Path(args.scenario).stem)
     plan = Plan("run", [point], months=args.months, replications=args.replications, seed=args.seed or 0,
                 origin="--set")
-    headline(run_plan(plan, args, args.scenario))
+    params = plan.resolve()[0]
+    pop, size, scale = population_of(args, params)
+    print(f"population: {pop.describe(size)}")
+    title = (f"{Path(args.scenario).stem} ({size:,} simulated citizens = {pop.persons:,.0f} persons, {pop.name}; "
+             f"{plan.months} months; {price_year_text(params, short=True)}, undiscounted):")
+    outcome = run_plan(plan, args, args.scenario, title=title)
+    headline(outcome, scale=scale, unit=f" persons in {pop.name}")
+    write_population(outcome.out, pop, size, plan.months, params)
+    print(f"wrote {outcome.out}/population.json")
     return 0
 
 
@@ -254,6 +319,7 @@ def configure_compare(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-appraisal", dest="appraisal", action="store_false",
                    help="skip the appraisal of the offered interventions (pilots with and without each; "
                         "it still runs where endogenous sizing needs it to decide the places)")
+    add_population_option(p, "the money belongs to: every total is scaled to it")
 
 
 def compare(args: argparse.Namespace) -> int:
@@ -278,7 +344,7 @@ def compare(args: argparse.Namespace) -> int:
         for scen, out in zip(scenarios, targets):
             result = compare_scenarios(base, scen, replications=args.replications, months=args.months,
                                        seed=args.seed or 0, executor=executor, appraisal=args.appraisal,
-                                       **overrides)
+                                       population=args.population, **overrides)
             print(result.report(), end="\n\n")
             files = write_comparison(result, out, plots=args.plots)
             print(f"wrote {out}/: {', '.join(f.name for f in files)}\n")
@@ -298,6 +364,8 @@ def configure_contract(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", "-w", type=int_in("workers"), default=1, help="local worker processes (default 1)")
     p.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask distributed cluster (needs the 'dist' extra)")
     p.add_argument("--out", "-o", type=Path, help="output directory, rewritten whole (default out/contract-<scenario>)")
+    add_population_option(p, "the contract's status quo stands for (stated in the report and terms.json; the "
+                             "contract's money is for its cohort and is not scaled)")
 
 
 def contract(args: argparse.Namespace) -> int:
@@ -311,7 +379,7 @@ def contract(args: argparse.Namespace) -> int:
     horizon = {"contract.horizon_months": args.months} if args.months is not None else {}
     with make_executor(args.workers, args.scheduler) as (executor, _):
         run_contract(args.scenario, args.replications, args.seed, args.out, executor=executor,
-                     overrides=fixed_overrides(args, horizon))
+                     overrides=fixed_overrides(args, horizon), population=args.population)
     return 0
 
 

@@ -1,6 +1,14 @@
 """Writing a scenario comparison to disk: tables (CSV), the report (Markdown) and the
 payback plot (PNG). The numbers come from ``model.compare.compare``.
 
+Every file states what its numbers are: the report's first table, the plot's caption,
+and the first line of every CSV, a comment beginning with ``#`` that names the
+comparison, the population (name, persons, simulated citizens), the horizon, the price
+year and the discounting (read the tables with ``pandas.read_csv(path, skiprows=1)``).
+Money in every table is DKK for the named population (``Comparison.per_citizen`` persons
+per simulated citizen); ``per_person.csv`` is DKK per person in the target group and per
+participant; ``funding.csv`` and ``appraisal.csv`` are per simulated citizen and pilot.
+
 A comparison's directory is named from the scenario's ``name`` (:func:`output_dir`), made
 a safe slug because the name comes from a file anyone can write, and it is replaced whole
 (:func:`runs.runner.atomic_directory`): a kill never leaves files of two runs side by side.
@@ -19,7 +27,21 @@ from model.services import BUDGETS
 from runs.runner import SpecError, atomic_directory, atomic_write, check_out_dir
 
 TABLES = ("headline.csv", "som_table.csv", "who_pays.csv", "outcomes.csv", "cost_per_outcome.csv", "services.csv",
-          "cumulative_net.csv", "pays_back.csv", "funding.csv", "appraisal.csv", "changes.csv")
+          "cumulative_net.csv", "pays_back.csv", "funding.csv", "appraisal.csv", "changes.csv", "line_items.csv",
+          "per_person.csv", "participants.csv")
+#: What each table's numbers are, after the comparison's own line (``Comparison.about_line``).
+UNITS = {"headline.csv": "DKK for the population (bcr: ratio; payback: months/years)",
+         "som_table.csv": "DKK per year for the population, undiscounted",
+         "who_pays.csv": "DKK for the population, undiscounted, median",
+         "outcomes.csv": "person-years (qaly: QALY) for the population",
+         "cost_per_outcome.csv": "DKK per person-year gained or averted; blank = not improved",
+         "services.csv": "persons / places for the population (occupancy: share; mean_wait_months: months)",
+         "cumulative_net.csv": "DKK for the population, cumulative, undiscounted",
+         "pays_back.csv": "share of replications", "funding.csv": "places per 1,000 simulated citizens; places at the simulated size",
+         "appraisal.csv": "DKK for the appraisal's pilot of simulated citizens (not scaled)",
+         "changes.csv": "parameter values", "line_items.csv": "DKK per year for the population, scenario - counterfactual (+ = costs more)",
+         "per_person.csv": "DKK per person in the target group / per participant",
+         "participants.csv": "persons of the population ever enrolled in the interventions the scenario funds"}
 #: Every file a comparison writes; a directory holding anything else is not replaced.
 FILES = (*TABLES, "report.md", "payback.png")
 
@@ -54,10 +76,10 @@ def check_target(out: Path) -> None:
 
 
 def cumulative_net_bands(result: Comparison) -> pd.DataFrame:
-    """Cumulative undiscounted net benefit per month and budget holder (and total):
-    p10 / median / p90 over replications."""
+    """Cumulative undiscounted (cashable) net benefit per month and budget holder (and
+    total), DKK for the population: p10 / median / p90 over replications."""
     holders = [*BUDGETS, "total"]
-    cum = np.stack([r.flows["net"][holders].cumsum().to_numpy() for r in result.runs])  # reps x months x holders
+    cum = np.stack([r.flows["net"][holders].cumsum().to_numpy() for r in result.runs]) * result.per_citizen
     months = result.runs[0].flows.index
     parts = {name: pd.DataFrame(np.percentile(cum, q, axis=0), index=months, columns=holders)
              for name, q in (("p10", 10), ("median", 50), ("p90", 90))}
@@ -80,11 +102,26 @@ def payback_plot(result: Comparison, path: Path) -> Path:
     if not pd.isna(payback):
         ax.axvline(payback, color="black", ls="--", lw=1)
         ax.annotate(f"payback, month {payback:.0f}", (payback, 0), xytext=(5, 10), textcoords="offset points")
-    ax.set(xlabel="month", ylabel="cumulative net benefit, DKK million",
+    ax.set(xlabel="month", ylabel="cumulative net benefit (cashable), DKK million",
            title=f"{result.scenario} vs {result.baseline}: who gains, and when (median, 10th-90th percentile)")
     ax.legend(loc="upper left")
+    pop = result.population
+    who = (f"{pop.name}: {pop.persons:,.0f} persons ({result.size:,} simulated citizens)" if pop is not None
+           else f"{result.size:,} simulated citizens")
+    fig.text(0.01, 0.005, f"Population: {who}. Horizon {result.months} months, {result.replications} replications. "
+                          f"{result.price_year}. Undiscounted (NPVs in the report: Danish public rate 3.5%).",
+             fontsize=7, color="dimgrey", ha="left", va="bottom", wrap=True)
+    fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
     atomic_write(path, lambda p: fig.savefig(p, format="png", dpi=110))
     return path
+
+
+def _long_line_items(result: Comparison) -> pd.DataFrame:
+    """Line items, one row per budget holder, category and year: p10, median, p90."""
+    if result.line_items.empty:
+        return pd.DataFrame(columns=["budget", "category", "year", "p10", "median", "p90"])
+    long = result.line_items.stack("year", future_stack=True).reset_index()
+    return long.set_index(["budget", "category", "year"])[["p10", "median", "p90"]]
 
 
 def write_comparison(result: Comparison, out: Path, plots: bool = True) -> list[Path]:
@@ -98,15 +135,17 @@ def _write_files(result: Comparison, out: Path, plots: bool) -> list[Path]:
     tables = dict(zip(TABLES, (result.headline, result.som, result.who_pays, result.outcomes, result.cost_per_outcome,
                                result.services, cumulative_net_bands(result), result.pays_back,
                                # what each arm is: places funded and why, the appraisal with bands, changes
-                               result.funding(), result.appraisal(), result.changes())))
+                               result.funding(), result.appraisal(), result.changes(),
+                               _long_line_items(result), result.per_person, result.participants)))
     written = []
     for name, table in tables.items():
         flat = table.copy()
         if isinstance(flat.columns, pd.MultiIndex):
             flat.columns = [".".join(map(str, c)) for c in flat.columns]
-        atomic_write(out / name, lambda p, t=flat: t.to_csv(p))
+        comment = f"# {result.about_line()}; {UNITS[name]}\n"
+        atomic_write(out / name, lambda p, t=flat, c=comment: p.write_text(c + t.to_csv()))
         written.append(out / name)
-    atomic_write(out / "report.md", lambda p: p.write_text("```\n" + result.report() + "\n```\n"))
+    atomic_write(out / "report.md", lambda p: p.write_text(result.report()))
     written.append(out / "report.md")
     if plots:
         written.append(payback_plot(result, out / "payback.png"))

@@ -17,7 +17,12 @@ half a file):
 | ``distributions.csv`` | per metric: p10 / median / p90 / mean over replications |
 | ``outcomes.csv`` | per replication and outcome: achieved, counterfactual, paid, left-out rate |
 | ``payments.parquet`` | every outcome payment: replication, month, citizen, outcome, amount |
-| ``terms.json`` | the scenario, seed, replications and the contract terms |
+| ``terms.json`` | the scenario, seed, replications, the contract terms, and the population, horizon, price year and discounting |
+
+The contract's money is for its cohort as simulated (``contract.cohort.size`` simulated
+citizens, one participant each) and is not scaled to a population: a named population
+(``--population``) says whose status quo the simulation reproduces, and the report and
+``terms.json`` state it.
 """
 
 from __future__ import annotations
@@ -36,12 +41,13 @@ FILES = ("cashflows.csv", "cashflows_yearly.csv", "cashflows.parquet", "replicat
          "outcomes.csv", "payments.parquet", "terms.json")
 
 
-def write_result(result: ContractResult, out_dir: str | Path) -> list[Path]:
-    """Write every table of ``result`` into ``out_dir`` (created if needed)."""
+def write_result(result: ContractResult, out_dir: str | Path, about: dict[str, Any] | None = None) -> list[Path]:
+    """Write every table of ``result`` into ``out_dir`` (created if needed); ``about``
+    (population, horizon, prices, discounting) goes into ``terms.json``."""
     out = check_out_dir(Path(out_dir))
     terms = {"scenario": result.scenario, "description": result.description, "seed": result.seed,
              "replications": result.replications, "terms": asdict(result.terms),
-             "loss_probability": result.loss_probability}
+             "loss_probability": result.loss_probability, **(about or {})}
     writers: dict[str, Callable[[Path], None]] = {
         "cashflows.csv": lambda p: result.monthly().to_csv(p, index=False),
         "cashflows_yearly.csv": lambda p: result.yearly().to_csv(p),
@@ -59,15 +65,38 @@ def write_result(result: ContractResult, out_dir: str | Path) -> list[Path]:
     return paths
 
 
+def about_contract(scenario: str | Path, overrides: dict[str, Any] | None, population: Any = None) -> dict[str, Any]:
+    """What a contract's outputs state: the population (``model.populations``), the
+    horizon, the price year and the discounting."""
+    from model.compare import DISCOUNTING, price_year_text
+    from model.params import Parameters
+    from model.populations import named_population
+
+    params = Parameters.load(scenario)
+    params = params.with_overrides(overrides, origin="contract") if overrides else params
+    pop = named_population(population, params)
+    size = int(params["population.size"])
+    return {"population": pop.as_dict(size), "horizon_months": int(params["contract.horizon_months"]),
+            "prices": price_year_text(params), "discounting": DISCOUNTING,
+            "money": f"DKK for the contract's cohort of {int(params['contract.cohort.size']):,} simulated citizens "
+                     "(one participant each), not scaled to the population"}
+
+
 def run_contract(scenario: str | Path, replications: int = 10, seed: int = 0, out_dir: str | Path | None = None,
                  executor: Executor | None = None, overrides: dict[str, Any] | None = None,
-                 echo: Callable[[str], None] | None = print) -> ContractResult:
+                 echo: Callable[[str], None] | None = print, population: Any = None) -> ContractResult:
     """Run the contract scenario, print its report (unless ``echo`` is None) and write
-    the files into ``out_dir`` (default ``out/contract-<scenario>``)."""
+    the files into ``out_dir`` (default ``out/contract-<scenario>``). ``population``
+    (a name, a homeless count or None = national) is stated, not scaled to."""
+    about = about_contract(scenario, overrides, population)
     result = run_replications(scenario, replications, seed, executor=executor, overrides=overrides)
     out = Path(out_dir) if out_dir is not None else Path("out") / f"contract-{Path(str(scenario)).stem}"
-    written = write_result(result, out)
+    written = write_result(result, out, about)
     if echo is not None:
+        pop = about["population"]
+        echo(f"Population: {pop['name']}, {pop['persons']:,.0f} persons in the target group "
+             f"({pop['simulated_citizens']:,} simulated citizens); horizon {about['horizon_months']} months; "
+             f"{about['prices']}; {about['money']}.\n")
         echo(result.report())
         echo(f"\nwrote {out}/: {', '.join(p.name for p in written)}")
     return result

@@ -21,6 +21,8 @@ The output directory (:class:`RunStore`)::
     points.csv            what each point is: scenario, label, overridden parameters
     summary.csv           per point and measure: final-month and time-average value over
                           replications (mean, 10th, 50th, 90th percentile)
+    population.json       ``run`` only: the named population the simulated citizens stand
+                          for, the horizon, price year and discounting (runs/cli.py)
 
 Killing a run at any moment loses at most the runs in flight; running the same plan
 into the same directory again skips the parts that exist (each is checked first; a
@@ -419,7 +421,7 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 class RunStore:
     """A resumable output directory (layout in the module docstring)."""
 
-    OUTPUTS = ("results.parquet", "points.csv", "summary.csv", "indices.csv")
+    OUTPUTS = ("results.parquet", "points.csv", "summary.csv", "indices.csv", "population.json")
     LOCK = ".welfare-pathways.lock"
 
     def __init__(self, root: str | Path):

@@ -166,9 +166,28 @@ def test_controls_become_parameters():
     assert p["services.housing_first.capacity"] == 2 * base["services.housing_first.capacity"]
     assert p["services.shelter.capacity"] == 0.0
     assert p["services.shelter.price"] == 0.5 * base["services.shelter.price"]
-    assert p["governance.funding"] == "pooled" and p["services.cti.price"] == 6000.0
+    assert p["governance.funding"] == "pooled" and p.leaf("services.cti.price").value == 6000.0  # nominal, its price year
     assert p["population.size"] == 400
     assert app.scenario_parameters("coordinated") == Parameters.load("coordinated")  # "as preset" changes nothing
+
+
+def test_the_money_is_for_the_population_chosen_in_the_sidebar():
+    from model.populations import named_population, preset_names
+
+    control = app.model_params["target_population"]
+    assert control["type"] == "Select" and control["values"] == preset_names() and control["value"] == "national"
+    national = app.DashboardModel("housing_first", rng=3, **SMALL)
+    odense = app.DashboardModel("housing_first", rng=3, target_population="odense", **SMALL)
+    national.run_for(6)
+    odense.run_for(6)
+    pd.testing.assert_frame_equal(national.flows(), odense.flows())  # the same simulation...
+    assert odense.money_scale == pytest.approx(named_population("odense").persons / 300)
+    cost = dict((label, value) for label, value, _ in app.kpis(odense))["Extra net public cost, Odense"]
+    total = odense.cumulative_difference().iloc[-1]["total"] * odense.money_scale
+    assert cost == f"{total / 1e6:,.1f}m DKK"  # ...with its money for Odense's persons
+    assert "Money for Odense (" in odense.describe() and "DKK million for Odense" in app.who_pays_html(odense)
+    bad = app.DashboardModel("housing_first", rng=3, target_population="atlantis", **SMALL)
+    assert bad.target.key == "national" and "Population rejected" in bad.error
 
 
 def test_every_preset_is_offered_and_builds():

@@ -10,17 +10,62 @@ from tests.test_runner import quick_flags, quick_overrides
 
 
 def test_compare_prints_the_report_and_writes_every_table(tmp_path, capsys):
+    from runs.comparison import FILES, TABLES
+
     assert main(["compare", "baseline", "housing_first", "--months", "24", "--replications", "2",
                  *quick_flags(), "--out", str(tmp_path)]) == 0
     text = capsys.readouterr().out
     assert "Headline per budget holder" in text and "SØM table" in text and "Who pays, who saves" in text
     out = tmp_path / "housing_first"
-    assert {"headline.csv", "som_table.csv", "who_pays.csv", "outcomes.csv", "cost_per_outcome.csv",
-            "services.csv", "cumulative_net.csv", "pays_back.csv", "report.md", "payback.png"} <= {p.name for p in out.iterdir()}
-    headline = pd.read_csv(out / "headline.csv", index_col=0)
+    assert set(FILES) == {p.name for p in out.iterdir()}
+    assert {"line_items.csv", "per_person.csv", "participants.csv", "report.md", "payback.png"} <= set(FILES)
+    headline = pd.read_csv(out / "headline.csv", index_col=0, skiprows=1)
     assert list(headline.index) == ["kommune", "region", "stat", "total"]
     assert headline.loc["kommune", "pv_investment.median"] > 0  # the kommune pays for Housing First
+    for name in TABLES:  # every CSV says, in its first line, what its numbers are
+        first = (out / name).read_text().splitlines()[0]
+        assert first.startswith("# housing_first vs baseline; population: Denmark, national target group, "), first
+        assert "horizon 24 months" in first and "prices" in first and "discounting" in first, first
+    items = pd.read_csv(out / "line_items.csv", skiprows=1)
+    assert {"budget", "category", "year", "p10", "median", "p90"} == set(items.columns)
+    assert items.query("category == 'housing_first' and budget == 'kommune'")["median"].gt(0).all()
+    report = (out / "report.md").read_text()
+    assert report.startswith("# housing_first vs baseline\n") and "```" not in report  # real Markdown
+    assert "| budget holder | investment, PV (DKK million) |" in report
     assert not list(tmp_path.rglob("*.tmp*"))
+
+
+def test_compare_for_a_kommune_states_it_everywhere_and_a_bad_population_exits_2(tmp_path, capsys):
+    from model.populations import named_population
+
+    assert main(["compare", "baseline", "housing_first", "--months", "12", "--replications", "1", "--no-appraisal",
+                 "--population", "odense", *quick_flags(), "--out", str(tmp_path)]) == 0
+    out = tmp_path / "housing_first"
+    persons = f"{named_population('odense').persons:,.0f} persons"
+    assert f"Odense, {persons}" in (out / "headline.csv").read_text().splitlines()[0]
+    assert f"Odense ({persons} in the target group)" in (out / "report.md").read_text()
+    capsys.readouterr()
+    import pytest
+
+    with pytest.raises(SystemExit) as exit_:  # argparse: the flag's error, exit status 2
+        main(["compare", "baseline", "housing_first", "--population", "gotham"])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert "--population" in err and "national, kobenhavn, aarhus, odense, esbjerg, horsens, vejle" in err
+
+
+def test_run_writes_whom_the_simulated_citizens_stand_for(tmp_path, capsys):
+    import json
+
+    assert main(["run", "baseline", "--months", "2", "--replications", "1", "--no-plots", "--population", "800",
+                 *quick_flags(), "--out", str(tmp_path)]) == 0
+    about = json.loads((tmp_path / "population.json").read_text())
+    assert about["population"]["homeless_count"] == 800 and about["population"]["simulated_citizens"] == 300
+    assert about["horizon_months"] == 2 and "prices" in about["prices"] and "3.5%" in about["discounting"]
+    assert "persons in user-given count of 800 homeless" in capsys.readouterr().out
+    assert main(["run", "baseline", "--months", "2", "--replications", "1", "--no-plots", "--population", "aarhus",
+                 *quick_flags(), "--out", str(tmp_path)]) == 0  # resuming with another population: same runs
+    assert json.loads((tmp_path / "population.json").read_text())["population"]["key"] == "aarhus"
 
 
 def test_compare_rejects_an_unknown_scenario_with_exit_2(capsys):
@@ -144,3 +189,15 @@ def test_a_comparison_killed_while_writing_leaves_the_previous_one_whole(tmp_pat
                      plots=False)
     assert not list(tmp_path.glob(".cmp.*")) and "earlier run" not in (out / "headline.csv").read_text()
     assert not (out / "payback.png").exists()  # ...is cleaned up, and the new run replaces the old one whole
+
+
+def test_the_contract_command_states_its_population(tmp_path, capsys):
+    import json
+
+    small = ["--set", "population.size=1000", "--set", "governance.sizing=fixed", "--months", "12"]
+    assert main(["contract", "contract_rough_sleeping", "-r", "1", "-o", str(tmp_path), "--population", "vejle",
+                 *small]) == 0
+    terms = json.loads((tmp_path / "terms.json").read_text())
+    assert terms["population"]["name"] == "Vejle" and terms["population"]["simulated_citizens"] == 1000
+    assert terms["horizon_months"] == 12 and "not scaled" in terms["money"]
+    assert "Population: Vejle" in capsys.readouterr().out

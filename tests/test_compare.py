@@ -70,3 +70,72 @@ def test_the_median_payback_is_never_when_most_replications_never_pay_back():
     assert mostly_paid.loc["total", ("payback_month", "median")] == 24.0
     assert mostly_paid.loc["total", ("payback_month", "p10")] == pytest.approx(20.8)
     assert np.isnan(mostly_paid.loc["total", ("payback_month", "p90")])
+
+
+# -- the report a council reads -----------------------------------------------------------------
+def markdown_tables(text: str) -> list[list[str]]:
+    """Every Markdown table in ``text``: its lines, header first."""
+    tables, current = [], []
+    for line in text.splitlines():
+        if line.startswith("|"):
+            current.append(line)
+        elif current:
+            tables.append(current)
+            current = []
+    return tables + ([current] if current else [])
+
+
+def cells(line: str) -> list[str]:
+    import re
+
+    return [c.strip() for c in re.split(r"(?<!\\)\|", line.strip())[1:-1]]
+
+
+@pytest.fixture(scope="module")
+def harmful():
+    return compare("baseline", "eviction_risk_doubled", replications=2, months=24, appraisal=False, **SMALL)
+
+
+def test_the_report_is_markdown_with_units_in_every_header_and_no_ragged_rows(harmful):
+    text = harmful.report()
+    assert text.startswith("# eviction_risk_doubled vs baseline\n")
+    tables = markdown_tables(text)
+    assert len(tables) >= 10
+    for table in tables:
+        header = cells(table[0])
+        assert set(table[1].replace("|", "").replace("-", "").replace(":", "").strip()) == set(), table[1]
+        assert all(len(cells(row)) == len(header) for row in table[2:]), (header, table)
+    money = [cells(t[0]) for t in tables if any("investment" in h or "NPV" in h or "year 1" in h for h in cells(t[0]))]
+    assert money and all(any(u in h for u in ("DKK", "%", "ratio", "year", "category", "counts as", "budget holder",
+                                              "invested by"))
+                         for header in money for h in header)
+    for heading in ("## Headline per budget holder", "## Savings: cashable, capacity freed, and SØM's average prices",
+                    "## Per person", "## SØM table per budget holder and year", "### kommune", "## Line items",
+                    "## Who pays, who saves", "## Outcomes", "## Cost per outcome", "## What is compared"):
+        assert heading in text, heading
+    assert "Break-even year (kommune):" in text
+
+
+def test_every_report_states_population_horizon_price_year_and_discounting(harmful):
+    text = harmful.report()
+    about = {cells(row)[0]: cells(row)[1] for row in markdown_tables(text)[0][2:]}
+    assert "53,773 persons" in about["population"] or "persons in the target group" in about["population"]
+    assert about["horizon"].startswith("24 months (2 years), 2 paired replications")
+    assert "prices" in about["prices"] and "3.5%" in about["discounting"]
+    assert "persons" in harmful.about_line() and "24 months" in harmful.about_line()
+
+
+def test_a_harmful_scenario_has_no_investment_and_blank_cost_per_outcome(harmful):
+    h = harmful.headline
+    assert (h[("pv_investment", "median")] == 0).all()
+    assert h.loc["total", ("npv", "median")] < 0
+    assert harmful.outcomes.loc["homeless", "median"] > 0  # worse
+    assert harmful.cost_per_outcome.loc["homeless"].isna().all()  # left blank: the outcome did not improve
+    row = next(r for r in markdown_tables(harmful.report()) if "outcome" in cells(r[0])[0]
+               and "DKK per person-year" in cells(r[0])[1])
+    assert cells(next(line for line in row if cells(line)[0] == "homeless"))[1:] == ["", "", ""]
+    items = harmful.line_items
+    kinds = {c for c in items.index.get_level_values("category")}
+    assert "shelter" in kinds and not any(
+        items.loc[(b, c), (y, "median")] != 0 for b, c in items.index if c in ("housing_first", "cti", "ips")
+        for y in items.columns.get_level_values("year").unique())

@@ -107,3 +107,91 @@ def test_treatment_levels_are_entered_only_through_services():
     assert (m.population.levels[Domain.SUBSTANCE] == Substance.TREATMENT).sum() == \
         m.services.enrolled[m.services.index["addiction_treatment"]].sum() + \
         (m.services.enrolled[m.services.index["dual_diagnosis"]] & (m.population.levels[Domain.SUBSTANCE] == Substance.TREATMENT)).sum()
+
+
+# -- shelters run full; places are closed only by the kommune's rule ---------------------------------
+def test_the_status_quo_shelter_binds_full_with_refusals():
+    """Danish §110 shelters run full (3,029 places, ~90% taken by counted homeless alone,
+    ~11,400 refusals in 2023): in the calibrated status quo the shelter is ~90-100% occupied
+    and turns people away."""
+    m = run(months=60, size=3000)
+    sh = m.services.stats_frame().xs("shelter", level="service").iloc[1:]
+    assert 0.9 <= sh.enrolled.sum() / sh.places.sum() <= 1.0
+    assert sh.refused.sum() > 0 and (sh.no_place == sh.refused).all()  # a shelter refuses only for lack of a place
+    assert (sh.places == sh.places.iloc[0]).all() and sh.closed.sum() == 0  # by default no place is ever closed
+
+
+def test_the_kommune_closes_empty_places_in_part_never_below_occupancy():
+    """At each review (every 12 months) the kommune closes half the places that stood empty
+    even at the month's fullest, net of the citizens it turned away, never below the
+    citizens in the shelter; when the shortage outweighs the slack it reopens places (never
+    above the funded)."""
+    m = run(months=49, size=2000, **{"services.shelter.capacity": 90.0, "services.shelter.capacity_review_months": 12,
+                                     "services.shelter.close_share": 0.5})
+    sh = m.services.stats_frame().xs("shelter", level="service")
+    places = sh.places.to_numpy()
+    assert places[0] == 180 and sh.refused.iloc[:13].sum() == 0  # far more places than needed
+    reviews = [13, 25, 37, 49]
+    assert set(np.flatnonzero(np.diff(places)) + 1) <= set(reviews)  # places change only at reviews
+    for t in reviews:
+        period, before_period = sh.loc[t - 12:t - 1], sh.loc[t - 13:t - 2]
+        fullest = np.maximum(period.peak_enrolled.to_numpy(), before_period.enrolled.to_numpy())
+        empty = float(np.mean(np.maximum(period.places.to_numpy() - fullest, 0)))
+        net = 0.5 * empty - float(np.mean(period.no_place + period.waiting))
+        before, now = int(places[t - 1]), int(sh.enrolled.iloc[t - 1])
+        expected = max(before - int(np.floor(net)), min(now, before)) if net > 0 else min(before + int(np.ceil(-net)), 180)
+        assert places[t] == expected, t
+        assert places[t] >= min(now, before)  # never below occupancy
+    assert places[13] < 180 and places[-1] < 180
+    assert sh.closed.sum() - sh.reopened.sum() == 180 - places[-1]
+
+
+def test_a_full_shelter_with_refusals_keeps_its_places_under_the_rule():
+    m = run(months=48, size=2000, **{"services.shelter.capacity_review_months": 12})
+    sh = m.services.stats_frame().xs("shelter", level="service")
+    assert sh.no_place.sum() > 0 and sh.closed.sum() == 0 and (sh.places == sh.places.iloc[0]).all()
+
+
+def test_places_are_reopened_when_people_are_turned_away_never_above_the_funded():
+    m = WelfareModel("baseline", rng=2, **{"population.size": 2000, **FIXED,
+                                           "services.shelter.capacity_review_months": 6})
+    k = m.services.index["shelter"]
+    funded = int(m.services.funded_places[k])
+    m.step()
+    m.services.places[k] = funded - 25  # as if the kommune had closed 25 places
+    m.run_for(24)
+    sh = m.services.stats_frame().xs("shelter", level="service")
+    assert sh.refused.iloc[2:8].sum() > 0  # too few places: people were turned away...
+    assert sh.reopened.sum() > 0  # ...so places were reopened at a review
+    assert (sh.places <= funded).all()
+
+
+def test_a_bed_freed_in_a_full_shelter_saves_nothing_cashable_until_places_are_closed():
+    """Housing First frees shelter beds. Without closing, the kommune still pays for every
+    funded place: the cash cost of the shelter (occupied + refunded + vacant places) does not
+    change, while SØM's average prices count every freed place-month as saved. With a
+    yearly review that closes places left empty, part of it becomes cash."""
+    from model.compare import paired_run
+    from model.params import Parameters
+
+    shelter = ["shelter", "shelter_refund", "shelter_vacant"]
+
+    def shelter_costs(**rule):
+        # Housing First large enough that the shelter no longer fills (at the default 15
+        # places per 1,000 it stays full: the freed beds go to people it turned away)
+        scenario = Parameters.load("housing_first").with_overrides({"services.housing_first.capacity": 40.0})
+        pair = paired_run("baseline", scenario, seed=1, months=60, **{"population.size": 2000, **FIXED, **rule})
+        d = pair.difference()
+        cash = d[d.category.isin(shelter)].amount.sum()
+        average_price = d[d.category.isin(shelter[:2])].amount.sum()
+        closed = pair.scenario.services.stats_frame().xs("shelter", level="service").closed.sum()
+        return cash, average_price, closed, pair.flows()
+
+    cash, som, closed, flows = shelter_costs()
+    assert som < -5e6  # SØM convention: millions saved on shelter nights
+    assert closed == 0 and abs(cash) < 0.02 * abs(som)  # cash: ~nothing saved
+    k = "kommune"
+    assert (flows[("return_som", k)] - flows[("return", k)]).sum() == pytest.approx(flows[("capacity_freed", k)].sum())
+    assert flows[("capacity_freed", "kommune")].sum() > 0.9 * abs(som)  # the freed places are capacity, not cash
+    cash_closing, _, closed_closing, _ = shelter_costs(**{"services.shelter.capacity_review_months": 12})
+    assert closed_closing > 0 and cash_closing < -0.2 * abs(som)  # closing places turns part of it into cash
