@@ -61,6 +61,7 @@ FREE: dict[str, tuple[float, float]] = {
     "pathways.housing.shelter_to_own_home.hr.duration": (0.1, 1.0),  # long-term homeless vs yearly flow
     "pathways.housing.own_home_to_precarious.hr.mental_untreated": (1.0, 10.0),  # mental illness among homeless
     "pathways.housing.own_home_to_precarious.hr.substance_problematic": (1.0, 10.0),  # abuse among homeless
+    "pathways.housing.own_home_to_precarious.hr.history_homeless": (1.0, 20.0),  # repeat homelessness: yearly flow vs count
     # substance: onset, treatment uptake, relapse
     "pathways.substance.none_to_problematic.rate": (2e-4, 0.05),  # problematic use stationary
     "pathways.substance.problematic_to_treatment.rate": (0.005, 0.5),  # people in treatment

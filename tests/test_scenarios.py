@@ -14,7 +14,7 @@ from model.params import SCENARIO_DIR, ParameterError, Parameters
 SHIPPED = sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))
 NON_CONTRACT = [s for s in SHIPPED if not s.startswith("contract_")]
 #: small pilots: the direction tests need a verdict, not the default's precision
-SMALL = {"population.size": 2000, "governance.appraisal_size": 1500, "governance.appraisal_months": 36,
+SMALL = {"population.size": 5000, "governance.appraisal_size": 3000, "governance.appraisal_months": 60,
          "governance.appraisal_replications": 3}
 
 
@@ -117,7 +117,7 @@ DIRECTION = {
     "ips": ("employed", "more"),
     "cti": ("homeless", "fewer"),
     "case_management": ("homeless", "fewer"),
-    "coordinated": ("untreated_mental_illness", "fewer"),
+    "coordinated": ("problematic_use", "fewer"),
     "dual_diagnosis": ("untreated_mental_illness", "fewer"),
     "eviction_risk_doubled": ("homeless", "more"),
     "tight_housing_market": ("homeless", "more"),
@@ -137,7 +137,7 @@ def test_every_shipped_non_contract_scenario_has_a_stated_direction():
 def test_a_scenario_differs_from_its_base_in_the_direction_its_name_says(name):
     scen = Parameters.load(name)
     pair = PairedModel(scen.with_overrides(SMALL), Parameters.load(scen.base_name).with_overrides(SMALL), seed=11)
-    pair.run_for(48)
+    pair.run_for(60)
     what, direction = DIRECTION[name]
     if what == "stat_pays_for_interventions":
         s, c = (_intervention_cost(m, "stat") for m in (pair.scenario, pair.counterfactual))
