@@ -203,7 +203,7 @@ def write_report(path: Path, rows: list[dict], ratio: float) -> None:
                      f"{r['citizen_months_per_s']:,} | {r['peak_memory_mb']:,} |")
     lines += ["", f"Vectorised engine vs the per-agent Mesa reference on the same rules and population: **{ratio:.0f}x**.",
               "The vectorised runs are the full default model (pathways, services, ledger; set-up includes the",
-              "population, the network, the Citizen agents and the budget holders' appraisal pilot); the per-agent",
+              "population, the network and the Citizen agents; the default's fixed sizing runs no appraisal); the per-agent",
               "reference has only the pathway rules, so the ratio understates what vectorisation buys.", ""]
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines))
