@@ -5,6 +5,7 @@
     welfare-pathways sweep --grid pathways.housing.shelter_to_own_home.rate=0.03,0.04,0.05
     welfare-pathways sweep --lhs network.rewire=0:0.5 --samples 20
     welfare-pathways sensitivity --vary network.homophily=0:1 --vary network.rewire=0:0.5
+    welfare-pathways trial hf --months 36 --replications 10
 
 Every subcommand writes a resumable output directory (``runs/runner.py``). Bad input (an
 unknown scenario or key, a value out of range, a malformed spec file) ends with exit
@@ -408,6 +409,19 @@ def validate(args: argparse.Namespace) -> int:
     return handler(args)
 
 
+# -- trial (runs/trial.py owns the flags) ----------------------------------------------------
+def configure_trial(p: argparse.ArgumentParser) -> None:
+    from runs.trial import configure
+
+    configure(p)
+
+
+def trial(args: argparse.Namespace) -> int:
+    from runs.trial import handler
+
+    return handler(args)
+
+
 COMMANDS: list[Command] = [
     Command("run", "run one scenario with replications", configure_run, run),
     Command("compare", "compare scenarios against a baseline: NPV, payback, SØM table, who pays / who saves",
@@ -421,6 +435,8 @@ COMMANDS: list[Command] = [
             configure_calibrate, calibrate),
     Command("validate", "validation report docs/validation.md: every target, the trial emulations, PSA",
             configure_validate, validate),
+    Command("trial", "emulate a trial file (runs/trials/*.toml or your own): per-arm curves, the outcome with "
+            "bands, every randomised citizen, the paired ledger of the intervention arm", configure_trial, trial),
 ]
 
 

@@ -62,16 +62,17 @@ def output_dir(out: Path | None, scenario: str, baseline: str, default_root: Pat
     return default_root / f"compare-{safe_name(scenario)}-vs-{safe_name(baseline)}"
 
 
-def check_target(out: Path) -> None:
+def check_target(out: Path, files: tuple[str, ...] = FILES, what: str = "a comparison") -> None:
     """Before any computation: ``out``'s parent can be written, and an existing ``out`` is
-    a comparison's directory (replacing it must not delete anyone's other files)."""
+    a directory of ``what`` (holding only ``files``): replacing it must not delete anyone's
+    other files. Also used by ``runs/trial.py``."""
     check_out_dir(out.parent)
     if out.exists() and not out.is_dir():
         raise SpecError(f"--out {out}: exists and is not a directory")
     if out.is_dir():
-        foreign = sorted(p.name for p in out.iterdir() if p.name not in FILES)
+        foreign = sorted(p.name for p in out.iterdir() if p.name not in files)
         if foreign:
-            raise SpecError(f"--out {out}: holds files a comparison does not write ({', '.join(foreign[:3])}); "
+            raise SpecError(f"--out {out}: holds files {what} does not write ({', '.join(foreign[:3])}); "
                             "it would be replaced whole. Use another --out")
 
 
