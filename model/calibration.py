@@ -255,30 +255,138 @@ def summarise(runs: list[Mapping[str, float]], keys) -> dict[str, dict[str, floa
     return out
 
 
-# -- parameter uncertainty ([E] estimates) -------------------------------------------------------
+# -- parameter uncertainty: [E] estimates, service effects, fitted values ------------------------
 UNCERTAINTY_FILE = Path(__file__).parent / "parameters" / "uncertainty.toml"
+#: the documented fallback when calibrated.toml has no covariance of the current fit: every
+#: fitted value log-uniformly within x1/1.2 .. x1.2 of its point, independently
+FIT_APPROXIMATION_FACTOR = 1.2
 
 
 def read_uncertainty(path: Path = UNCERTAINTY_FILE) -> dict[str, dict]:
-    """The [E] ranges: parameter path -> {min, max, source}; checked against the baseline."""
+    """Every uncertain input the PSA varies by a range, by parameter path:
+    ``{min, max, source, kind, scale, group, how, point}``.
+
+    * ``[ranges]`` (kind ``"estimate"``, the [E] prices and health use): uniform in [min, max].
+    * ``[effects]`` (kind ``"effect"``, every service effect): log-uniform; ``min``/``max``,
+      ``power = [a, b]`` (HR^a..HR^b) or ``factor = [a, b]`` (HR x a..b) around the default's
+      (calibrated) value, resolved here to min/max. Entries sharing a ``group`` share a draw.
+
+    Checked against the baseline: known paths, min <= max, both valid values."""
     import tomllib
 
     from model.params import ParameterError
 
     with open(path, "rb") as fh:
         raw = tomllib.load(fh)
-    ranges = raw.get("ranges", {})
-    base = Parameters.uncalibrated()
-    for p, spec in ranges.items():
+    unknown = set(raw) - {"ranges", "effects"}
+    if unknown:
+        raise ParameterError(f"{path}: unknown table(s) {sorted(unknown)}; allowed: ranges, effects")
+    base = Parameters.baseline()
+    out: dict[str, dict] = {}
+    for p, spec in raw.get("ranges", {}).items():
+        out[p] = {"min": float(spec["min"]), "max": float(spec["max"]), "source": spec["source"],
+                  "kind": "estimate", "scale": "linear", "group": None, "how": "uniform", "point": None}
+    for p, spec in raw.get("effects", {}).items():
         if p not in base:
-            raise ParameterError(f"{path}: ranges.{p}: unknown parameter")
+            raise ParameterError(f"{path}: effects.{p}: unknown parameter")
+        if ".effects." not in p:
+            raise ParameterError(f"{path}: effects.{p}: not a service effect")
+        point = float(base[p])
+        ways = [k for k in ("power", "factor", "min") if k in spec]
+        if len(ways) != 1:
+            raise ParameterError(f"{path}: effects.{p}: give exactly one of min/max, power, factor")
+        if "power" in spec:
+            a, b = (float(v) for v in spec["power"])
+            lo, hi = sorted((point ** a, point ** b))
+            how = f"HR^{a:g} .. HR^{b:g}"
+        elif "factor" in spec:
+            a, b = (float(v) for v in spec["factor"])
+            lo, hi = point * a, point * b
+            how = f"HR x{a:g} .. x{b:g}"
+        else:
+            lo, hi = float(spec["min"]), float(spec["max"])
+            how = "range"
+        out[p] = {"min": lo, "max": hi, "source": spec["source"], "kind": "effect", "scale": "log",
+                  "group": spec.get("group"), "how": how, "point": point}
+    for p, spec in out.items():
+        if p not in base:
+            raise ParameterError(f"{path}: {p}: unknown parameter")
         if not spec["min"] <= spec["max"]:
-            raise ParameterError(f"{path}: ranges.{p}: min > max")
-        base.leaf(p).check(float(spec["min"]), str(path))
-        base.leaf(p).check(float(spec["max"]), str(path))
-    return ranges
+            raise ParameterError(f"{path}: {p}: min > max")
+        if spec["scale"] == "log" and spec["min"] <= 0:
+            raise ParameterError(f"{path}: {p}: a log-scale range must be positive")
+        base.leaf(p).check(spec["min"], str(path))
+        base.leaf(p).check(spec["max"], str(path))
+    return out
 
 
-def draw_uncertain(ranges: Mapping[str, Mapping], rng: np.random.Generator) -> dict[str, float]:
-    """One draw of every uncertain parameter, uniform within its range."""
-    return {p: float(rng.uniform(s["min"], s["max"])) for p, s in ranges.items()}
+def read_fit_uncertainty(path: Path | None = None) -> dict:
+    """The uncertainty of the fitted values: ``{parameters, point, lower, upper, log_cov,
+    method, note}``. ``log_cov`` is the fit's covariance of the logs (calibrated.toml
+    ``[covariance]``, written by ``runs/calibrate.py --covariance``) when it belongs to the
+    current calibration version; else None, and the PSA falls back to the documented
+    approximation (each value log-uniform within x1/1.2 .. x1.2, independently)."""
+    import tomllib
+
+    from model.params import CALIBRATED_FILE, read_calibration
+
+    path = path or CALIBRATED_FILE
+    fitted, meta = read_calibration(path)
+    if not fitted:
+        return {"parameters": [], "point": [], "lower": [], "upper": [], "log_cov": None, "method": "none",
+                "note": "no calibration"}
+    with open(path, "rb") as fh:
+        cov = tomllib.load(fh).get("covariance")
+    effects = [p for p in fitted if ".effects." in p]  # the trial effects: varied as effects
+    if cov and int(cov.get("calibration_version", -1)) == int(meta.get("version", -2)):
+        params = list(cov["parameters"])
+        m = np.asarray(cov["log_cov"], dtype=float)
+        if m.shape != (len(params), len(params)) or not np.allclose(m, m.T):
+            raise ValueError(f"{path}: [covariance] log_cov is not a symmetric {len(params)} x {len(params)} matrix")
+        return {"parameters": params, "point": [float(fitted[p]) for p in params],
+                "lower": [float(v) for v in cov["lower"]], "upper": [float(v) for v in cov["upper"]],
+                "log_cov": m, "method": "covariance",
+                "note": f"multivariate normal on the log scale with the fit's covariance (J^T J)^-1 "
+                        f"(calibrated.toml [covariance], {cov.get('method', '')}), clipped to the fit's bounds"}
+    params = [p for p in fitted if p not in effects]
+    f = FIT_APPROXIMATION_FACTOR
+    return {"parameters": params, "point": [float(fitted[p]) for p in params],
+            "lower": [float(fitted[p]) / f for p in params], "upper": [float(fitted[p]) * f for p in params],
+            "log_cov": None, "method": "approximation",
+            "note": f"APPROXIMATION: no covariance of calibration version {meta.get('version')} in calibrated.toml, "
+                    f"so each fitted value is varied log-uniformly within x1/{f:g} .. x{f:g}, independently; "
+                    "the fit's covariance (runs/calibrate.py --covariance) is the better way"}
+
+
+def draw_uncertain(ranges: Mapping[str, Mapping], rng: np.random.Generator,
+                   fit: Mapping | None = None) -> dict[str, float]:
+    """One draw of every uncertain input: the ranges of ``read_uncertainty`` (uniform, or
+    log-uniform for effects, one draw per group) and, with ``fit`` (``read_fit_uncertainty``),
+    the fitted values (multivariate normal on the log scale, clipped to the fit's bounds, or
+    the log-uniform approximation). A range collapsed to a point gives the point exactly."""
+    out: dict[str, float] = {}
+    shared: dict[str, float] = {}
+    for p, s in ranges.items():
+        g = s.get("group")
+        if g is not None and g in shared:
+            u = shared[g]
+        else:
+            u = float(rng.uniform())
+            if g is not None:
+                shared[g] = u
+        lo, hi = float(s["min"]), float(s["max"])
+        if s.get("scale") == "log":
+            out[p] = float(lo * np.exp(u * np.log(hi / lo))) if hi != lo else lo
+        else:
+            out[p] = lo + u * (hi - lo)
+    if fit and fit["parameters"]:
+        point = np.asarray(fit["point"], dtype=float)
+        if fit["log_cov"] is not None:
+            delta = rng.multivariate_normal(np.zeros(point.size), np.asarray(fit["log_cov"]), method="eigh")
+        else:
+            log_lo, log_hi = np.log(np.asarray(fit["lower"]) / point), np.log(np.asarray(fit["upper"]) / point)
+            delta = log_lo + rng.uniform(size=point.size) * (log_hi - log_lo)
+        values = np.clip(point * np.exp(delta), fit["lower"], fit["upper"])
+        values = np.where(delta == 0.0, point, values)  # a collapsed draw is the point exactly
+        out.update({p: float(v) for p, v in zip(fit["parameters"], values)})
+    return out

@@ -336,9 +336,9 @@ def read_calibration(path: Path = CALIBRATED_FILE) -> tuple[dict[str, Any], dict
     if not path.exists():
         return {}, {}
     raw = _read_toml(path)
-    unknown = set(raw) - {"calibration", "fitted"}
+    unknown = set(raw) - {"calibration", "fitted", "covariance"}
     if unknown:
-        raise ParameterError(f"{path}: unknown table(s) {sorted(unknown)}; allowed: calibration, fitted")
+        raise ParameterError(f"{path}: unknown table(s) {sorted(unknown)}; allowed: calibration, fitted, covariance")
     return dict(dotted_paths(raw.get("fitted", {}))), raw.get("calibration", {})
 
 

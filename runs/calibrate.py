@@ -2,6 +2,7 @@
 
     ./dev python -m runs.calibrate            # ~10 minutes on 2 cores
     ./dev python -m runs.calibrate --quick    # a smoke run (few iterations, not written)
+    ./dev python -m runs.calibrate --covariance  # no fit: the fit's covariance for the PSA (~1-2 min)
 
 Method (simulated moments with common random numbers):
 
@@ -162,6 +163,16 @@ def residuals(stats: dict, N: float, tgts: list[Target]) -> np.ndarray:
 
 
 # -- step 1: the status quo -------------------------------------------------------------------
+def objective_residuals(stats: dict, x: np.ndarray, prior_x: np.ndarray, tgts: list[Target],
+                        barrier_on: bool = True) -> np.ndarray:
+    """The fit's residual vector at log-parameters ``x`` (the FREE values, then log N):
+    standardised target residuals, the soft barrier, and the weak prior."""
+    res = residuals(stats, float(np.exp(x[-1])), tgts)
+    # a soft barrier near the tolerance: the fit prefers all targets inside over a smaller sum of squares
+    barrier = BARRIER * np.maximum(np.abs(res) - BARRIER_FROM, 0.0) * barrier_on
+    return np.concatenate([res, barrier, (x[:-1] - prior_x) / PRIOR_LOG_SD])
+
+
 def fit_status_quo(ev: Evaluator, prior: Parameters, start: dict, tgts: list[Target], max_iter: int,
                    barrier_on: bool = True, log=print) -> tuple[dict, float, dict]:
     paths = list(FREE)
@@ -177,10 +188,7 @@ def fit_status_quo(ev: Evaluator, prior: Parameters, start: dict, tgts: list[Tar
         return {p: float(np.exp(v)) for p, v in zip(paths, x[:-1])}
 
     def fun_from(stats, x):
-        res = residuals(stats, float(np.exp(x[-1])), tgts)
-        # a soft barrier near the tolerance: the fit prefers all targets inside over a smaller sum of squares
-        barrier = BARRIER * np.maximum(np.abs(res) - BARRIER_FROM, 0.0) * barrier_on
-        return np.concatenate([res, barrier, (x[:-1] - prior_x) / PRIOR_LOG_SD])
+        return objective_residuals(stats, x, prior_x, tgts, barrier_on)
 
     def fun(x):
         f = fun_from(ev.many([point(x)])[0], x)
@@ -237,6 +245,147 @@ def fit_effect(trial: str, ev_factory, prior: Parameters, base: dict, log=print)
     return fitted, stats
 
 
+# -- uncertainty of the fit: the covariance at the stored optimum -----------------------------------
+#: log-scale step of the central differences of the covariance (the fit's own finite-difference step)
+COVARIANCE_STEP = 0.08
+#: the table of calibrated.toml that holds the covariance (written by ``--covariance``)
+COVARIANCE_TABLE = "covariance"
+#: a target's tolerance read as the half-width of a 95% interval: sd = tolerance / 1.96
+TOLERANCE_Z = 1.96
+
+
+def fit_covariance(ev: Evaluator, prior: Parameters, fitted: dict, N: float, tgts: list[Target],
+                   h: float = COVARIANCE_STEP, log=print) -> dict:
+    """The Gauss-Newton covariance of the fitted log-parameters at the stored optimum:
+    ``cov = (J^T J)^-1`` with ``J`` the Jacobian of the fit's own residual vector
+    (``objective_residuals``: standardised target residuals, soft barrier, weak prior) in the
+    log of the ``FREE`` values and log N, by central differences (step ``h`` on the log scale;
+    one-sided at a bound) on the fit's seeds (common random numbers). Each tolerance is read
+    as a 95% interval of its target (one standard deviation = tolerance / ``TOLERANCE_Z``:
+    the target and barrier rows are weighted by ``TOLERANCE_Z``); the prior rows keep the
+    fit's sd (log 10). This is the fit's curvature read as a covariance (linearised at the
+    optimum), not a sampling covariance of the data. log N and log ``population.scale``
+    differ by a constant, so the last row/column is ``population.scale``'s.
+    Costs 2 x len(FREE) + 1 evaluations; nothing is refitted."""
+    paths = list(FREE)
+    lo = np.log([FREE[p][0] for p in paths] + [1e3])
+    hi = np.log([FREE[p][1] for p in paths] + [1e7])
+    prior_x = np.log([prior[p] for p in paths])
+    x = np.log([fitted[p] for p in paths] + [N])
+
+    def point(x):
+        return {p: float(np.exp(v)) for p, v in zip(paths, x[:-1])}
+
+    pts = []
+    for j in range(len(paths)):
+        xu, xd = x.copy(), x.copy()
+        xu[j] += min(h, hi[j] - x[j])
+        xd[j] -= min(h, x[j] - lo[j])
+        pts += [xu, xd]
+    stats = ev.many([point(x)] + [point(p) for p in pts])
+    s0, stats = stats[0], stats[1:]
+    f0 = objective_residuals(s0, x, prior_x, tgts)
+    J = np.empty((f0.size, x.size))
+    for j in range(len(paths)):
+        xu, xd = pts[2 * j], pts[2 * j + 1]
+        J[:, j] = (objective_residuals(stats[2 * j], xu, prior_x, tgts)
+                   - objective_residuals(stats[2 * j + 1], xd, prior_x, tgts)) / (xu[j] - xd[j])
+    eps = 1e-4  # N enters only the counts: no simulation needed
+    xn, xm = x.copy(), x.copy()
+    xn[-1] += eps
+    xm[-1] -= eps
+    J[:, -1] = (objective_residuals(s0, xn, prior_x, tgts) - objective_residuals(s0, xm, prior_x, tgts)) / (2 * eps)
+    # a tolerance is the band the data allow, read as a 95% interval: one standard deviation is
+    # tolerance / TOLERANCE_Z, so the target and barrier rows weigh TOLERANCE_Z x; the prior keeps its sd
+    w = np.ones(f0.size)
+    w[:2 * len(tgts)] = TOLERANCE_Z
+    Jw = J * w[:, None]
+    cov = np.linalg.inv(Jw.T @ Jw)
+    cov = (cov + cov.T) / 2
+    sd = np.sqrt(np.diag(cov))
+    log(f"  covariance at the stored point: cost {0.5 * float(f0 @ f0):.4g}, "
+        f"sd(log) from {sd.min():.3f} to {sd.max():.3f}")
+    size = prior["population.size"]  # population.scale = N / the prior's size (as the fit writes it)
+    return {"parameters": paths + ["population.scale"], "lower": [FREE[p][0] for p in paths] + [1e3 / size],
+            "upper": [FREE[p][1] for p in paths] + [1e7 / size], "log_cov": cov, "cost": 0.5 * float(f0 @ f0)}
+
+
+def effect_slope(trial: str, ev: Evaluator, base: dict, fitted: dict, h: float = COVARIANCE_STEP) -> float:
+    """d(intervention arm outcome) / d(log multiplier) of a trial's fitted effect at the
+    stored point (central differences): how far the arm moves per log unit of the effect."""
+    paths = EFFECTS[trial][0]
+    up, dn = ({**base, **{p: float(fitted[p] * np.exp(s)) for p in paths}} for s in (h, -h))
+    a, b = ev.many([up, dn])
+    return (a[f"{trial}_intervention"] - b[f"{trial}_intervention"]) / (2 * h)
+
+
+def write_covariance(path: Path, info: dict, meta: dict) -> None:
+    """Append (or replace) the ``[covariance]`` table of calibrated.toml; the fitted values
+    and metadata above it are left as they are. A refit rewrites the file without it."""
+    text = path.read_text()
+    head = text.split(f"\n[{COVARIANCE_TABLE}]")[0].rstrip("\n")
+    cov = np.asarray(info["log_cov"])
+    lines = ["", "", f"[{COVARIANCE_TABLE}]",
+             "# Gauss-Newton covariance of the fitted values' logs at the stored point, (J^T J)^-1 of the fit's",
+             "# residuals (runs/calibrate.py --covariance; a tolerance read as a 95% interval: sd = tolerance / 1.96).",
+             "# Used by the PSA (runs/validate.py): log values drawn multivariate normal, clipped to the fit's bounds.",
+             f"calibration_version = {_fmt(int(meta.get('version', 0)))}",
+             f"date = {_fmt(dt.date.today().isoformat())}",
+             f"method = {_fmt(info['method'])}",
+             f"cost_at_point = {_fmt(info['cost'])}",
+             f"elapsed_seconds = {_fmt(round(info['elapsed'], 1))}",
+             f"cores = {_fmt(info['cores'])}",
+             f"parameters = {_fmt(info['parameters'])}",
+             f"lower = {_fmt(info['lower'])}",
+             f"upper = {_fmt(info['upper'])}",
+             "log_cov = ["]
+    lines += ["  " + _fmt([float(v) for v in row]) + "," for row in cov]
+    lines += ["]"]
+    path.write_text(head + "\n".join(lines) + "\n")
+
+
+def covariance_handler(args: argparse.Namespace) -> int:
+    """``--covariance``: the covariance at the stored fit, written into calibrated.toml."""
+    t0 = time.time()
+    fitted, meta = read_calibration(args.out)
+    if not fitted:
+        raise SystemExit("calibrate --covariance: no calibrated.toml to take the covariance of")
+    prior = Parameters.uncalibrated()
+    tgts = [t for t in targets(prior) if t.fitted and not t.name.endswith("_intervention")]
+    seeds = [int(s.generate_state(1)[0])
+             for s in np.random.SeedSequence(int(meta["seed"])).spawn(int(meta["replications"]))]
+    size, months = int(meta["population_size"]), int(meta.get("months", HORIZON))
+    executor = ProcessPoolExecutor(args.workers) if args.workers > 1 else None
+    try:
+        ev = Evaluator(fit_config(), seeds, size, executor, months=months)
+        print(f"calibrate --covariance: {2 * len(FREE) + 1} evaluations of {len(seeds)} x {size} citizens, "
+              f"{months} months, at calibration version {meta.get('version')}")
+        info = fit_covariance(ev, prior, fitted, float(meta["target_group"]), tgts)
+        base = {**fit_config(), **{p: fitted[p] for p in FREE}}
+        for trial in EFFECTS:
+            slope = effect_slope(trial, Evaluator({}, seeds, size, executor, kinds=(trial,)), base, fitted)
+            tol = next(t.tolerance for t in targets(prior) if t.name == f"{trial}_intervention")
+            print(f"  {trial}: intervention arm moves {slope:.3f} per log unit of the effect multiplier; "
+                  f"+-{tol:.2f} (the tolerance) = multiplier x{np.exp(-tol / abs(slope)):.3f} - "
+                  f"x{np.exp(tol / abs(slope)):.3f}")
+    finally:
+        if executor:
+            executor.shutdown()
+    info.update(elapsed=time.time() - t0, cores=args.workers,
+                method=f"central differences, step {COVARIANCE_STEP} on the log scale, the fit's seeds "
+                       f"({len(seeds)} x {size} citizens, {months} months) and residuals incl. barrier and prior; "
+                       f"sd of a target = tolerance / {TOLERANCE_Z}")
+    sd = np.sqrt(np.diag(info["log_cov"]))
+    for p, v in zip(info["parameters"], sd):
+        print(f"  sd(log) {v:6.3f}  {p}")
+    if args.quick:
+        print(f"quick run: nothing written ({info['elapsed']:.0f} s)")
+        return 0
+    write_covariance(args.out, info, meta)
+    print(f"wrote [{COVARIANCE_TABLE}] into {args.out} ({info['elapsed']:.0f} s)")
+    return 0
+
+
 # -- the status quo's places -------------------------------------------------------------------------
 def unfunded(params: Parameters) -> list[str]:
     """Interventions with 0 places in the status quo (funding is explicit: the default
@@ -291,11 +440,16 @@ def configure(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--warm", action="store_true", help="start from the current calibrated.toml")
     ap.add_argument("--quick", action="store_true", help="smoke run: 3 iterations, small runs, nothing written")
     ap.add_argument("--out", type=Path, default=CALIBRATED_FILE)
+    ap.add_argument("--covariance", action="store_true",
+                    help="no fit: the covariance of the stored fit (J^T J)^-1, written into calibrated.toml "
+                         "as [covariance] for the PSA (~1-2 minutes on 2 cores)")
 
 
 def handler(args: argparse.Namespace) -> int:
     if args.months < 36:
         raise SystemExit("calibrate: --months must be at least 36 (reconviction is followed for 24 months)")
+    if args.covariance:
+        return covariance_handler(args)
     if args.quick:
         args.size, args.max_iter, args.polish_iter, args.replications = 2000, 3, 1, 1
     t0 = time.time()

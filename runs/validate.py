@@ -1,5 +1,6 @@
 """Validation report: every target against the default model, the trial emulations, and a
-probabilistic sensitivity analysis (PSA) of siloed vs coordinated over the [E] ranges.
+probabilistic sensitivity analysis (PSA) of coordinated and Housing First vs siloed over the [E] ranges,
+the service effects and the fitted values.
 
     ./dev python -m runs.validate                 # docs/validation.md + docs/validation/*.png
     ./dev python -m runs.validate --quick         # small smoke run into a temporary folder
@@ -21,12 +22,13 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from statistics import NormalDist
 from pathlib import Path
 
 import numpy as np
 
-from model.calibration import (HORIZON, Target, draw_uncertain, read_uncertainty, run_baseline, summarise,
-                               target_group, targets)
+from model.calibration import (HORIZON, Target, draw_uncertain, read_fit_uncertainty, read_uncertainty, run_baseline,
+                               summarise, target_group, targets)
 from model.params import Parameters, read_calibration
 from model.trials import CTI_EVALUATION, TRIALS, cti_money, emulate
 
@@ -71,19 +73,61 @@ def cti_rows(runs: list[dict]) -> list[dict]:
     return rows
 
 
+#: the scenarios the PSA runs against the siloed baseline, each draw on one seed
+PSA_SCENARIOS = ("coordinated", "housing_first")
+
+
 def _psa_job(job):
-    """One PSA draw: coordinated vs siloed on the same seed with the draw's [E] values."""
-    from model.compare import paired_run
+    """One PSA draw: each of ``PSA_SCENARIOS`` vs the siloed baseline on the same seed with
+    the draw's values (prices, effects, fitted values), and the drawn status quo's homeless
+    point count (months 13 on, x the draw's N: how far the drawn fit strays from the target)."""
+    from agents.states import HOMELESS, Domain
+    from model.pairing import PairedModel
 
     draw, seed, size, months = job
     base = Parameters.baseline().with_overrides(draw, origin="PSA draw")
-    scen = Parameters.load("coordinated").with_overrides(draw, origin="PSA draw")
-    run = paired_run(base, scen, seed=seed, months=months, **{"population.size": size})
-    flows = run.flows()
-    h = run.summary().headline
-    cum = flows["net"]["total"].cumsum().to_numpy()
-    return {"draw": draw, "payback_month": {b: h.loc[b, "payback_month"] for b in h.index},
-            "npv": {b: float(h.loc[b, "npv"]) for b in h.index}, "cumulative_net_total": cum}
+    out: dict = {"draw": draw, "scenarios": {}}
+    for name in PSA_SCENARIOS:
+        scen = Parameters.load(name).with_overrides(draw, origin="PSA draw")
+        homeless: list[float] = []
+        hook = (lambda pair: homeless.append(float(np.isin(pair.arm("counterfactual").population.levels[Domain.HOUSING],
+                                                           HOMELESS).mean())))
+        run = PairedModel(scen, base, seed=seed, after_step=[hook], **{"population.size": size}).run_for(months)
+        h = run.summary().headline
+        out["scenarios"][name] = {"payback_month": {b: h.loc[b, "payback_month"] for b in h.index},
+                                  "npv": {b: float(h.loc[b, "npv"]) for b in h.index},
+                                  "cumulative_net_total": run.flows()["net"]["total"].cumsum().to_numpy()}
+        out.setdefault("homeless_count", float(np.mean(homeless[12:])) * target_group(base))
+    return out
+
+
+def psa_table(runs: list[dict]) -> list[dict]:
+    """Per budget holder over the draws of one scenario: P(NPV > 0), NPV median and
+    10th-90th percentile, and the shares paying back within 5 and 10 years (probabilities)."""
+    rows = []
+    for b in runs[0]["npv"]:
+        npv = np.array([r["npv"][b] for r in runs])
+        pm = np.nan_to_num(np.array([r["payback_month"][b] for r in runs], dtype=float), nan=np.inf)
+        rows.append({"budget": b, "p_npv_positive": float(np.mean(npv > 0)), "median": float(np.median(npv)),
+                     "p10": float(np.percentile(npv, 10)), "p90": float(np.percentile(npv, 90)),
+                     "within_5_years": float(np.mean(pm <= 60)), "within_10_years": float(np.mean(pm <= 120))})
+    return rows
+
+
+def psa_drivers(draws: list[dict], npv: list[float], top: int = 5) -> list[tuple[str, float]]:
+    """The inputs whose draws rank-correlate most with ``npv`` (Spearman), strongest first."""
+    from scipy.stats import spearmanr
+
+    out = []
+    y = np.asarray(npv, dtype=float)
+    for p in draws[0]:
+        x = np.array([d[p] for d in draws], dtype=float)
+        if np.ptp(x) == 0 or np.ptp(y) == 0:
+            continue
+        rho = float(spearmanr(x, y).statistic)
+        if np.isfinite(rho):
+            out.append((p, rho))
+    return sorted(out, key=lambda t: -abs(t[1]))[:top]
 
 
 def _seeds(seed: int, n: int) -> list[int]:
@@ -170,7 +214,7 @@ def plot_stationarity(runs: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def plot_psa(psa: list[dict], path: Path) -> None:
+def plot_psa(psa: list[dict], path: Path, label: str = "Coordinated") -> None:
     plt = _plt()
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
     cums = np.array([p["cumulative_net_total"] for p in psa]) / 1e6
@@ -183,7 +227,7 @@ def plot_psa(psa: list[dict], path: Path) -> None:
         a1.axvline(y, color="0.5", ls=":")
     a1.set_xlabel("years")
     a1.set_ylabel("cumulative net benefit, all public budgets (DKK m)")
-    a1.set_title("Coordinated vs siloed: each PSA draw", fontsize=10)
+    a1.set_title(f"{label} vs siloed: each PSA draw", fontsize=10)
     a1.legend(fontsize=8)
     budgets = list(psa[0]["npv"])
     data = [[p["npv"][b] / 1e6 for p in psa] for b in budgets]
@@ -226,8 +270,86 @@ def build_rows(tgts: list[Target], summary: dict) -> list[dict]:
     return rows
 
 
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def psa_report(psa: list[dict], ranges: dict, fit: dict, cfg: dict) -> list[str]:
+    """The PSA section: what is varied and how, P(NPV > 0) and payback per budget holder
+    for each of ``PSA_SCENARIOS``, the inputs that drive the spread, the drawn status quo."""
+    n_est = sum(s["kind"] == "estimate" for s in ranges.values())
+    n_eff = sum(s["kind"] == "effect" for s in ranges.values())
+    names = ", ".join(f"`{n}`" for n in PSA_SCENARIOS)
+    L = ["", "## Parameter uncertainty (PSA)", "",
+         f"{len(psa)} draws. Each draw varies **{n_est} [E] estimates** (prices and health use, uniform within "
+         f"their ranges), **{n_eff} service effects** (every hazard ratio under `services.<name>.effects`, "
+         f"log-uniform within its range) and **{len(fit['parameters'])} fitted values** ({fit['note']}), "
+         "all from `model/parameters/uncertainty.toml` and `calibrated.toml` (`model.calibration.read_uncertainty`, "
+         f"`read_fit_uncertainty`, `draw_uncertain`). With its own seed, each draw runs {names} against the "
+         f"siloed baseline on common random numbers ({cfg['psa_size']:,} citizens, {cfg['psa_months']} months; "
+         "each scenario funds its places as its file states). P(NPV > 0) = the share of draws whose NPV (Danish "
+         "discount rate) is positive; payback = the first month from which the cumulative undiscounted net benefit "
+         "stays >= 0 (`model/economics.py`), its probability the share of draws paying back by then. The spread "
+         "combines parameter uncertainty with the simulation's own randomness.", ""]
+    rows = []
+    for b in psa[0]["scenarios"][PSA_SCENARIOS[0]]["npv"]:
+        row = [b]
+        for name in PSA_SCENARIOS:
+            r = next(x for x in psa_table([d["scenarios"][name] for d in psa]) if x["budget"] == b)
+            row += [f"{r['p_npv_positive']:.0%}", f"{r['median'] / 1e6:,.1f} [{r['p10'] / 1e6:,.1f}, "
+                    f"{r['p90'] / 1e6:,.1f}]", f"{r['within_5_years']:.0%} / {r['within_10_years']:.0%}"]
+        rows.append(row)
+    head = ["budget holder"]
+    for name in PSA_SCENARIOS:
+        head += [f"{name}: P(NPV > 0)", "NPV, DKK m: median [10th, 90th]", "pays back within 5 / 10 years"]
+    L += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    L += ["| " + " | ".join(r) + " |" for r in rows]
+    n_in = len(psa[0]["draw"])
+    chance = float(NormalDist().inv_cdf(1 - 0.5 / n_in) / np.sqrt(max(len(psa) - 1, 1)))  # the largest |rho| by chance
+    L += ["", "What drives the spread (Spearman rank correlation of each drawn input with the total NPV, the five "
+          f"strongest; with {len(psa)} draws and {n_in} inputs, |rho| up to ~{min(chance, 1.0):.2f} arises by "
+          "chance alone):", ""]
+    for name in PSA_SCENARIOS:
+        drv = psa_drivers([d["draw"] for d in psa], [d["scenarios"][name]["npv"]["total"] for d in psa])
+        L.append(f"- `{name}`: " + "; ".join(f"`{p}` {rho:+.2f}" for p, rho in drv))
+    hc = np.array([d["homeless_count"] for d in psa])
+    t = next(t for t in targets(Parameters.uncalibrated()) if t.name == "homeless_count")
+    ok = np.abs(hc - t.value) <= t.tolerance
+    within = "; ".join(f"`{name}` {np.mean([d['scenarios'][name]['npv']['total'] > 0 for d, k in zip(psa, ok) if k]):.0%}"
+                       for name in PSA_SCENARIOS) if ok.any() else "none"
+    L += ["", f"The drawn status quos (a check on the fitted values' draws): homeless point count median "
+          f"{np.median(hc):,.0f} [{np.percentile(hc, 10):,.0f}, {np.percentile(hc, 90):,.0f}], "
+          f"{np.mean(np.abs(hc - t.value) <= t.tolerance):.0%} of the draws within the target's tolerance "
+          f"({t.value:,.0f} ± {t.tolerance:,.0f}; {cfg['psa_size']:,} citizens, months 13 on). The covariance is "
+          "the fit's curvature at its optimum; in weakly identified directions (sd(log) near the prior's) its "
+          "draws reach status quos the targets would reject, which widens the bands. Among the "
+          f"{int(ok.sum())} draws whose status quo keeps the count within tolerance, P(total NPV > 0): {within} "
+          "(few draws: indicative only).", ""]
+    L += ["![psa](validation/psa.png)", "", "![psa housing first](validation/psa_housing_first.png)", "",
+          "### The uncertain inputs", "", "| [E] estimate | range (uniform) | source |", "|---|---|---|"]
+    for p, s in ranges.items():
+        if s["kind"] == "estimate":
+            L.append(f"| `{p}` | {_num(s['min'])} – {_num(s['max'])} | {s['source']} |")
+    L += ["", "| service effect (hazard ratio) | default | range (log-uniform) | how | source |", "|---|---|---|---|---|"]
+    for p, s in ranges.items():
+        if s["kind"] == "effect":
+            how = s["how"] + (f", one draw for group `{s['group']}`" if s.get("group") else "")
+            L.append(f"| `{p.removeprefix('services.')}` | {s['point']:.3g} | {s['min']:.3g} – {s['max']:.3g} | "
+                     f"{how} | {s['source']} |")
+    L += ["", f"| fitted value | fitted | {'95% interval of the draws (before clipping)' if fit['log_cov'] is not None else 'range (log-uniform)'} "
+          "| bounds |", "|---|---|---|---|"]
+    sd = np.sqrt(np.diag(fit["log_cov"])) if fit["log_cov"] is not None else None
+    for i, p in enumerate(fit["parameters"]):
+        x = fit["point"][i]
+        lo, hi = (x * np.exp(-1.96 * sd[i]), x * np.exp(1.96 * sd[i])) if sd is not None else (fit["lower"][i],
+                                                                                             fit["upper"][i])
+        L.append(f"| `{p}` | {x:.4g} | {lo:.3g} – {hi:.3g} | {fit['lower'][i]:.3g} – {fit['upper'][i]:.3g} |")
+    return L + [""]
+
+
 def write_report(path: Path, rows: list[dict], extra: dict, psa: list[dict], ranges: dict, cfg: dict,
-                 trial_runs: dict) -> None:
+                 trial_runs: dict, fit: dict | None = None) -> None:
+    fit = fit if fit is not None else read_fit_uncertainty()
     fitted, meta = read_calibration()
     prior = Parameters.uncalibrated()
     n_pass = sum(r["passed"] for r in rows)
@@ -300,25 +422,7 @@ def write_report(path: Path, rows: list[dict], extra: dict, psa: list[dict], ran
     for p in paths:
         if p in fitted:
             L.append(f"| `{p}` | {prior[p]:.4g} | {fitted[p]:.4g} |")
-    L += ["", "## Parameter uncertainty: siloed vs coordinated (PSA)", "",
-          f"{len(psa)} draws; each draw takes every [E] estimate (docs/sources.md) uniformly within its range "
-          "(`model/parameters/uncertainty.toml`) and its own seed, and runs the coordinated scenario against the "
-          f"siloed baseline on common random numbers ({cfg['psa_size']:,} citizens, {cfg['psa_months']} months; the "
-          "coordinated scenario funds the integrated team at its stated places). Payback = the first month from which the "
-          "cumulative undiscounted net benefit stays >= 0 (`model/economics.py`). The spread combines the "
-          "parameter uncertainty with the simulation's own randomness (each draw has its own seed).", "",
-          "| [E] estimate | range | source |", "|---|---|---|"]
-    for p, s in ranges.items():
-        L.append(f"| `{p}` | {s['min']:,.0f} – {s['max']:,.0f} | {s['source']} |")
-    L += ["", "| budget holder | NPV median (DKK m) | 10th-90th pct | pays back within 5 years | within 10 years |",
-          "|---|---|---|---|---|"]
-    for b in psa[0]["npv"]:
-        npv = np.array([p["npv"][b] for p in psa]) / 1e6
-        pm = np.array([p["payback_month"][b] for p in psa], dtype=float)
-        within = lambda m: float(np.mean(np.nan_to_num(pm, nan=np.inf) <= m))  # noqa: E731
-        L.append(f"| {b} | {np.median(npv):,.1f} | {np.percentile(npv, 10):,.1f} – {np.percentile(npv, 90):,.1f} | "
-                 f"{within(60):.0%} | {within(120):.0%} |")
-    L += ["", "![psa](validation/psa.png)", ""]
+    L += psa_report(psa, ranges, fit, cfg)
     path.write_text("\n".join(L))
 
 
@@ -345,14 +449,15 @@ def handler(args: argparse.Namespace) -> int:
     size = args.size or params["population.size"]
     N = target_group(params)
     tgts = targets(Parameters.uncalibrated())
-    ranges = read_uncertainty()
+    ranges, fit = read_uncertainty(), read_fit_uncertainty()
     rng = np.random.default_rng(args.seed)
-    psa_jobs = [(draw_uncertain(ranges, rng), s, args.psa_size, args.months)
+    psa_jobs = [(draw_uncertain(ranges, rng, fit), s, args.psa_size, args.months)
                 for s in _seeds(args.seed + 1, args.psa_draws)]
     pool = ProcessPoolExecutor(args.workers) if args.workers > 1 else None
     run = (lambda f, jobs: list(pool.map(f, jobs, chunksize=1))) if pool else (lambda f, jobs: [f(j) for j in jobs])
     try:
-        print(f"validate: {args.replications} x {size} citizens, trials, {args.psa_draws} PSA draws")
+        print(f"validate: {args.replications} x {size} citizens, trials, {args.psa_draws} PSA draws "
+              f"({', '.join(PSA_SCENARIOS)}; fitted values: {fit['method']})")
         base_runs = run(_baseline_job, [(s, size, N, args.months) for s in _seeds(args.seed, args.replications)])
         trial_runs = {name: run(_trial_job, [(name, s, None) for s in _seeds(args.seed + 2, args.replications)])
                       for name in TRIALS}
@@ -374,11 +479,13 @@ def handler(args: argparse.Namespace) -> int:
     plot_stationarity(base_runs, out / "validation" / "stationarity.png")
     for name in TRIALS:
         plot_trial(name, trial_runs[name], out / "validation" / f"trial_{name}.png")
-    plot_psa(psa, out / "validation" / "psa.png")
+    plot_psa([d["scenarios"]["coordinated"] for d in psa], out / "validation" / "psa.png")
+    plot_psa([d["scenarios"]["housing_first"] for d in psa], out / "validation" / "psa_housing_first.png",
+             label="Housing First")
     extra = {k: summary[k]["median"] for k in ("mean_spell_months", "relapse_n", "reconviction_n")}
     cfg = {"elapsed": time.time() - t0, "workers": args.workers, "replications": args.replications, "size": size,
            "N": N, "psa_size": args.psa_size, "psa_months": args.months}
-    write_report(out / "validation.md", rows, extra, psa, ranges, cfg, trial_runs)
+    write_report(out / "validation.md", rows, extra, psa, ranges, cfg, trial_runs, fit)
     n_pass = sum(r["passed"] for r in rows)
     for r in rows:
         print(f"  {'ok  ' if r['passed'] else 'FAIL'} {r['name']:32s} {_fmt(r['median'], r['unit']):>10} "
@@ -387,6 +494,9 @@ def handler(args: argparse.Namespace) -> int:
         if r["target"] is not None:
             print(f"  CTI year one, {r['measure']}, {r['budget']}: {r['median']:,.0f} DKK per participant "
                   f"(evaluation {r['target']:,.0f}; {'of its order' if r['ok'] else 'NOT of its order'})")
+    for name in PSA_SCENARIOS:
+        tot = next(r for r in psa_table([d["scenarios"][name] for d in psa]) if r["budget"] == "total")
+        print(f"  PSA {name}: P(total NPV > 0) {tot['p_npv_positive']:.0%}, median {tot['median'] / 1e6:,.1f} m DKK")
     print(f"{n_pass}/{len(rows)} targets pass; wrote {out / 'validation.md'} ({time.time() - t0:.0f} s)")
     return 0
 
