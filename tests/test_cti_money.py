@@ -32,6 +32,9 @@ def test_the_effect_saves_money_beside_the_course():
     for seed in (3, 4):
         with_effect = cti_money(Parameters.baseline(), seed=seed, size=20000, warmup=12, recruit=12, follow=12)
         without = cti_money(_no_effect(), seed=seed, size=20000, warmup=12, recruit=12, follow=12)
-        assert with_effect.participants == without.participants > 150  # recruited before any effect acts
+        # the same recruitment, but for the few whom an earlier participant's effect reaches
+        # (a freed shelter place, a peer): full shelters make the arms interact
+        assert without.participants > 150
+        assert with_effect.participants == pytest.approx(without.participants, rel=0.03)
         gains.append(with_effect.own["total"] - without.own["total"])
     assert sum(gains) > 0
