@@ -163,14 +163,32 @@ def residuals(stats: dict, N: float, tgts: list[Target]) -> np.ndarray:
 
 
 # -- step 1: the status quo -------------------------------------------------------------------
+#: Orderings the fit must respect, (at least as fast, than): treatment never slows recovery,
+#: so the monthly rate from psychiatric treatment to stable is at least the rate of
+#: spontaneous remission from untreated illness. A hinge residual in log rates: a violation
+#: of 2% costs as much as one target at its tolerance, none costs nothing.
+ORDERINGS: tuple[tuple[str, str], ...] = (
+    ("pathways.mental.treatment_to_stable.rate", "pathways.mental.untreated_to_well.rate"),
+)
+ORDERING_WEIGHT = 50.0
+
+
+def ordering_violations(values: dict[str, float]) -> dict[tuple[str, str], float]:
+    """Per ordering: log(slower) - log(faster) where positive (a violation), else 0."""
+    return {(fast, slow): max(0.0, float(np.log(values[slow]) - np.log(values[fast]))) for fast, slow in ORDERINGS}
+
+
 def objective_residuals(stats: dict, x: np.ndarray, prior_x: np.ndarray, tgts: list[Target],
                         barrier_on: bool = True) -> np.ndarray:
     """The fit's residual vector at log-parameters ``x`` (the FREE values, then log N):
-    standardised target residuals, the soft barrier, and the weak prior."""
+    standardised target residuals, the soft barrier, the orderings and the weak prior."""
     res = residuals(stats, float(np.exp(x[-1])), tgts)
     # a soft barrier near the tolerance: the fit prefers all targets inside over a smaller sum of squares
     barrier = BARRIER * np.maximum(np.abs(res) - BARRIER_FROM, 0.0) * barrier_on
-    return np.concatenate([res, barrier, (x[:-1] - prior_x) / PRIOR_LOG_SD])
+    paths = list(FREE)
+    order = np.array([ORDERING_WEIGHT * max(0.0, x[paths.index(slow)] - x[paths.index(fast)])
+                      for fast, slow in ORDERINGS])
+    return np.concatenate([res, barrier, order, (x[:-1] - prior_x) / PRIOR_LOG_SD])
 
 
 def fit_status_quo(ev: Evaluator, prior: Parameters, start: dict, tgts: list[Target], max_iter: int,

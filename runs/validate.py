@@ -410,6 +410,14 @@ def write_report(path: Path, rows: list[dict], extra: dict, psa: list[dict], ran
           "(\"Critical Time Intervention\"): in the counterfactual, people who lose their new home mostly do not "
           "return to the full shelters, so CTI has little to save.", ""]
     paths = meta.get("free_parameters", list(fitted))
+    from runs.calibrate import ORDERINGS, ordering_violations
+
+    base = Parameters.baseline()
+    L += ["## Orderings the fit respects (not targets)", "",
+          "| faster (or equal) | than | fitted values | holds |", "|---|---|---|---|"]
+    for (fast, slow), v in ordering_violations({p: base[p] for pair in ORDERINGS for p in pair}).items():
+        L.append(f"| `{fast}` | `{slow}` | {base[fast]:.4g} vs {base[slow]:.4g} | {'yes' if v == 0 else f'**no** ({v:.1%})'} |")
+    L += ["", "Treatment never slows recovery: a hinge residual in the fit (`runs/calibrate.py: ORDERINGS`).", ""]
     L += ["## Fitted parameters", "",
           f"Calibration: {meta.get('method', '-')}; seed {meta.get('seed', '-')}, "
           f"{meta.get('replications', '-')} replications of {meta.get('population_size', '-')} citizens, started from "

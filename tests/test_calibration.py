@@ -35,6 +35,22 @@ def test_calibrated_file_is_versioned_and_applied():
     assert WelfareModel(rng=0, **{"population.size": 50}).params["population.scale"] == base["population.scale"]
 
 
+def test_fitted_values_respect_the_domain_orderings():
+    """Treatment never slows recovery: the fitted monthly rate from psychiatric treatment to
+    stable is at least the rate of spontaneous remission (runs/calibrate.py: ORDERINGS)."""
+    from runs.calibrate import ORDERINGS, ORDERING_WEIGHT, ordering_violations
+
+    base = Parameters.baseline()
+    assert ORDERINGS and ORDERING_WEIGHT > 0
+    for (fast, slow), violation in ordering_violations({p: base[p] for pair in ORDERINGS for p in pair}).items():
+        assert violation < 0.02, f"{fast} = {base[fast]:.4g} is slower than {slow} = {base[slow]:.4g}"
+    # the hinge is zero when the ordering holds and grows with the violation
+    assert ordering_violations({"pathways.mental.treatment_to_stable.rate": 0.02,
+                                "pathways.mental.untreated_to_well.rate": 0.01}) == {ORDERINGS[0]: 0.0}
+    assert list(ordering_violations({"pathways.mental.treatment_to_stable.rate": 0.01,
+                                     "pathways.mental.untreated_to_well.rate": 0.02}).values())[0] > 0.69
+
+
 def test_statistics_on_a_hand_made_history():
     """Relapse, reconviction and the homeless flow counted on a tiny known history."""
     T, n = 40, 3
