@@ -264,6 +264,16 @@ def _compose_how(before: str | None, now: str) -> str:
     return now
 
 
+def shipped_file(name: str, folder: Path, what: str, also: tuple[str, ...] = (), hint: str = "") -> Path:
+    """The shipped file ``folder/<name>.toml`` (a scenario, a trial), or a ParameterError
+    that lists what is shipped."""
+    path = folder / f"{name}.toml"
+    if not path.is_file():
+        shipped = ", ".join([*also, *sorted(p.stem for p in folder.glob("*.toml"))])
+        raise ParameterError(f"unknown {what} {name!r}; shipped {what}s: {shipped}{hint}")
+    return path
+
+
 def dotted_paths(tree: Mapping[str, Any], prefix: str = "",
                  leaves: Mapping[str, Any] | None = None) -> Iterator[tuple[str, Any]]:
     """``{"a": {"b": 1}}`` -> ``("a.b", 1)``; a table with a ``value`` key is a leaf, and
@@ -404,11 +414,7 @@ class Parameters(Mapping[str, Any]):
             return scenario
         path = Path(scenario)
         if path.suffix != ".toml":
-            candidate = SCENARIO_DIR / f"{scenario}.toml"
-            if not candidate.exists():
-                shipped = ", ".join(sorted(p.stem for p in SCENARIO_DIR.glob("*.toml")))
-                raise ParameterError(f"unknown scenario {str(scenario)!r}; shipped scenarios: baseline, {shipped}")
-            path = candidate
+            path = shipped_file(str(scenario), SCENARIO_DIR, "scenario", also=("baseline",))
         return cls.from_file(path)
 
     @classmethod

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 
 from agents.states import LEVELS, Domain, Housing, domain_name
-from model.params import ParameterError, Parameters, read_toml
+from model.params import ParameterError, Parameters, read_toml, shipped_file
 
 #: Shipped trial files: ``runs/trials/NAME.toml``, loadable by ``NAME``.
 TRIAL_DIR = Path(__file__).resolve().parent.parent / "runs" / "trials"
@@ -184,10 +184,7 @@ def load_trial(trial: str | Path | Trial) -> Trial:
         return trial
     path = Path(trial)
     if path.suffix != ".toml":
-        path = TRIAL_DIR / f"{trial}.toml"
-        if not path.is_file():
-            raise ParameterError(f"unknown trial {str(trial)!r}; shipped trials: {', '.join(shipped_trials())} "
-                                 "(or give a .toml file)")
+        path = shipped_file(str(trial), TRIAL_DIR, "trial", hint=" (or give a .toml file)")
     return trial_from_file(path)
 
 
