@@ -41,6 +41,7 @@ from model import ParameterError, Parameters, WelfareModel
 from model.economics import payback_month, who_pays_matrix
 from model.pairing import PairedModel
 from model.params import SCENARIO_DIR
+from model.population import stack_levels
 from model.populations import DEFAULT_POPULATION, NamedPopulation, named_population, preset_names
 from model.services import BUDGETS, CATALOGUE
 
@@ -254,7 +255,9 @@ class DashboardModel(WelfareModel):
 
     def enrolment_of(self, i: int) -> np.ndarray:
         """Citizen ``i``'s enrolment per month (months+1 x services, bool)."""
-        return np.stack([(h[:, i >> 3] >> (7 - (i & 7))) & 1 for h in self.enrolment_history]).astype(bool)
+        none = np.zeros(len(self.enrolment_history[0]), dtype=np.uint8)  # before a newcomer entered
+        return np.stack([(h[:, i >> 3] >> (7 - (i & 7))) & 1 if (i >> 3) < h.shape[1] else none
+                         for h in self.enrolment_history]).astype(bool)
 
     # -- the step ---------------------------------------------------------------------------
     def step(self) -> None:
@@ -264,9 +267,12 @@ class DashboardModel(WelfareModel):
         prev = self.level_history[-1]
         self.pair.step()  # this model's world, then the counterfactual; records the levels
         cur = self.level_history[-1]
+        m = prev.shape[1]  # newcomers are not counted as moves; the dead are recorded as -1
+        living = (prev[0] >= 0) & (cur[0, :m] >= 0)
         for d in Domain:
             k = len(LEVELS[d])
-            counts = np.bincount(prev[d].astype(np.int64) * k + cur[d], minlength=k * k).reshape(k, k)
+            codes = prev[d][living].astype(np.int64) * k + cur[d, :m][living]
+            counts = np.bincount(codes, minlength=k * k).reshape(k, k)
             self.moves_last[d] = counts
             self.moves_total[d] = self.moves_total[d] + counts
         self.enrolment_history.append(np.packbits(self._enrolled(), axis=1))
@@ -292,7 +298,7 @@ class DashboardModel(WelfareModel):
     @property
     def money_scale(self) -> float:
         """Persons per simulated citizen: the money views multiply simulated DKK by it."""
-        return self.target.per_citizen(self.population.n)
+        return self.target.per_citizen(self.params["population.size"])
 
     def payback(self) -> int | None:
         """Payback month so far: the first month from which the cumulative net benefit of
@@ -751,7 +757,7 @@ def citizen_summary(model: DashboardModel, i: int) -> dict[str, Any]:
     c = model.citizens[i]
     specs = getattr(model.services, "specs", ())
     now = [s.name for k, s in enumerate(specs) if model._enrolled()[k, i]]
-    out = {"citizen": i, **c.levels(), "age": round(c.age, 1), "complexity": round(c.complexity, 2),
+    out = {"citizen": i, **c.levels(), "status": c.status, "age": round(c.age, 1), "complexity": round(c.complexity, 2),
            "contacts": len(model.network.neighbours(i)), "ever_prison": c.ever_prison,
            "ever_homeless": c.ever_homeless, "services_now": ", ".join(now) or "none"}
     costs = citizen_costs(model, i)
@@ -771,20 +777,22 @@ def citizen_costs(model: DashboardModel, i: int) -> dict[str, pd.DataFrame]:
 def fig_citizen(model: DashboardModel, i: int) -> Figure:
     """A citizen's timeline: level per domain per month, services received, and the
     cumulative net public cost to each budget (scenario solid, counterfactual dashed)."""
-    hist = np.stack([h[:, i] for h in model.level_history])  # months+1 x domains
+    hist = stack_levels(model.level_history)[:, :, i]  # months+1 x domains; -1: not in the group
     enrol = model.enrolment_of(i)  # months+1 x services
     specs = list(getattr(model.services, "specs", ()))
     used = [k for k in range(enrol.shape[1]) if enrol[:, k].any()]
     months = np.arange(hist.shape[0])
     fig = Figure(figsize=(11, 5.2), dpi=DPI, layout="constrained")
     top, mid, bottom = fig.subplots(3, 1, sharex=True, height_ratios=[5, max(len(used), 1), 4])
+    gone = {"alive": "not yet in the group", "died": "died", "exited": "left at the exit age"}[model.citizens[i].status]
     for row, d in enumerate(Domain):
-        colours = np.array(LEVEL_COLOURS[d])[hist[:, d]]
+        colours = [LEVEL_COLOURS[d][x] if x >= 0 else "#e0e0e0" for x in hist[:, d]]
         top.barh(row, np.ones(months.size), left=months - 0.5, color=colours, height=0.8, linewidth=0)
         changes = np.flatnonzero(np.diff(hist[:, d])) + 1
         for m in [0, *changes.tolist()]:
-            top.text(m - 0.4, row, level_names(d)[hist[m, d]], fontsize=7, va="center", color="white"
-                     if hist[m, d] else "black", clip_on=True)
+            x = hist[m, d]
+            label = level_names(d)[x] if x >= 0 else (gone if m else "not yet in the group")
+            top.text(m - 0.4, row, label, fontsize=7, va="center", color="white" if x > 0 else "black", clip_on=True)
     top.set_yticks(range(len(Domain)), DOMAINS, fontsize=8)
     top.invert_yaxis()
     top.set_title(f"Citizen {i}: life states per month", fontsize=9)
@@ -839,6 +847,7 @@ def kpis(model: DashboardModel) -> list[tuple[str, str, str]]:
         count("In addiction treatment", [level_key(Domain.SUBSTANCE, Substance.TREATMENT)]),
         count("Untreated mental illness", [level_key(Domain.MENTAL, Mental.UNTREATED)]),
         count("Employed", [level_key(Domain.EMPLOYMENT, Employment.EMPLOYED)]),
+        count("Deaths so far", ["died"]),
         (f"Extra net public cost, {model.target.name}", f"{cum['total'] / 1e6:,.1f}m DKK",
          "kommune {:,.1f} / region {:,.1f} / stat {:,.1f}; ".format(*(cum[b] / 1e6 for b in BUDGETS))
          + f"{per_person:,.0f} DKK per person"),
@@ -1052,7 +1061,9 @@ def CitizenView(model: DashboardModel, month: int):
             solara.Button("Random homeless", on_click=lambda: citizen_pick.set(_random_homeless(model)))
         s = citizen_summary(model, i)
         facts = " · ".join(f"{d}: {s[d]}" for d in DOMAINS)
-        solara.Text(f"Citizen {i} now: {facts}")
+        solara.Text(f"Citizen {i} now: {facts}" if s["status"] == "alive" else
+                    f"Citizen {i} {'died' if s['status'] == 'died' else 'left the target group at the exit age'}"
+                    f" (last states: {facts})")
         solara.Text(f"age {s['age']} · complexity {s['complexity']} · {s['contacts']} contacts · "
                     f"ever in prison: {'yes' if s['ever_prison'] else 'no'} · ever homeless: "
                     f"{'yes' if s['ever_homeless'] else 'no'} · services now: {s['services_now']}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from mesa import Agent
 from mesa.discrete_space import FixedAgent
 
 from agents.states import LEVELS, Domain, Employment, Housing, Justice, Mental, Substance
@@ -44,7 +45,25 @@ class Citizen(FixedAgent):
         super().__init__(model)
         self.idx = idx
 
+    def remove(self) -> None:
+        """Leave the model's agents (at death or exit; ``model/demography.py``), and the
+        network space's cell if the space was built. The row of state stays."""
+        if self.cell is None:
+            Agent.remove(self)
+        else:
+            super().remove()
+
     # -- read-only attributes --------------------------------------------------------
+    @property
+    def alive(self) -> bool:
+        """In the target group: neither died nor left at the exit age."""
+        return bool(self.model.population.alive[self.idx])
+
+    @property
+    def status(self) -> str:
+        """``"alive"``, ``"died"`` or ``"exited"`` (left the target group at the exit age)."""
+        return ("alive", "died", "exited")[int(self.model.population.status[self.idx])]
+
     @property
     def complexity(self) -> float:
         return float(self.model.population.complexity[self.idx])

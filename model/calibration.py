@@ -26,6 +26,17 @@ Definitions (the proxies, stated once):
   conviction, so this proxy is stricter (stated in the report).
 * **people in drug treatment** = mean substance-treatment share over months 13-120 x N.
   Denmark: 20,400 [S]; the share of them in this cohort (half) is an assumption.
+* **a living population**: every share is of the citizens in the target group that month
+  (the dead, those who left and those not yet entered are recorded as ``NOT_LIVING``).
+* **homeless spells** (flow): the spells begun in months 13..T-12 (each followed for at
+  least 12 months); *over a year* = still homeless after 12 months (length > 12),
+  *under six months* = ended within 5 month-ends. A spell ended by death is left out.
+  The model's month is its unit: spells of days (22% of Danish shelter stays last one
+  night) are not seen, so the short share is a lower bound of the Danish one.
+* **deaths**: per 1,000 living citizens per year, and the standardised mortality ratio
+  (observed / expected at the general population's mortality for the same ages) of
+  citizens who have ever been homeless (Nielsen et al. 2011: shelter users 5.6-6.7).
+* **population size**: the living citizens in year 10 against the start.
 * **stationarity**: for each main level, the mean share in year 10 (months 109-120)
   against year 1 (months 1-12) ("drift"), and year 1 against the starting population
   at month 0 ("start"). The Danish status quo is roughly stationary (VIVE: 5,800-6,400
@@ -42,6 +53,7 @@ import numpy as np
 
 from agents.states import HOMELESS, Domain, Employment, Housing, Justice, Mental, Substance
 from model.params import Parameters
+from model.population import stack_levels
 
 #: months simulated for the baseline statistics
 HORIZON = 120
@@ -77,6 +89,7 @@ STATIONARY_LEVELS: dict[str, tuple[Domain, tuple[int, ...]]] = {
     "employed": (Domain.EMPLOYMENT, (int(Employment.EMPLOYED),)),
     "outside_labour_force": (Domain.EMPLOYMENT, (int(Employment.OUTSIDE),)),
     "prison": (Domain.JUSTICE, (int(Justice.PRISON),)),
+    "supported_housing": (Domain.HOUSING, (int(Housing.SUPPORTED),)),
 }
 
 #: VIVE point counts 2019, 2022, 2024 [S]
@@ -113,6 +126,21 @@ def targets(params: Parameters | None = None) -> list[Target]:
                "share", "29-32% reconviction within 2 years [2nd]; tolerance +-4 pp for the proxy", "denmark"),
         Target("treatment_count", "People in drug treatment (this cohort)", 10200.0, 2500.0, "persons",
                "20,400 in Danish drug treatment 2023 [S]; half attributed to this cohort (assumption)", "denmark"),
+        Target("spell_over_12m", "Homeless spells lasting over a year", 0.25, 0.05, "share",
+               "a quarter of spells last over a year, 60% under six months (flow), Kraka 2020 [2nd]; "
+               "tolerance +-5 pp", "denmark"),
+        Target("spell_under_6m", "Homeless spells ending within six months", 0.60, 0.08, "share",
+               "Kraka 2020 [2nd]: 60%; the model's monthly step does not see spells of days, so +-8 pp", "denmark"),
+        Target("population_year10", "Living citizens in year 10 / at the start", 1.0, 0.03, "share",
+               "design: the status quo's inflow of newly vulnerable adults balances deaths and exits "
+               "(the target group's size is stable: VIVE counts 2019-2024 within +-5%) [S]", "stationarity"),
+        Target("smr_ever_homeless", "Standardised mortality of the (ever) homeless", 6.15, 1.0, "ratio",
+               "shelter users 1999-2009: SMR 5.6 men, 6.7 women (Nielsen et al., Lancet 2011;377:2205) [S]; "
+               "a check: the mortality ratios are set from the literature, not fitted", "denmark", fitted=False),
+        Target("deaths_per_1000", "Deaths per 1,000 in the target group per year", 9.0, 4.0, "per 1,000",
+               "[E] 5-13 per 1,000 (~270-700 deaths a year in a target group of ~54,000): drug-related deaths alone were 280 in 2022 "
+               "(Sundhedsstyrelsen) and opioid maintenance patients die at 26.6 per 1,000 person-years (Gabrhelik et al. 2023); a check", "denmark",
+               fitted=False),
         Target("hf_usual_care", "At Home/Chez Soi: usual care, stably housed at 12 months", 0.31, 0.05, "share",
                "At Home/Chez Soi RCT: 31% [S]", "trial"),
         Target("hf_intervention", "At Home/Chez Soi: Housing First, stably housed at 12 months", 0.73, 0.05, "share",
@@ -152,13 +180,58 @@ def target_group(params: Parameters) -> float:
 
 # -- measuring a run ---------------------------------------------------------------------------
 def level_history(model, months: int) -> np.ndarray:
-    """Step ``model`` ``months`` times; the levels at month 0..months: (months+1, domains, n) int8."""
-    out = np.empty((months + 1, *model.population.levels.shape), dtype=np.int8)
-    out[0] = model.population.levels
-    for t in range(1, months + 1):
+    """Step ``model`` ``months`` times; the levels at month 0..months: (months+1, domains,
+    citizens ever in the group) int8, ``NOT_LIVING`` (-1) where a citizen was not in the
+    target group that month (``model.population.stack_levels``)."""
+    frames = [model.population.living_levels()]
+    for _ in range(months):
         model.step()
-        out[t] = model.population.levels
+        frames.append(model.population.living_levels())
+    return stack_levels(frames)
+
+
+def measure_baseline(model, months: int, group_size: float) -> dict[str, float]:
+    """Run ``model`` (the status quo) ``months`` and measure it: ``baseline_statistics`` of
+    its level history plus the statistics that need the model itself (spells, deaths)."""
+    hist = level_history(model, months)
+    out = baseline_statistics(hist, group_size)
+    out.update(spell_statistics(model.population, months))
+    out.update(mortality_statistics(model))
+    out["_history"] = hist
     return out
+
+
+def spell_statistics(pop, months: int) -> dict[str, float]:
+    """Shares of homeless spells begun in months BURN_IN+1 .. months-12 that lasted over a
+    year and that ended within six months (module doc)."""
+    from model.population import NOT_LEFT
+
+    sp = pop.spell_frame()
+    lo, hi = BURN_IN, months - 12
+    done = sp[(sp["begun"] >= lo) & (sp["begun"] < hi)]
+    ongoing = pop.spell_start[(pop.spell_start != NOT_LEFT) & (pop.spell_start >= lo) & (pop.spell_start < hi)]
+    n = len(done) + ongoing.size
+    if n == 0:
+        return {"spell_over_12m": np.nan, "spell_under_6m": np.nan, "spells_n": 0}
+    over = int((done["months"] > 12).sum()) + int((months - ongoing > 12).sum())
+    under = int((done["months"] < 6).sum())
+    return {"spell_over_12m": over / n, "spell_under_6m": under / n, "spells_n": n}
+
+
+def mortality_statistics(model) -> dict[str, float]:
+    """Deaths per 1,000 living per year, the SMR of the ever homeless, and the living
+    population in year 10 (months 109-120, or the last 12) against the start."""
+    from model.demography import smr
+
+    if model.demography is None or not model.demography.stats:
+        return {"deaths_per_1000": np.nan, "smr_ever_homeless": np.nan, "population_year10": np.nan}
+    f = model.demography.frame()
+    alive = f["alive"].to_numpy()
+    years = f["person_months_everyone"].sum() / 12.0
+    start = model.occupancy_frame()["alive"].iloc[0]
+    return {"deaths_per_1000": float(f["died"].sum() / years * 1000.0),
+            "smr_ever_homeless": smr(f, "ever_homeless"), "smr_drug_treatment": smr(f, "drug_treatment"),
+            "population_year10": float(alive[-12:].mean() / start)}
 
 
 def _within(events: np.ndarray, later: np.ndarray, window: int) -> tuple[int, int]:
@@ -179,11 +252,13 @@ def baseline_statistics(history: np.ndarray, group_size: float) -> dict[str, flo
     T = history.shape[0] - 1
     hous, subs, ment, just = (history[:, d] for d in (Domain.HOUSING, Domain.SUBSTANCE, Domain.MENTAL,
                                                        Domain.JUSTICE))
+    living = hous >= 0  # (months, citizens): in the target group that month
     homeless = np.isin(hous, HOMELESS)
     late = slice(BURN_IN + 1, T + 1)
     out: dict[str, float] = {}
-    point = homeless[late].mean()
-    years = [homeless[12 * y + 1:12 * y + 13].any(axis=0).mean() for y in range(1, T // 12)]
+    point = homeless[late].sum() / max(int(living[late].sum()), 1)
+    years = [homeless[12 * y + 1:12 * y + 13].any(axis=0).sum() / max(living[12 * y + 1:12 * y + 13].sum(axis=1).mean(), 1)
+             for y in range(1, T // 12)]
     yearly = float(np.mean(years))
     out["homeless_share"] = float(point)
     out["homeless_count"] = float(point * group_size)
@@ -206,15 +281,17 @@ def baseline_statistics(history: np.ndarray, group_size: float) -> dict[str, flo
     out["relapse_n"] = n_c
     in_prison = just == Justice.PRISON
     released = np.zeros_like(in_prison)
-    released[1:] = in_prison[:-1] & ~in_prison[1:]
+    released[1:] = in_prison[:-1] & ~in_prison[1:] & living[1:]  # a death in prison is no release
     entered = np.zeros_like(in_prison)
     entered[1:] = ~in_prison[:-1] & in_prison[1:]
     n_rel, n_re = _within(released, entered, 24)
     out["reconviction_24m"] = n_re / n_rel if n_rel else np.nan
     out["reconviction_n"] = n_rel
-    out["treatment_count"] = float((subs[late] == Substance.TREATMENT).mean() * group_size)
+    out["treatment_count"] = float((subs[late] == Substance.TREATMENT).sum() / max(int(living[late].sum()), 1)
+                                   * group_size)
+    per_month = np.maximum(living.sum(axis=1), 1)
     for name, (d, lvs) in STATIONARY_LEVELS.items():
-        share = np.isin(history[:, d], lvs).mean(axis=1)
+        share = np.isin(history[:, d], lvs).sum(axis=1) / per_month
         out[f"share0_{name}"] = float(share[0])
         out[f"year1_{name}"] = float(share[1:13].mean())
         out[f"year10_{name}"] = float(share[T - 11:T + 1].mean())
@@ -224,8 +301,9 @@ def baseline_statistics(history: np.ndarray, group_size: float) -> dict[str, flo
 
 
 def occupancy_shares(history: np.ndarray) -> dict[str, np.ndarray]:
-    """Monthly share of each stationary level (for plots)."""
-    return {name: np.isin(history[:, d], lvs).mean(axis=1) for name, (d, lvs) in STATIONARY_LEVELS.items()}
+    """Monthly share of the living in each stationary level (for plots)."""
+    per_month = np.maximum((history[:, Domain.HOUSING] >= 0).sum(axis=1), 1)
+    return {name: np.isin(history[:, d], lvs).sum(axis=1) / per_month for name, (d, lvs) in STATIONARY_LEVELS.items()}
 
 
 def run_baseline(params: Parameters, seed, size: int | None = None, months: int = HORIZON,
@@ -236,8 +314,8 @@ def run_baseline(params: Parameters, seed, size: int | None = None, months: int 
     overrides: dict = {} if size is None else {"population.size": int(size)}
     N = target_group(params) if group_size is None else group_size
     model = WelfareModel(params, rng=seed, **overrides)
-    hist = level_history(model, months)
-    stats = baseline_statistics(hist, N)
+    stats = measure_baseline(model, months, N)
+    hist = stats.pop("_history")
     if keep_history:
         stats["_occupancy"] = occupancy_shares(hist)
     return stats

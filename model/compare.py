@@ -46,7 +46,9 @@ ScenarioLike = str | Path | Parameters
 #: For cost per outcome: does more of the outcome (``OUTCOMES``, counted by ``model.pairing``)
 #: count as better (+1) or worse (-1)?
 OUTCOME_DIRECTION = {"housed": 1, "homeless": -1, "employed": 1, "problematic_use": -1,
-                     "untreated_mental_illness": -1, "in_prison": -1, "qaly": 1}
+                     "untreated_mental_illness": -1, "in_prison": -1, "qaly": 1, "life_years": 1, "deaths": -1}
+#: Units of the outcomes that are not person-years in a state
+OUTCOME_UNITS = {"qaly": "QALY", "life_years": "life-years", "deaths": "deaths"}
 PERCENTILES = {"p10": 10, "median": 50, "p90": 90}
 
 
@@ -354,8 +356,9 @@ class Comparison:
 
         unit = "person-years" if self.population is None else f"person-years in {self.population.name}"
         lines += ["", "## Outcomes", "", f"Scenario minus counterfactual over the horizon ({unit}; QALY: "
-                                         "quality-adjusted life years).", ""]
-        rows = [[name, "QALY" if name == "qaly" else "person-years",
+                                         "quality-adjusted life years; life-years: years lived in the target group, "
+                                         "followed to the exit age; deaths: persons).", ""]
+        rows = [[name, OUTCOME_UNITS.get(name, "person-years"),
                  *[f"{self.outcomes.loc[name, s]:,.1f}" for s in ("median", "p10", "p90")]]
                 for name in self.outcomes.index]
         lines += md_table(["outcome", "unit", "change, median", "p10", "p90"], rows, numeric={2, 3, 4})
@@ -365,7 +368,8 @@ class Comparison:
                   "did not improve (median change not in the better direction).", ""]
         cpo = self.cost_per_outcome
         rows = [[name, *[fmt_dkk(cpo.loc[name, s]) for s in ("median", "p10", "p90")]] for name in cpo.index]
-        lines += md_table(["outcome", "DKK per person-year (QALY) gained or averted, median", "p10", "p90"], rows)
+        lines += md_table(["outcome", "DKK per person-year (QALY, life-year, death) gained or averted, median", "p10",
+                           "p90"], rows)
         lines += self._capacity_report()
         return "\n".join(lines) + "\n"
 

@@ -470,7 +470,10 @@ def _eligible(model: WelfareModel, terms: ContractTerms) -> np.ndarray:
 def _recruit(model: WelfareModel, terms: ContractTerms, month: int, recruited: np.ndarray,
              first_eligible: np.ndarray) -> np.ndarray:
     """This month's recruits: an even share of the places still open, from those eligible."""
-    candidates = np.flatnonzero(_eligible(model, terms) & (recruited < 0))
+    # the cohort is recruited among the citizens there when the contract starts (``recruited``'s
+    # length); newcomers who enter later are not referred to it
+    ok = _eligible(model, terms)[:recruited.size] & model.population.alive[:recruited.size]
+    candidates = np.flatnonzero(ok & (recruited < 0))
     first_eligible[candidates[first_eligible[candidates] < 0]] = month
     open_places = terms.cohort_size - int((recruited >= 0).sum())
     quota = min(candidates.size, math.ceil(open_places / (terms.recruitment_months - month + 1)))
@@ -505,7 +508,7 @@ def simulate(params: Parameters, seed: Any = 0) -> ContractRun:
     ledger = contract.ledger
     cols = [i for i, (_, c) in enumerate(ledger.accounts) if c in SERVICE_CATEGORIES[terms.service]]
     budget_of = [BUDGETS.index(ledger.accounts[i][0]) for i in cols]
-    before = ledger.citizen_total[cols].copy()
+    before = ledger.citizen_total[cols, :n].copy()  # the citizens at the start (``_recruit``)
     booked = np.zeros((terms.horizon + 1, len(BUDGETS)))
 
     def recruit(pair: PairedModel) -> None:
@@ -522,9 +525,9 @@ def simulate(params: Parameters, seed: Any = 0) -> ContractRun:
     def count(pair: PairedModel) -> None:
         month = pair.month - 1  # the month just stepped, counted from 0 as in ``recruit``
         # still in the contract's course: enrolled without a break since recruitment
-        in_course[:] = in_course & services.enrolled[k] & (services.months_enrolled[k] == month + 1 - recruited)
+        in_course[:] = in_course & services.enrolled[k, :n] & (services.months_enrolled[k, :n] == month + 1 - recruited)
         participants[month + 1] = int(in_course.sum())
-        now = ledger.citizen_total[cols]
+        now = ledger.citizen_total[cols, :n]
         for j, amount in zip(budget_of, (now - before)[:, in_course].sum(axis=1)):
             booked[month + 1, j] += amount
         before[:] = now

@@ -119,6 +119,16 @@ class RefundClocks:
         self.in_shelter: np.ndarray | None = None  # last month's shelter enrolment
         self.hf_discharge = np.full(n, -1, dtype=np.int64)
 
+    def grow(self, n: int) -> None:
+        """Room for newcomers: no running year, no discharge, not in a shelter last month."""
+        from model.population import extend
+
+        self.year_start = extend(self.year_start, n, _NEVER)
+        self.days_used = extend(self.days_used, n, 0.0)
+        if self.in_shelter is not None:
+            self.in_shelter = extend(self.in_shelter, n, False)
+        self.hf_discharge = extend(self.hf_discharge, n, -1)
+
     def start(self, month: int, prior_months: np.ndarray) -> None:
         """Before the first month: ``prior_months`` = months each citizen had already spent
         in the shelter when this month began (0 if not there). Those there have used the
@@ -203,8 +213,12 @@ class Ledger:
         pop, services, p, law = model.population, model.services, self.params, self.financing
         month = np.zeros(len(self.accounts))
         by_budget = np.zeros((len(BUDGETS), self.n), dtype=np.float32) if self.detail else None
+        # the dead and those who left cost nothing (services have already let them go)
+        alive = None if pop.all_alive else pop.alive
 
         def book(budget: str, category: str, amounts: np.ndarray) -> None:
+            if alive is not None:
+                amounts = amounts * alive
             a = self.account_index[(budget, category)]
             self.citizen_total[a] += amounts
             month[a] += amounts.sum()
@@ -231,7 +245,8 @@ class Ledger:
             if spec.name == "shelter" and services.places[k] >= 0:
                 vacant = max(0, int(services.places[k]) - int(enrolled.sum()))
                 if vacant:
-                    book(KOMMUNE, "shelter_vacant", np.full(self.n, vacant * price / self.n))
+                    living = self.n if alive is None else max(int(alive.sum()), 1)
+                    book(KOMMUNE, "shelter_vacant", np.full(self.n, vacant * price / living))
             if not enrolled.any():
                 continue
             cost = enrolled * price
@@ -285,8 +300,23 @@ class Ledger:
         for d, level, w in self._qol_weights:
             qol += w * (lv[d] == level)
         qol = np.clip(qol, 0.0, 1.0)
-        self.wellbeing_mean.append(float(qol.mean()))
-        self.citizen_qaly += qol / 12.0
+        if alive is None:
+            self.wellbeing_mean.append(float(qol.mean()))
+            self.citizen_qaly += qol / 12.0
+        else:
+            self.wellbeing_mean.append(float(qol[alive].mean()) if alive.any() else float("nan"))
+            self.citizen_qaly += qol * alive / 12.0
+
+    def grow(self, n: int) -> None:
+        """Room for newcomers (``model/demography.py``): citizens ``n`` and up, with no
+        money booked yet. The per-citizen monthly detail of earlier months keeps the
+        length it had (``citizen_costs`` reads a newcomer's months before entry as 0)."""
+        from model.population import extend
+
+        self.n = n
+        self.citizen_total = extend(self.citizen_total, n, 0.0)
+        self.citizen_qaly = extend(self.citizen_qaly, n, 0.0)
+        self.clocks.grow(n)
 
     # -- tables -----------------------------------------------------------------------------
     def frame(self) -> pd.DataFrame:
@@ -312,9 +342,20 @@ class Ledger:
         idx = pd.MultiIndex.from_tuples(self.accounts, names=["budget", "category"])
         return pd.DataFrame(self.citizen_total.T, columns=idx).rename_axis("citizen")
 
+    def citizen_monthly_array(self) -> np.ndarray:
+        """The per-citizen monthly detail as one array, months x budgets x citizens (a
+        newcomer's months before entry are 0); needs ``detail``."""
+        if not self.detail:
+            raise ValueError(f"per-citizen monthly detail is kept only up to {CITIZEN_DETAIL_MAX:,} citizens")
+        out = np.zeros((len(self.citizen_monthly), len(BUDGETS), self.n), dtype=np.float32)
+        for t, m in enumerate(self.citizen_monthly):
+            out[t, :, :m.shape[1]] = m
+        return out
+
     def citizen_costs(self, citizen: int) -> pd.DataFrame:
         """One citizen's net public cost per month by budget holder (needs ``detail``)."""
         if not self.detail:
             raise ValueError(f"per-citizen monthly detail is kept only up to {CITIZEN_DETAIL_MAX:,} citizens")
-        data = np.stack([m[:, citizen] for m in self.citizen_monthly]) if self.citizen_monthly else np.zeros((0, 3))
+        data = (np.stack([m[:, citizen] if citizen < m.shape[1] else np.zeros(m.shape[0], m.dtype)
+                          for m in self.citizen_monthly]) if self.citizen_monthly else np.zeros((0, 3)))
         return pd.DataFrame(data, columns=list(BUDGETS), index=pd.RangeIndex(1, len(data) + 1, name="month"))

@@ -6,6 +6,11 @@ laid out on citizens sorted by a noisy complexity score, so contacts resemble ea
 does not grow with population size. Edges are generated with numpy because networkx's
 pure-Python generator takes tens of seconds at a million nodes; :meth:`SocialNetwork.to_networkx`
 gives the same graph as a ``networkx.Graph`` for analysis and for Mesa's ``Network`` space.
+
+Newcomers (``model/demography.py``) join the same way (:meth:`SocialNetwork.grow`): each
+takes ``mean_degree`` contacts next to it in the homophily order, a share rewired to
+anybody, chosen among everyone who has ever been in the target group, so the contacts do
+not depend on who is still alive in which arm. Peer shares count living contacts only.
 """
 
 from __future__ import annotations
@@ -21,18 +26,30 @@ from model.rng import RandomStreams
 class SocialNetwork:
     """Undirected contacts between citizens; ``peer_share`` is the hot-path operation."""
 
-    def __init__(self, n: int, edges: np.ndarray):
+    #: recent edges (newcomers') are merged into the sparse matrix when they exceed this
+    #: share of its edges
+    MERGE_SHARE = 0.02
+
+    def __init__(self, n: int, edges: np.ndarray, key: np.ndarray | None = None,
+                 rewire: float = 0.0, k_half: int = 0):
         self.n = n
         #: unique undirected edges, shape (m, 2), with edges[:, 0] < edges[:, 1]
         self.edges = edges
+        #: each citizen's place in the homophily order, and the rule newcomers join by
+        self.key, self.rewire, self.k_half = key, rewire, k_half
+        self._build(n)
+        self._recent = np.empty((0, 2), dtype=np.int32)
+
+    def _build(self, n: int) -> None:
+        edges = self.edges
         rows = np.concatenate([edges[:, 0], edges[:, 1]])
         cols = np.concatenate([edges[:, 1], edges[:, 0]])
-        adj = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
-        self.degree = np.asarray(adj.sum(axis=1)).ravel().astype(np.int32)
+        self._adj = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
+        self._n_built = n
+        self.degree = np.asarray(self._adj.sum(axis=1)).ravel().astype(np.int32)
         inv = np.divide(1.0, self.degree, out=np.zeros(n), where=self.degree > 0)
         #: row-normalised adjacency: (A @ x)[i] is the mean of x over i's contacts
-        self._mean_op = sp.diags(inv) @ adj
-        self._mean_op = self._mean_op.tocsr()
+        self._mean_op = (sp.diags(inv) @ self._adj).tocsr()
 
     @classmethod
     def build(cls, params: Parameters, complexity: np.ndarray, streams: RandomStreams) -> SocialNetwork:
@@ -53,17 +70,68 @@ class SocialNetwork:
         keep = src != dst
         a, b = np.minimum(src[keep], dst[keep]), np.maximum(src[keep], dst[keep])
         edges = np.unique(np.stack([a, b], axis=1), axis=0).astype(np.int32)
-        return cls(n, edges)
+        return cls(n, edges, key=key, rewire=params["network.rewire"], k_half=k_half)
 
-    def peer_share(self, indicator: np.ndarray) -> np.ndarray:
-        """Share of each citizen's contacts for whom ``indicator`` is true (0 if no contacts)."""
-        return self._mean_op @ indicator.astype(np.float64)
+    def grow(self, complexity: np.ndarray, new: np.ndarray, streams: RandomStreams, month: int, homophily: float) -> None:
+        """Newcomers ``new`` (the last indices; ``complexity`` of everyone) join: each takes
+        ``2 k_half`` contacts next to its own key in the homophily order of everyone who
+        has ever been in the group, a share ``rewire`` of them replaced by anybody. Draws
+        come from the stream ``network.inflow`` keyed by the month."""
+        n_old, n = self.n, int(complexity.size)
+        self.n = n
+        if self.key is None or self.k_half == 0 or n_old == 0:
+            return
+        rng = streams.generator("network.inflow", month)
+        key_new = homophily * complexity[new] + np.sqrt(1.0 - homophily * homophily) * rng.standard_normal(new.size)
+        order = np.argsort(self.key, kind="stable")
+        sorted_key = self.key[order]
+        pos = np.searchsorted(sorted_key, key_new)
+        offsets = np.r_[np.arange(-self.k_half, 0), np.arange(0, self.k_half)]
+        contact = order[(pos[:, None] + offsets[None, :]) % n_old]
+        rewired = rng.random(contact.shape) < self.rewire
+        contact = np.where(rewired, rng.integers(0, n_old, contact.shape), contact)
+        pairs = np.stack([contact.ravel(), np.repeat(new, offsets.size)], axis=1).astype(np.int32)
+        pairs = np.unique(pairs, axis=0)
+        self.key = np.concatenate([self.key, key_new])
+        self.edges = np.concatenate([self.edges, pairs])
+        self._recent = np.concatenate([self._recent, pairs])
+        if self._recent.shape[0] > self.MERGE_SHARE * max(self.edges.shape[0], 1):
+            self._build(n)
+            self._recent = self._recent[:0]
+
+    def peer_share(self, indicator: np.ndarray, alive: np.ndarray | None = None) -> np.ndarray:
+        """Share of each citizen's living contacts for whom ``indicator`` is true (0 if no
+        living contacts). ``alive=None``: everyone is alive."""
+        if alive is None and self._n_built == indicator.size and self._recent.size == 0:
+            return self._mean_op @ indicator.astype(np.float64)
+        w = np.ones(indicator.size) if alive is None else alive.astype(np.float64)
+        return _share(self._sum(indicator * w), self._sum(w))
+
+    def _sum(self, x: np.ndarray) -> np.ndarray:
+        """Per citizen, the sum of ``x`` over their contacts."""
+        n, m = x.size, self._n_built
+        out = np.zeros(n)
+        out[:m] = self._adj @ x[:m]
+        if self._recent.size:
+            a, b = self._recent[:, 0], self._recent[:, 1]
+            out += np.bincount(a, weights=x[b], minlength=n) + np.bincount(b, weights=x[a], minlength=n)
+        return out
 
     def neighbours(self, i: int) -> np.ndarray:
-        return self._mean_op.indices[self._mean_op.indptr[i]:self._mean_op.indptr[i + 1]]
+        base = (self._adj.indices[self._adj.indptr[i]:self._adj.indptr[i + 1]]
+                if i < self._n_built else np.zeros(0, dtype=np.int32))
+        if self._recent.size:
+            a, b = self._recent[:, 0], self._recent[:, 1]
+            base = np.concatenate([base, b[a == i], a[b == i]])
+        return np.sort(base)
 
     def to_networkx(self) -> nx.Graph:
+        """The graph of everyone who has ever been in the group (the dead included)."""
         g = nx.Graph()
         g.add_nodes_from(range(self.n))
         g.add_edges_from(self.edges.tolist())
         return g
+
+
+def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    return np.divide(num, den, out=np.zeros(num.size), where=den > 0)

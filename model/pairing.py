@@ -58,6 +58,7 @@ import pandas as pd
 from agents.states import HOMELESS, Domain, Employment, Housing, Justice, Mental, Substance, level_key
 from model.economics import headline, line_items, som_table, split_difference, who_pays_matrix
 from model.params import Parameters
+from model.population import stack_levels
 from model.rng import seed_entropy
 from model.services import BUDGETS
 from model.welfare_model import WelfareModel
@@ -99,7 +100,8 @@ class ReplicationSummary:
     #: simulated citizens ever enrolled in the interventions the scenario funds beyond the
     #: counterfactual (``PairedModel.participants``): per service, and ``"any"``
     participants: dict[str, int] | None = None
-    #: simulated citizens in each arm (both arms have the same)
+    #: simulated citizens at the start (``population.size``; both arms have the same, and
+    #: the same newcomers later)
     size: int = 0
 
 
@@ -215,16 +217,18 @@ class PairedModel:
 
     def _record(self) -> None:
         for name, hist in self.level_history.items():
-            hist.append(self.arm(name).population.levels.copy())
+            hist.append(self.arm(name).population.living_levels())
 
     def levels(self, arm: str = "scenario") -> np.ndarray:
-        """Recorded levels of ``arm``: shape (months + 1, domains, citizens), first row the
-        month the pairing started (needs the arm in ``history``)."""
+        """Recorded levels of ``arm``: shape (months + 1, domains, citizens ever in the
+        group), first row the month the pairing started, ``NOT_LIVING`` (-1) where a
+        citizen was not in the target group (not yet entered, died, left); needs the arm
+        in ``history``."""
         if arm not in self.level_history:
             if arm == "counterfactual" and self.counterfactual is None and "scenario" in self.level_history:
-                return np.stack(self.level_history["scenario"])
+                return stack_levels(self.level_history["scenario"])
             raise ValueError(f"levels of the {arm} arm are not recorded: pass history=({arm!r}, ...)")
-        return np.stack(self.level_history[arm])
+        return stack_levels(self.level_history[arm])
 
     # -- differences ------------------------------------------------------------------------
     def _difference(self, start: int, stop: int) -> pd.DataFrame:
@@ -254,7 +258,7 @@ class PairedModel:
         a, b = self.arm("counterfactual").ledger, self.scenario.ledger
         if not (a.detail and b.detail):
             raise ValueError("per-citizen monthly detail is not kept for populations this large")
-        diff = np.stack(b.citizen_monthly) - np.stack(a.citizen_monthly)  # months x budgets x citizens
+        diff = b.citizen_monthly_array() - a.citizen_monthly_array()  # months x budgets x citizens
         months, budgets, n = diff.shape
         idx = pd.MultiIndex.from_product([range(1, months + 1), BUDGETS, range(n)], names=["month", "budget", "citizen"])
         return pd.Series(diff.ravel(), index=idx, name="amount").reorder_levels(["citizen", "month", "budget"]).sort_index().reset_index()
@@ -270,11 +274,15 @@ class PairedModel:
         return self._flows
 
     def outcomes(self) -> dict[str, float]:
-        """Scenario minus counterfactual, person-years over the run (``OUTCOMES``), and QALYs."""
+        """Scenario minus counterfactual over the run: person-years in each of ``OUTCOMES``,
+        QALYs, life-years (person-years alive in the target group; years after leaving it
+        at the exit age are not followed) and deaths."""
         oa, ob = self.arm("counterfactual").occupancy_frame(), self.scenario.occupancy_frame()
         out = {name: float((ob[cols].iloc[1:].sum().sum() - oa[cols].iloc[1:].sum().sum()) / 12.0)
                for name, cols in OUTCOMES.items()}
         out["qaly"] = float(self.scenario.ledger.citizen_qaly.sum() - self.arm("counterfactual").ledger.citizen_qaly.sum())
+        out["life_years"] = float((ob["alive"].iloc[1:].sum() - oa["alive"].iloc[1:].sum()) / 12.0)
+        out["deaths"] = float(ob["died"].iloc[-1] - oa["died"].iloc[-1])
         return out
 
     def net_gain_by_budget(self) -> np.ndarray:
@@ -336,7 +344,7 @@ class PairedModel:
         return ReplicationSummary(
             flows=flows, som=som_table(flows), headline=headline(flows), who_pays=who_pays_matrix(flows),
             outcomes=self.outcomes(), services=self.service_totals(), line_items=line_items(self.difference()),
-            participants=self.participants(), size=int(self.scenario.population.n),
+            participants=self.participants(), size=int(self.scenario.params["population.size"]),
         )
 
     def __repr__(self) -> str:

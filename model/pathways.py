@@ -30,6 +30,7 @@ import numpy as np
 
 from agents.states import LEVELS, Domain, Employment, Substance, domain_name
 from model.params import ParameterError, Parameters
+from model.population import extend
 
 #: Largest log-rate used: e^60 ~ 1e26 per month is certain departure, and a domain's sum of
 #: such rates stays far below float32's maximum (~3e38), so rates are never inf (nor NaN).
@@ -169,8 +170,10 @@ class PathwayEngine:
     def features(self, state, network, service_columns: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
         """The feature matrix X, stored features x citizens (each feature a contiguous row)."""
         n = state.n
-        if self._x is None or self._x.shape[1] != n:
+        if self._x is None:
             self._x = np.zeros((len(self.feature_names), n), dtype=np.float32)
+        elif self._x.shape[1] != n:  # newcomers, or another population (amortised growth)
+            self._x = extend(self._x, n, 0.0) if n > self._x.shape[1] else np.zeros((len(self.feature_names), n), dtype=np.float32)
         x = self._x
         j = 0
         for _, d, lv in self.level_feats:
@@ -183,7 +186,8 @@ class PathwayEngine:
             x[j] *= 1.0 / 12.0
             j += 1
         for f, (d, lv) in PEER_FEATURES.items():
-            x[j] = network.peer_share(state.levels[d] == lv) if f in self.used_peer_features else 0.0
+            x[j] = (network.peer_share(state.levels[d] == lv, None if state.all_alive else state.alive)
+                    if f in self.used_peer_features else 0.0)
             j += 1
         x[j] = state.ever_prison
         x[j + 1] = state.ever_homeless

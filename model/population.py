@@ -3,6 +3,15 @@
 ``PopulationState`` is the single store of citizen state. The ``Citizen`` agents read
 and write it through their properties; the pathway engine and the services act on whole
 arrays at once.
+
+**A living population.** Citizens die and leave the target group (``status``), and new
+citizens enter it (``model/demography.py``). A citizen's index is never reused: the
+dead and those who left keep their row (their last levels, for the record) and are
+masked out of every count, draw, service and account (``alive``); newcomers are
+appended (:meth:`PopulationState.grow`), in the same order and with the same
+attributes in both arms of a pairing, so citizen ``i`` is the same person in both
+and receives the same random numbers (``model/rng.py``: element ``i`` of a stream is
+the same whatever the stream's length).
 """
 
 from __future__ import annotations
@@ -11,11 +20,54 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.states import HOMELESS, LEVELS, Domain, Justice, domain_name, in_levels
+from agents.states import HOMELESS, LEVELS, Domain, Housing, Justice, Mental, Substance, domain_name, in_levels
 from model.params import Parameters
 from model.rng import RandomStreams
 
 N_DOMAINS = len(Domain)
+
+#: ``PopulationState.status``: in the target group, died, left it (reached the exit age)
+ALIVE, DIED, EXITED = 0, 1, 2
+#: the month of a citizen who has not left (``PopulationState.left``)
+NOT_LEFT = -1
+#: the level recorded for a citizen not in the target group at a month (not yet entered,
+#: died, left) in level histories (``living_levels``, ``stack_levels``)
+NOT_LIVING = -1
+
+
+def stack_levels(frames: list[np.ndarray]) -> np.ndarray:
+    """Monthly level snapshots (domains x citizens, the number of citizens growing with
+    newcomers) as one array (months x domains x citizens), ``NOT_LIVING`` where a
+    citizen had not yet entered."""
+    n = max(f.shape[-1] for f in frames)
+    out = np.full((len(frames), frames[0].shape[0], n), NOT_LIVING, dtype=frames[0].dtype)
+    for t, f in enumerate(frames):
+        out[t, :, :f.shape[-1]] = f
+    return out
+
+
+def extend(a: np.ndarray, n: int, fill) -> np.ndarray:
+    """``a`` lengthened to ``n`` along its last axis, the new entries set to ``fill``.
+
+    Over-allocates (a quarter more each time), so growing by a few citizens every month
+    costs the newcomers, not a copy of the whole array: the result is a prefix view of a
+    larger buffer, and when ``a`` is already such a view with room left, no copy is made.
+    The old entries are unchanged; references to the old ``a`` still see them (they share
+    the memory) but not the new ones."""
+    old = a.shape[-1]
+    if n <= old:
+        return a
+    base = a.base
+    if (isinstance(base, np.ndarray) and base.ndim == a.ndim and base.shape[:-1] == a.shape[:-1]
+            and base.shape[-1] >= n and base.dtype == a.dtype and base.flags.c_contiguous
+            and a.strides == base.strides and a.ctypes.data == base.ctypes.data):
+        out = base[..., :n]
+    else:
+        buf = np.empty(a.shape[:-1] + (max(n, old + old // 4 + 64),), dtype=a.dtype)
+        buf[..., :old] = a
+        out = buf[..., :n]
+    out[..., old:n] = fill
+    return out
 
 
 @dataclass
@@ -36,14 +88,65 @@ class PopulationState:
     #: count of prison spells started and total months homeless
     prison_spells: np.ndarray
     months_homeless: np.ndarray
+    #: ``ALIVE``, ``DIED`` or ``EXITED`` (left the target group at the exit age)
+    status: np.ndarray
+    #: the month the citizen entered the target group (0: there at the start) and left it
+    #: (``NOT_LEFT``: still in it)
+    entered: np.ndarray
+    left: np.ndarray
+    #: the month the current homeless spell began (``NOT_LEFT``: not homeless); for those
+    #: homeless at the start, minus the months already spent in their housing level
+    spell_start: np.ndarray
+    #: months completed so far (advanced by ``end_month``)
+    month: int = 0
+
+    def __post_init__(self) -> None:
+        #: completed homeless spells: (citizen, month begun, month ended) of each, in the order
+        #: they ended (a spell ended by death or exit is not recorded)
+        self.spells: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.alive = self.status == ALIVE
+        self._all_alive = bool(self.alive.all())
 
     @property
     def n(self) -> int:
+        """Rows: everyone who has ever been in the target group (the dead and those who
+        left included); the living are ``alive``."""
         return self.levels.shape[1]
 
+    @property
+    def all_alive(self) -> bool:
+        """Nobody has died or left: the masks can be skipped."""
+        return self._all_alive
+
     def counts(self) -> list[np.ndarray]:
-        """Citizens in each level, per domain."""
-        return [np.bincount(self.levels[d], minlength=len(LEVELS[d])) for d in Domain]
+        """Living citizens in each level, per domain."""
+        if self._all_alive:
+            return [np.bincount(self.levels[d], minlength=len(LEVELS[d])) for d in Domain]
+        w = self.alive.astype(np.float64)
+        return [np.bincount(self.levels[d], weights=w, minlength=len(LEVELS[d])).astype(np.int64) for d in Domain]
+
+    def leave(self, who: np.ndarray, status: int) -> None:
+        """``who`` (indices of living citizens) die (``DIED``) or leave the target group
+        (``EXITED``) now, at the start of month ``month + 1``; they keep their levels."""
+        self.status[who] = status
+        self.left[who] = self.month + 1
+        self.alive[who] = False
+        self.spell_start[who] = NOT_LEFT
+        if who.size:
+            self._all_alive = False
+
+    def grow(self, cohort: PopulationState) -> np.ndarray:
+        """Append ``cohort`` (newcomers entering now); returns their indices."""
+        start, n = self.n, self.n + cohort.n
+        for name in ("levels", "months_in_level", "complexity", "age", "ever_prison", "ever_homeless",
+                     "prison_spells", "months_homeless", "status", "entered", "left", "spell_start", "alive"):
+            grown = extend(getattr(self, name), n, 0)
+            grown[..., start:n] = getattr(cohort, name)
+            setattr(self, name, grown)
+        self.entered[start:n] = self.month + 1
+        homeless = in_levels(cohort.levels[Domain.HOUSING], HOMELESS)
+        self.spell_start[start:n] = np.where(homeless, self.month - cohort.months_in_level[Domain.HOUSING], NOT_LEFT)
+        return np.arange(start, n)
 
     def set_levels(self, domain: Domain, who: np.ndarray, new_levels: np.ndarray | int) -> None:
         """Move citizens ``who`` (indices) to ``new_levels`` in ``domain``; the clock of
@@ -52,29 +155,69 @@ class PopulationState:
         row = self.levels[domain]
         old = row[who]
         row[who] = new_levels
-        changed = who[old != row[who]]
+        moved = old != row[who]
+        changed = who[moved]
         self.months_in_level[domain, changed] = 0
         if domain == Domain.JUSTICE:
             entered = changed[row[changed] == Justice.PRISON]
             self.ever_prison[entered] = True
             np.add.at(self.prison_spells, entered, 1)
         elif domain == Domain.HOUSING:
-            self.ever_homeless[changed[in_levels(row[changed], HOMELESS)]] = True
+            now = in_levels(row[changed], HOMELESS)
+            self.ever_homeless[changed[now]] = True
+            was = in_levels(old[moved], HOMELESS)
+            began, ended = changed[now & ~was], changed[~now & was]
+            if ended.size:
+                self.spells.append((ended.copy(), self.spell_start[ended].copy(), np.full(ended.size, self.month)))
+            self.spell_start[began] = self.month
+            self.spell_start[ended] = NOT_LEFT
 
     def end_month(self) -> None:
         """Advance the clocks by one month (after all moves of the month)."""
         self.months_in_level += 1
         self.age += 1.0 / 12.0
-        self.months_homeless += in_levels(self.levels[Domain.HOUSING], HOMELESS)
+        homeless = in_levels(self.levels[Domain.HOUSING], HOMELESS)
+        self.months_homeless += homeless if self._all_alive else homeless & self.alive
+        self.month += 1
+
+    def living_levels(self) -> np.ndarray:
+        """A copy of ``levels`` with ``NOT_LIVING`` (-1) for the dead and those who left."""
+        out = self.levels.copy()
+        if not self._all_alive:
+            out[:, ~self.alive] = NOT_LIVING
+        return out
+
+    def spell_frame(self):
+        """Completed homeless spells: citizen, month begun, month ended, length in months
+        (a spell begun before the start has a begin month below 0: left-censored)."""
+        import pandas as pd
+
+        if not self.spells:
+            z = np.zeros(0, np.int64)
+            return pd.DataFrame({"citizen": z, "begun": z, "ended": z, "months": z})
+        who, begun, ended = (np.concatenate(x).astype(np.int64) for x in zip(*self.spells))
+        return pd.DataFrame({"citizen": who, "begun": begun, "ended": ended, "months": ended - begun})
 
 
 def synthesize(params: Parameters, streams: RandomStreams) -> PopulationState:
     """Draw the starting population: complexity first, then each domain's level with
     probabilities tilted towards the non-reference levels by complexity."""
-    n = params["population.size"]
     rng = streams.generator("population")
+    return draw_cohort(params, rng, params["population.size"], params["population.age_mean"],
+                       params["population.age_sd"])
+
+
+def draw_cohort(params: Parameters, rng: np.random.Generator, n: int, age_mean: float, age_sd: float,
+                entry_levels: bool = False) -> PopulationState:
+    """``n`` citizens drawn with ``rng``: complexity, age (normal, 18-90), and each
+    domain's level from ``population.initial`` tilted by complexity (``population.loading``).
+
+    ``entry_levels``: newcomers (``model/demography.py``) do not arrive inside a service;
+    a level a service provides counts as the level its clients come from (treatment ->
+    problematic use or untreated illness, supported housing and shelter -> precarious,
+    prison and probation -> free), so they enter through the services' own doors and queues."""
     complexity = rng.standard_normal(n)
-    age = np.clip(rng.normal(params["population.age_mean"], params["population.age_sd"], n), 18.0, 90.0)
+    age = np.clip(rng.normal(age_mean, age_sd, n), 18.0, 90.0)
     levels = np.empty((N_DOMAINS, n), dtype=np.int8)
     months = np.empty((N_DOMAINS, n), dtype=np.int32)
     initial = params.subtree("population.initial")
@@ -97,6 +240,9 @@ def synthesize(params: Parameters, streams: RandomStreams) -> PopulationState:
         levels[d] = np.minimum((u[:, None] >= cum).sum(axis=1), len(names) - 1)
         # time already spent in the starting level: uniform 0-35 months (assumption)
         months[d] = rng.integers(0, 36, n)
+    if entry_levels:
+        for d, service_level, door in ENTRY_DOORS:
+            levels[d][levels[d] == service_level] = door
     homeless = in_levels(levels[Domain.HOUSING], HOMELESS)
     ever_prison = levels[Domain.JUSTICE] != Justice.FREE
     return PopulationState(
@@ -108,4 +254,20 @@ def synthesize(params: Parameters, streams: RandomStreams) -> PopulationState:
         ever_homeless=homeless.copy(),
         prison_spells=ever_prison.astype(np.int32),
         months_homeless=np.where(homeless, months[Domain.HOUSING], 0).astype(np.int32),
+        status=np.full(n, ALIVE, dtype=np.int8),
+        entered=np.zeros(n, dtype=np.int32),
+        left=np.full(n, NOT_LEFT, dtype=np.int32),
+        spell_start=np.where(homeless, -months[Domain.HOUSING], NOT_LEFT).astype(np.int32),
     )
+
+
+#: (domain, a level a service provides, the level its clients come from): where a
+#: newcomer drawn into a service's level enters instead (``draw_cohort``)
+ENTRY_DOORS: tuple[tuple[Domain, int, int], ...] = (
+    (Domain.HOUSING, Housing.SUPPORTED, Housing.PRECARIOUS),
+    (Domain.HOUSING, Housing.SHELTER, Housing.PRECARIOUS),
+    (Domain.SUBSTANCE, Substance.TREATMENT, Substance.PROBLEMATIC),
+    (Domain.MENTAL, Mental.TREATMENT, Mental.UNTREATED),
+    (Domain.JUSTICE, Justice.PRISON, Justice.FREE),
+    (Domain.JUSTICE, Justice.PROBATION, Justice.FREE),
+)

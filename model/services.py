@@ -337,6 +337,24 @@ class ServiceSystem:
             pop.set_levels(spec.level[0], citizens, spec.level[1])
             self._held[spec.level[0], citizens] = True
 
+    # -- demography (``model/demography.py``) ------------------------------------------------
+    def leave(self, who: np.ndarray) -> None:
+        """``who`` died or left the target group: they leave every service and waiting
+        list now (their places free up for this month's admissions)."""
+        self.enrolled[:, who] = False
+        self.months_enrolled[:, who] = 0
+        self.waiting[:, who] = False
+        self.waited[:, who] = 0
+        self._held[:, who] = False
+
+    def grow(self, n: int) -> None:
+        """Room for newcomers: the citizens ``n`` and up enter in no service."""
+        from model.population import extend
+
+        for name in ("enrolled", "months_enrolled", "waiting", "waited", "_held"):
+            setattr(self, name, extend(getattr(self, name), n, 0))
+        self._refusal_draws.clear()
+
     # -- the hook protocol the model calls ---------------------------------------------------
     def effects(self) -> dict[str, dict[str, float]]:
         return self._effects
@@ -356,6 +374,8 @@ class ServiceSystem:
         only when the probability is strictly between 0 and 1."""
         spec = self.specs[k]
         ok = spec.eligible(pop, self.mode)
+        if not pop.all_alive:
+            ok = ok & pop.alive  # the dead and those who left are nobody's clients
         p = self.refusal.get(k, 0.0)
         if p <= 0.0:
             return ok
@@ -428,6 +448,8 @@ class ServiceSystem:
         for k, spec in enumerate(self.specs):
             if spec.level is not None:
                 in_level = pop.levels[spec.level[0]] == spec.level[1]
+                if not pop.all_alive:
+                    in_level &= pop.alive
                 if spec.capacity_limited:
                     self.enrolled[k] &= in_level
                 else:

@@ -50,6 +50,7 @@ import numpy as np
 
 from agents.states import LEVELS, Domain, Housing, domain_name
 from model.params import ParameterError, Parameters, read_toml, shipped_file
+from model.population import extend
 
 #: Shipped trial files: ``runs/trials/NAME.toml``, loadable by ``NAME``.
 TRIAL_DIR = Path(__file__).resolve().parent.parent / "runs" / "trials"
@@ -392,7 +393,7 @@ def run_trial(trial: str | Path | Trial, params: Parameters, seed: Any, *, size:
     rng = np.random.default_rng(np.random.SeedSequence(model.seed, spawn_key=(t.seed_offset,)))
     last_entry = t.start + t.recruit - 1
     horizon = last_entry + follow
-    state = np.empty((horizon + 1, n), dtype=bool)
+    states: list[np.ndarray] = []
     arm = np.full(n, -1, dtype=np.int8)
     entry = np.full(n, -1, dtype=np.int64)
     entry_levels = np.zeros((len(Domain), n), dtype=np.int8)
@@ -400,14 +401,19 @@ def run_trial(trial: str | Path | Trial, params: Parameters, seed: Any, *, size:
     prev = None
     snaps: dict[int, list] = {}  # cohort entry month -> [ids, scenario start, counterfactual start, own diff]
     for month in range(horizon + 1):
-        levels = model.population.levels
+        pop = model.population
+        levels = pop.levels
+        if pop.n > arm.size:  # newcomers entered the target group (model/demography.py)
+            arm, entry = extend(arm, pop.n, -1), extend(entry, pop.n, -1)
+            entry_levels, last_move = extend(entry_levels, pop.n, 0), extend(last_move, pop.n, -(10 ** 6))
         if t.moved is not None:
             row = levels[t.moved.domain]
             if prev is not None:
-                last_move[np.isin(prev, t.moved.source) & np.isin(row, t.moved.dest)] = month
+                m = prev.size
+                last_move[:m][np.isin(prev, t.moved.source) & np.isin(row[:m], t.moved.dest) & pop.alive[:m]] = month
             prev = row.copy()
         if t.start <= month <= last_entry:
-            ok = t.eligible(levels) & (arm < 0)
+            ok = t.eligible(levels) & (arm < 0) & pop.alive
             if t.moved is not None:
                 ok &= month - last_move < t.moved.within
             eligible = np.flatnonzero(ok)
@@ -421,7 +427,7 @@ def run_trial(trial: str | Path | Trial, params: Parameters, seed: Any, *, size:
             if paired and arm_int.size:
                 snaps[month] = [arm_int, model.ledger.citizen_total[:, arm_int].copy(),
                                 pair.counterfactual.ledger.citizen_total[:, arm_int].copy(), None]
-        state[month] = t.in_state(model.population.levels)
+        states.append(t.in_state(pop.levels) & pop.alive)  # the dead are in no state
         if paired and month - follow in snaps:
             s = snaps[month - follow]
             s[3] = ((model.ledger.citizen_total[:, s[0]] - s[1])
@@ -429,6 +435,10 @@ def run_trial(trial: str | Path | Trial, params: Parameters, seed: Any, *, size:
         if month < horizon:
             pair.step()
     # per arm: the participants' states by month of follow-up (rows) and participant (columns)
+    n = arm.size
+    state = np.zeros((horizon + 1, n), dtype=bool)
+    for month, row in enumerate(states):
+        state[month, :row.size] = row
     steps = np.arange(follow + 1)[:, None]
     per_arm = []
     for a in (0, 1):
@@ -501,6 +511,14 @@ class CtiMoney:
     #: the same with shelters booked as the capacity the kommune pays for (occupied and
     #: vacant funded places): what the budgets really spend less, i.e. cashable
     cashable: dict[str, float]
+    #: per budget holder and "total": the evaluation's design emulated (a matched comparison,
+    #: not a counterfactual): each participant's year-one cost against that of a control
+    #: who was in a shelter the month the participant left one and stayed there, with the
+    #: same substance, mental and employment levels then (status-quo arm, average prices);
+    #: the difference also holds what moving into a home does without CTI
+    matched: dict[str, float] | None = None
+    #: participants who found a control
+    matched_pairs: int = 0
 
 
 def cti_money(params: Parameters, seed: Any, size: int = 20000, warmup: int = 24, recruit: int = 12,
@@ -513,19 +531,28 @@ def cti_money(params: Parameters, seed: Any, size: int = 20000, warmup: int = 24
     from model.pairing import PairedModel
     from model.services import BUDGETS
 
-    state: dict[str, Any] = {"prev": None, "recruited": None}
+    state: dict[str, Any] = {"prev": None, "recruited": None, "control": None, "pairs": []}
 
     def recruit_hook(pair: PairedModel) -> None:
         pop = pair.scenario.population
         housing = pop.levels[Domain.HOUSING].copy()
         if state["recruited"] is None:
             state["recruited"] = np.full(pop.n, -1, dtype=np.int64)
+            state["control"] = np.full(pop.n, -1, dtype=np.int64)
+        state["recruited"] = extend(state["recruited"], pop.n, -1)
+        state["control"] = extend(state["control"], pop.n, -1)
         if state["prev"] is not None and warmup <= pair.month < warmup + recruit:
-            moved = (state["prev"] == Housing.SHELTER) & (housing == Housing.OWN_HOME) & (state["recruited"] < 0)
+            prev = extend(state["prev"], pop.n, -1)
+            free = (state["recruited"] < 0) & (state["control"] < 0) & pop.alive
+            moved = (prev == Housing.SHELTER) & (housing == Housing.OWN_HOME) & free
             who = np.flatnonzero(moved)
             if who.size:
                 pair.scenario.services.enroll("cti", who, pop)
                 state["recruited"][who] = pair.month
+                # the evaluation's design: a control still in a shelter, matched on levels
+                stayed = np.flatnonzero((prev == Housing.SHELTER) & (housing == Housing.SHELTER) & free)
+                state["pairs"] += _match_controls(pop, who, stayed, state["control"], pair.month,
+                                                  pair.scenario.streams.generator("cti.match", pair.month))
         state["prev"] = housing
 
     pair = PairedModel(params, params, seed=seed, before_step=[recruit_hook], **{"population.size": int(size)})
@@ -534,7 +561,7 @@ def cti_money(params: Parameters, seed: Any, size: int = 20000, warmup: int = 24
     who = np.flatnonzero(recruited >= 0)
     scen, cf = pair.scenario.ledger, pair.counterfactual.ledger
     # per citizen: months x budgets x citizens (month m at index m-1); the window is months t+1..t+follow
-    diff = np.stack(cf.citizen_monthly) - np.stack(scen.citizen_monthly)
+    diff = cf.citizen_monthly_array() - scen.citizen_monthly_array()
     start = recruited[who]
     own = np.zeros(len(BUDGETS))
     for t in np.unique(start):
@@ -549,7 +576,33 @@ def cti_money(params: Parameters, seed: Any, size: int = 20000, warmup: int = 24
     average = np.array([total[:, (budget_of == b) & ~vacant].sum() for b in range(len(BUDGETS))])
     n = max(int(who.size), 1)
 
-    def per(v: np.ndarray) -> dict[str, float]:
+    def per(v: np.ndarray, n: int = n) -> dict[str, float]:
         return {**{b: float(x) / n for b, x in zip(BUDGETS, v)}, "total": float(v.sum()) / n}
 
-    return CtiMoney(int(who.size), per(own), per(average), per(cash))
+    # matched comparison: control's status-quo cost minus participant's cost with CTI
+    scen_m, cf_m = scen.citizen_monthly_array(), cf.citizen_monthly_array()
+    matched = np.zeros(len(BUDGETS))
+    for participant, control, t in state["pairs"]:
+        matched += (cf_m[t:t + follow, :, control] - scen_m[t:t + follow, :, participant]).sum(axis=0)
+    pairs = len(state["pairs"])
+    return CtiMoney(int(who.size), per(own), per(average), per(cash),
+                    matched=per(matched, max(pairs, 1)) if pairs else None, matched_pairs=pairs)
+
+
+def _match_controls(pop, participants: np.ndarray, candidates: np.ndarray, control: np.ndarray, month: int,
+                    rng: np.random.Generator) -> list[tuple[int, int, int]]:
+    """One control per participant, drawn from ``candidates`` with the same substance, mental
+    and employment levels (marked in ``control``); (participant, control, month) pairs."""
+    key = lambda idx: (pop.levels[Domain.SUBSTANCE, idx].astype(np.int64) * 16
+                       + pop.levels[Domain.MENTAL, idx] * 4 + pop.levels[Domain.EMPLOYMENT, idx])
+    pool = rng.permutation(candidates)
+    pool_key = key(pool)
+    used = np.zeros(pool.size, dtype=bool)
+    out = []
+    for p, k in zip(participants, key(participants)):
+        hit = np.flatnonzero((pool_key == k) & ~used)
+        if hit.size:
+            used[hit[0]] = True
+            control[pool[hit[0]]] = month
+            out.append((int(p), int(pool[hit[0]]), int(month)))
+    return out

@@ -2,6 +2,11 @@
 
 Order of operations each month (written down once; every rule lives in its own module):
 
+0. ``demography.start_month`` — deaths and exits among the living, from the states at
+   the start of the month, then the month's newcomers (``model/demography.py``). The
+   network, services, ledger and Mesa agents are told (``WelfareModel._apply_demography``):
+   the dead leave every service and are removed from ``model.agents`` (their ``Citizen``
+   stays in ``model.citizens``, ``alive`` false); newcomers get contacts and agents.
 1. ``services.start_month`` — services discharge, end supported-housing places at
    imprisonment, drop people who give up waiting, take referrals, and admit from waiting
    lists within capacity (``model/services.py``). It returns who is *held*: the
@@ -15,6 +20,9 @@ Order of operations each month (written down once; every rule lives in its own m
 
 Rules of the order (each implemented once, in the function named):
 
+* **The dead make no move.** A citizen who died or left makes no pathway move (their
+  draw is made and discarded, like a held citizen's), receives no service and is booked
+  nothing (``Ledger.book_month``); counts and peer shares are over the living.
 * **One move per domain per month.** A citizen held in a domain by step 1 (admitted from
   a waiting list into a level, e.g. untreated -> psychiatric treatment; moved out of
   supported housing at imprisonment; enrolled by ``ServiceSystem.enroll`` since the last
@@ -52,7 +60,8 @@ from agents.states import ALL_LEVEL_KEYS, HOMELESS, LEVELS, Domain, level_key
 from model.network import SocialNetwork
 from model.params import ParameterError, Parameters
 from model.pathways import PathwayEngine
-from model.population import synthesize
+from model.demography import Demography
+from model.population import DIED, EXITED, synthesize
 from model.ledger import Ledger
 from model.rng import RandomStreams, seed_entropy
 from model.services import ServiceSystem
@@ -130,8 +139,11 @@ class WelfareModel(mesa.Model):
         if hasattr(self.services, "start"):
             self.services.start(self.population)
         self.engine = PathwayEngine(self.params, self.services.effects())
+        self.demography = (Demography(self.params, self.streams, self.population.n)
+                           if self.params["demography.enabled"] else None)
         self.month = 0
         self.occupancy: dict[str, int] = {}
+        self._start_size = self.population.n
         self._count()
         self.datacollector = mesa.DataCollector(model_reporters=self._reporters())
         self.datacollector.collect(self)
@@ -142,6 +154,8 @@ class WelfareModel(mesa.Model):
     # -- the monthly step ------------------------------------------------------------------
     def step(self) -> None:
         self.month += 1
+        if self.demography is not None:
+            self._apply_demography(*self.demography.start_month(self))
         pop = self.population
         held = self.services.start_month(self)
         x = self.engine.features(pop, self.network, self.services.feature_columns())
@@ -152,6 +166,8 @@ class WelfareModel(mesa.Model):
             choice = self.engine.draw(rates, d, u)
             if held is not None:
                 choice[held[d]] = -1  # changed at the start of the month: that was the move
+            if not pop.all_alive:
+                choice[~pop.alive] = -1  # the dead make no move
             who = np.flatnonzero(choice >= 0)
             if who.size == 0:
                 continue
@@ -170,15 +186,40 @@ class WelfareModel(mesa.Model):
         self._count()
         self.datacollector.collect(self)
 
+    def _apply_demography(self, died: np.ndarray, exited: np.ndarray, new: np.ndarray) -> None:
+        """Tell everyone who keeps per-citizen state about the month's deaths, exits and
+        newcomers (``model/demography.py`` has changed the population already)."""
+        gone = np.concatenate([died, exited])
+        if gone.size:
+            leave = getattr(self.services, "leave", None)
+            if leave is not None:
+                leave(gone)
+            for i in gone:
+                self.citizens[i].remove()
+        if new.size:
+            pop = self.population
+            self.network.grow(pop.complexity, new, self.streams, self.month, self.params["network.homophily"])
+            grow = getattr(self.services, "grow", None)
+            if grow is not None:
+                grow(pop.n)
+            self.ledger.grow(pop.n)
+            self.citizens.extend(Citizen(self, int(i)) for i in new)
+            self.__dict__.pop("grid", None)  # Mesa's space is rebuilt on next use
+
     # -- what is measured ---------------------------------------------------------------
     def _count(self) -> None:
         counts = self.population.counts()
         self.occupancy = {level_key(d, lv): int(counts[d][lv]) for d in Domain for lv in range(len(LEVELS[d]))}
         self.occupancy["homeless"] = int(sum(counts[Domain.HOUSING][h] for h in HOMELESS))
+        pop = self.population
+        self.occupancy["alive"] = int(pop.n if pop.all_alive else pop.alive.sum())
+        self.occupancy["died"] = int((pop.status == DIED).sum()) if not pop.all_alive else 0
+        self.occupancy["exited"] = int((pop.status == EXITED).sum()) if not pop.all_alive else 0
+        self.occupancy["entered"] = int(pop.n - self._start_size)
 
     def _reporters(self) -> dict[str, Any]:
         reporters: dict[str, Any] = {"month": "month"}
-        for key in (*ALL_LEVEL_KEYS, "homeless"):
+        for key in (*ALL_LEVEL_KEYS, *COHORT_KEYS):
             reporters[key] = partial(_occupancy, key=key)
         return reporters
 
@@ -195,21 +236,29 @@ class WelfareModel(mesa.Model):
             data[d.name.lower()] = names[pop.levels[d]]
             data[f"months_in_{d.name.lower()}"] = pop.months_in_level[d]
         data.update(complexity=pop.complexity, age=pop.age, ever_prison=pop.ever_prison,
-                    ever_homeless=pop.ever_homeless, months_homeless=pop.months_homeless)
+                    ever_homeless=pop.ever_homeless, months_homeless=pop.months_homeless,
+                    status=np.array(["alive", "died", "exited"])[pop.status], entered=pop.entered, left=pop.left)
         return pd.DataFrame(data).set_index("citizen")
 
     # -- Mesa's space, built on first use (the hot path uses the sparse arrays) ------------------
     @cached_property
     def grid(self):
-        """The social network as a Mesa ``Network`` space with every citizen placed on
-        its node. Built on first access: at 1M citizens it costs ~50 s and ~2 GB, which
+        """The social network as a Mesa ``Network`` space with every living citizen placed
+        on its node (rebuilt after newcomers arrive). Built on first access: at 1M citizens it costs ~50 s and ~2 GB, which
         runs that never look at it should not pay."""
         from mesa.discrete_space import Network
 
         space = Network(self.network.to_networkx(), capacity=1, random=self.random, layout=None)
+        alive = self.population.alive
         for citizen in self.citizens:
-            citizen.cell = space._cells[citizen.idx]
+            if alive[citizen.idx]:
+                citizen.cell = space._cells[citizen.idx]
         return space
+
+
+#: Collected beside the levels: the living (the levels' counts add up to it), and so far
+#: the dead, those who left at the exit age and the newcomers
+COHORT_KEYS: tuple[str, ...] = ("homeless", "alive", "died", "exited", "entered")
 
 
 def _occupancy(model: WelfareModel, key: str) -> int:

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import brentq, least_squares
 
-from model.calibration import HORIZON, Target, baseline_statistics, level_history, targets
+from model.calibration import HORIZON, Target, measure_baseline, targets
 from model.params import CALIBRATED_FILE, Parameters, read_calibration
 from model.services import CATALOGUE
 from model.trials import TRIALS, emulate
@@ -82,6 +82,14 @@ FREE: dict[str, tuple[float, float]] = {
     # justice: imprisonment and reconviction
     "pathways.justice.free_to_prison.rate": (1e-4, 0.02),  # prison share stationary
     "pathways.justice.free_to_prison.hr.history_prison": (0.5, 30.0),  # reconviction within 2 years
+    # persistence: who stays homeless (spells over a year vs under six months)
+    "pathways.housing.precarious_to_own_home.hr.complexity": (0.1, 1.0),  # long spells held by the complex
+    "pathways.housing.shelter_to_own_home.hr.complexity": (0.1, 1.0),  # long spells held by the complex
+    # supported housing stays occupied (stationary)
+    "pathways.housing.shelter_to_supported.rate": (1e-3, 0.2),
+    "pathways.housing.supported_to_own_home.rate": (1e-3, 0.1),
+    # demography: the inflow of newly vulnerable adults balances deaths and exits
+    "demography.inflow.per_1000": (1.0, 100.0),  # living population in year 10
 }
 #: Trial effects fitted in step 2: trial -> (effect paths scaled together, bounds of the multiplier)
 EFFECTS: dict[str, tuple[tuple[str, ...], tuple[float, float]]] = {
@@ -110,7 +118,9 @@ def _job(job: tuple) -> dict:
         from model.welfare_model import WelfareModel
 
         model = WelfareModel(params, rng=seed, **{"population.size": size})
-        return baseline_statistics(level_history(model, months), 1.0)
+        stats = measure_baseline(model, months, 1.0)
+        del stats["_history"]
+        return stats
     r = emulate(kind, params, seed, size)
     return {f"{kind}_intervention": r["intervention"], f"{kind}_usual_care": r["usual_care"]}
 

@@ -33,7 +33,7 @@ TABLES = ("headline.csv", "som_table.csv", "who_pays.csv", "outcomes.csv", "cost
 UNITS = {"headline.csv": "DKK for the population (bcr: ratio; payback: months/years)",
          "som_table.csv": "DKK per year for the population, undiscounted",
          "who_pays.csv": "DKK for the population, undiscounted, median",
-         "outcomes.csv": "person-years (qaly: QALY) for the population",
+         "outcomes.csv": "person-years (qaly: QALY; life_years: life-years; deaths: persons) for the population",
          "cost_per_outcome.csv": "DKK per person-year gained or averted; blank = not improved",
          "services.csv": "persons / places for the population (occupancy: share; mean_wait_months: months)",
          "cumulative_net.csv": "DKK for the population, cumulative, undiscounted",

@@ -78,7 +78,8 @@ def tidy_measures(model) -> pd.DataFrame:
     """Everything recorded from one finished run, tidy: one row per month and measure.
 
     Columns ``month`` (int), ``measure`` (str), ``value`` (float): the occupancy of every
-    level of every domain (``"housing.street"``) and ``"homeless"``; the net public cost
+    level of every domain (``"housing.street"``), ``"homeless"``, and the living, dead, left
+    and newcomers so far (``"alive"``, ``"died"``, ``"exited"``, ``"entered"``); the net public cost
     of each budget holder per month, in total (``"money.kommune.total"``) and by ledger
     category (``"money.region.psychiatry"``, DKK; categories that stay zero are left out);
     and the mean quality-of-life index (``"wellbeing.mean"``). New measures are added here

@@ -111,17 +111,22 @@ def test_money_views_agree_with_the_paired_comparison():
 
 def test_history_feeds_the_flows_and_the_citizen_timeline():
     m = app.DashboardModel("housing_first", rng=4, **SMALL)
-    before = m.population.levels.copy()
+    before = m.population.living_levels()
     m.step()
+    n0 = before.shape[1]  # newcomers of the month made no move; the dead (-1) are not counted
+    both = (before[0] >= 0) & m.population.alive[:n0]
     for d, moves in enumerate(m.moves_last):
         k = moves.shape[0]
-        expected = np.bincount(before[d].astype(int) * k + m.population.levels[d], minlength=k * k).reshape(k, k)
+        expected = np.bincount(before[d][both].astype(int) * k + m.population.levels[d, :n0][both],
+                               minlength=k * k).reshape(k, k)
         np.testing.assert_array_equal(moves, expected)
     m.step()
     assert len(m.level_history) == len(m.enrolment_history) == 3
     for i in (0, 7, 8, 299):
         np.testing.assert_array_equal(m.enrolment_of(i)[-1], m.services.enrolled[:, i])
-    assert sum(x.sum() for x in m.moves_total) == 2 * 5 * m.population.n
+    hist = m.level_history
+    living_both = sum(int(((a[0] >= 0) & (b[0, :a.shape[1]] >= 0)).sum()) for a, b in zip(hist, hist[1:]))
+    assert sum(x.sum() for x in m.moves_total) == 5 * living_both
     s = app.citizen_summary(m, 7)
     assert s["citizen"] == 7 and s["housing"] in app.level_names(app.Domain.HOUSING)
 
@@ -298,10 +303,11 @@ def test_the_citizen_inspector_follows_the_picked_citizen():
     assert app.citizen_pick.value == app.most_costly_citizen(m)
     assert images(rc) != first
     assert f"Citizen {app.citizen_pick.value} now:" in page_text(rc)
-    field = rc.find(v.TextField, label="Citizen (0-299)").widget
+    last = m.population.n - 1  # the starting citizens and the newcomers so far
+    field = rc.find(v.TextField, label=f"Citizen (0-{last})").widget
     field.v_model = "12345"  # out of range: clamped
     field.fire_event("keyup.enter", None)
-    assert app.citizen_pick.value == 299
+    assert app.citizen_pick.value == last
 
 
 def test_the_contract_view_shows_a_live_contract_or_a_note():

@@ -9,15 +9,20 @@ from tests.conftest import levels_history
 def test_every_citizen_in_exactly_one_level_per_domain_every_month(small_model):
     model = small_model(size=2000, seed=3)
     history = levels_history(model, 36)
+    living = history[:, 0] >= 0  # -1: not in the target group that month (not yet entered, died, left)
     for d in Domain:
-        assert history[:, d].min() >= 0
+        assert ((history[:, d] >= 0) == living).all()  # in a level of every domain, or of none
         assert history[:, d].max() < len(LEVELS[d])
     frame = model.occupancy_frame()
     assert len(frame) == 37  # month 0 and 36 months
+    assert (frame["alive"].to_numpy() == living.sum(axis=1)).all()
     for d in Domain:
         cols = [c for c in frame.columns if c.startswith(d.name.lower() + ".")]
         assert len(cols) == len(LEVELS[d])
-        assert (frame[cols].sum(axis=1) == 2000).all(), f"{d.name}: population not conserved"
+        assert (frame[cols].sum(axis=1) == frame["alive"]).all(), f"{d.name}: population not conserved"
+    # nobody is lost: the living, the dead, those who left = the start plus the newcomers
+    assert (frame["alive"] + frame["died"] + frame["exited"] == 2000 + frame["entered"]).all()
+    assert frame["died"].iloc[-1] > 0 and frame["entered"].iloc[-1] > 0
 
 
 def test_homeless_count_is_the_sum_of_the_homeless_levels(small_model):

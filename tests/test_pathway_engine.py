@@ -68,7 +68,7 @@ def test_employed_peers_raise_job_finding():
 
 def test_a_blocked_transition_never_happens():
     """hr = 0 blocks a move: nobody in prison finds a job."""
-    m = WelfareModel(rng=2, **{"population.size": 4000,
+    m = WelfareModel(rng=2, **{"population.size": 4000, "demography.enabled": False,
                                "pathways.employment.benefits_to_employed.rate": 2.0})
     prisoners_on_benefits = (m.population.levels[Domain.JUSTICE] == 1) & (m.population.levels[Domain.EMPLOYMENT] == 1)
     before = m.population.levels.copy()

@@ -104,9 +104,9 @@ def test_treatment_levels_are_entered_only_through_services():
     entered = adm[adm.service == "addiction_treatment"]
     # everyone admitted was in problematic use when admitted (waiting list or referral)
     assert (entered.substance == "problematic").all()
-    assert (m.population.levels[Domain.SUBSTANCE] == Substance.TREATMENT).sum() == \
-        m.services.enrolled[m.services.index["addiction_treatment"]].sum() + \
-        (m.services.enrolled[m.services.index["dual_diagnosis"]] & (m.population.levels[Domain.SUBSTANCE] == Substance.TREATMENT)).sum()
+    in_treatment = (m.population.levels[Domain.SUBSTANCE] == Substance.TREATMENT) & m.population.alive
+    assert in_treatment.sum() == m.services.enrolled[m.services.index["addiction_treatment"]].sum() + \
+        (m.services.enrolled[m.services.index["dual_diagnosis"]] & in_treatment).sum()
 
 
 # -- shelters run full; places are closed only by the kommune's rule ---------------------------------

@@ -92,13 +92,14 @@ def test_under_coordinated_governance_the_parameters_change_nothing():
 # -- every non-Markov influence off -------------------------------------------------------------
 
 def markov_overrides(size: int, refusal: float) -> dict:
-    """Refusals at ``refusal``, peers off, duration / complexity / history hazard ratios at 1,
+    """Refusals at ``refusal``, peers off, a closed cohort, duration / complexity / history hazard ratios at 1,
     level services with a place for everyone (no waiting list), no programme services:
     every hazard is then a function of the citizen's current levels."""
     base = Parameters.baseline()
     out = {p: 1.0 for p in base if ".hr." in p and p.rsplit(".", 1)[1] in ("duration", "complexity",
                                                                            "history_prison", "history_homeless")}
     out.update({"network.enabled": False, "population.size": size, "governance.sizing": "fixed",
+                "demography.enabled": False,  # mortality by age and newcomers are not level rules
                 PSY: refusal, ADD: refusal})
     for name, spec in SERVICES.items():
         if spec.capacity_limited:

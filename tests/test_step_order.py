@@ -58,7 +58,7 @@ def test_untreated_never_becomes_stable_in_one_month():
     for _ in range(36):
         before = m.population.levels[Domain.MENTAL].copy()
         m.step()
-        after = m.population.levels[Domain.MENTAL]
+        after = m.population.levels[Domain.MENTAL][:before.size]  # newcomers made no move yet
         assert not ((before == Mental.UNTREATED) & (after == Mental.STABLE)).any()
         admitted += m.services.stats[-1]["psychiatry"]["admitted"]
     assert admitted > 100
@@ -79,10 +79,12 @@ def test_every_admission_is_charged_at_least_its_first_month():
     assert trial_arm.size > 100 and in_prison.any()
     services.enroll("housing_first", trial_arm, pop)
     k_hf = services.index["housing_first"]
-    enrolled_after = {}
+    enrolled_after, died = {}, {}
     for month in range(1, 37):
         m.step()
-        enrolled_after[month] = services.enrolled.copy()
+        # a citizen who dies at the start of the month of admission is never charged
+        enrolled_after[month] = services.enrolled.copy() | ~pop.alive
+        died[month] = pop.left == month
     assert enrolled_after[1][k_hf, trial_arm].all()
     checked = 0
     for month, name, who, _ in services.admissions:
@@ -95,8 +97,11 @@ def test_every_admission_is_charged_at_least_its_first_month():
         # the service's own category and the law's refund of it (Housing First: §176a)
         categories = costs.columns.get_level_values("category").isin(SERVICE_CATEGORIES[name])
         booked = costs.loc[:, categories].sum(axis=1).to_numpy()
-        who = np.unique(np.concatenate([w for _, s, w, _ in services.admissions if s == name]
-                                       + ([trial_arm] if name == "housing_first" else [])))
+        admitted = [(w, np.full(w.size, mo)) for mo, s, w, _ in services.admissions if s == name]
+        if name == "housing_first":
+            admitted.append((trial_arm, np.ones(trial_arm.size, dtype=int)))
+        who, month_of = (np.concatenate(x) for x in zip(*admitted))
+        who = np.unique(who[pop.left[who] != month_of])  # not those who died at the start of it
         assert who.size > 0, name
         assert (booked[who] >= services.price[services.index[name]] - 1e-6).all(), name
 
