@@ -224,14 +224,16 @@ def mortality_statistics(model) -> dict[str, float]:
     from model.demography import smr
 
     if model.demography is None or not model.demography.stats:
-        return {"deaths_per_1000": np.nan, "smr_ever_homeless": np.nan, "population_year10": np.nan}
+        return {"deaths_per_1000": np.nan, "smr_ever_homeless": np.nan, "population_year10": np.nan,
+                "population_last_year": np.nan}
     f = model.demography.frame()
     alive = f["alive"].to_numpy()
     years = f["person_months_everyone"].sum() / 12.0
     start = model.occupancy_frame()["alive"].iloc[0]
     return {"deaths_per_1000": float(f["died"].sum() / years * 1000.0),
             "smr_ever_homeless": smr(f, "ever_homeless"), "smr_drug_treatment": smr(f, "drug_treatment"),
-            "population_year10": float(alive[-12:].mean() / start)}
+            "population_year10": float(alive[-12:].mean() / start),
+            "population_last_year": float(alive[-12:].mean() / start)}
 
 
 def _within(events: np.ndarray, later: np.ndarray, window: int) -> tuple[int, int]:

@@ -14,9 +14,15 @@ The target group is a living population, not a closed cohort:
   the target group: the model's employment and benefit accounts are those of working
   age. Exits depend on age alone, so both arms of a pairing lose the same living
   citizens to them.
-* **Newcomers.** Each month ``floor(E + u)`` newly vulnerable adults enter, ``E`` =
-  ``demography.inflow.per_1000`` / 1,000 / 12 x ``population.size`` and ``u`` a uniform
-  from the stream ``demography.inflow``: the number, and every newcomer's attributes
+* **Newcomers.** Each month ``floor(E + u) + R`` newly vulnerable adults enter: ``E`` =
+  ``demography.inflow.per_1000`` / 1,000 / 12 x ``population.size`` (fitted to balance the
+  deaths), ``u`` a uniform from the stream ``demography.inflow``, and ``R`` one newcomer for
+  each citizen ever in the group, alive or not, whose age reaches the exit age this month
+  (a newly vulnerable adult takes the place of each who reaches the pension age; counting
+  the dead too keeps ``R`` independent of the arm, at the price of replacing some deaths
+  twice: ``E`` is fitted over 10 years, and beyond them the group grows slowly, +4.5% in
+  20 years, within the +-5% of the VIVE counts; a check in docs/validation.md). Without
+  ``R`` the starting cohort's ageing empties the group: 88% of its size after 20 years. The number, and every newcomer's attributes
   (``model.population.draw_cohort`` from the stream ``demography.cohort``, at an age of
   ``inflow.age_mean`` +- ``age_sd``, not inside a service: ``ENTRY_DOORS``), depend on
   the seed and the month only, never on the arm. So in a pairing every newcomer has the
@@ -125,8 +131,10 @@ class Demography:
         # exits at the exit age (after the deaths of the month)
         exited = np.flatnonzero(pop.alive & (pop.age >= self.exit_age))
         pop.leave(exited, EXITED)
-        # newcomers: a number and attributes that depend on the seed and month only
-        count = int(np.floor(self.inflow + self.streams.uniform("demography.inflow", month, 1)[0]))
+        # newcomers: a number and attributes that depend on the seed and month only (ages
+        # advance by 1/12 a month for every row, alive or not, so R is the same in both arms)
+        reaching = int(((pop.age >= self.exit_age) & (pop.age - 1.0 / 12.0 < self.exit_age)).sum())
+        count = int(np.floor(self.inflow + self.streams.uniform("demography.inflow", month, 1)[0])) + reaching
         new = np.zeros(0, dtype=np.int64)
         if count:
             rng = self.streams.generator("demography.cohort", month)
@@ -134,7 +142,7 @@ class Demography:
                                  entry_levels=True)
             cohort.age = np.minimum(cohort.age, self.exit_age - 1.0 / 12.0)
             new = pop.grow(cohort)
-        st.update(died=float(died.size), exited=float(exited.size), entered=float(count),
+        st.update(died=float(died.size), exited=float(exited.size), entered=float(count), replacing=float(reaching),
                   alive=float(pop.alive.sum()))
         self.stats.append(st)
         return died, exited, new

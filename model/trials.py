@@ -511,11 +511,12 @@ class CtiMoney:
     #: the same with shelters booked as the capacity the kommune pays for (occupied and
     #: vacant funded places): what the budgets really spend less, i.e. cashable
     cashable: dict[str, float]
-    #: per budget holder and "total": the evaluation's design emulated (a matched comparison,
-    #: not a counterfactual): each participant's year-one cost against that of a control
-    #: who was in a shelter the month the participant left one and stayed there, with the
-    #: same substance, mental and employment levels then (status-quo arm, average prices);
-    #: the difference also holds what moving into a home does without CTI
+    #: per budget holder and "total": a naive comparison (not a counterfactual): each
+    #: participant's year-one cost against that of a control who was in a shelter the month
+    #: the participant left one and stayed there, with the same substance, mental and
+    #: employment levels then (status-quo arm, average prices). The difference holds what
+    #: leaving the shelter does without CTI: how far selection can move an evaluation that
+    #: compares participants with other shelter users
     matched: dict[str, float] | None = None
     #: participants who found a control
     matched_pairs: int = 0

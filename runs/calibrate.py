@@ -79,6 +79,7 @@ FREE: dict[str, tuple[float, float]] = {
     "pathways.employment.benefits_to_employed.rate": (0.002, 0.3),  # IPS usual care, employed share
     "pathways.employment.employed_to_benefits.rate": (0.005, 0.5),  # employed share stationary
     "pathways.employment.benefits_to_outside.rate": (2e-4, 0.05),  # outside the labour force stationary
+    "pathways.employment.outside_to_benefits.rate": (2e-4, 0.05),  # outside the labour force stationary (20 years)
     # justice: imprisonment and reconviction
     "pathways.justice.free_to_prison.rate": (1e-4, 0.02),  # prison share stationary
     "pathways.justice.free_to_prison.hr.history_prison": (0.5, 30.0),  # reconviction within 2 years

@@ -24,7 +24,8 @@ def test_the_golden_file_pins_every_case_with_states_places_and_money():
         for month in ("12", "24", "36"):
             occ = case["occupancy"][month]
             housing = sum(v for k, v in occ.items() if k.startswith("housing."))
-            assert housing == data["size"]  # every citizen in exactly one housing level
+            assert housing == occ["alive"]  # every living citizen in exactly one housing level
+            assert occ["alive"] + occ["died"] + occ["exited"] == data["size"] + occ["entered"]  # nobody lost
         assert case["ledger"] and case["places"]
 
 
