@@ -122,11 +122,12 @@ class Demography:
         h = mu * hazard_ratio(p, pop)
         u = self.streams.uniform("demography.death", month, pop.n)
         died = np.flatnonzero(alive & (u < -np.expm1(-h)))
+        q = -np.expm1(-mu)  # the general population's monthly death probability
         for group, members in self.SMR_GROUPS.items():
             at_risk = alive & members(pop)
             st[f"observed_{group}"] = float(at_risk[died].sum())
-            st[f"expected_{group}"] = float(-np.expm1(-mu[at_risk]).sum())
-            st[f"person_months_{group}"] = float(at_risk.sum())
+            st[f"expected_{group}"] = float(q.sum(where=at_risk))
+            st[f"person_months_{group}"] = float(np.count_nonzero(at_risk))
         pop.leave(died, DIED)
         # exits at the exit age (after the deaths of the month)
         exited = np.flatnonzero(pop.alive & (pop.age >= self.exit_age))

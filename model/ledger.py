@@ -44,6 +44,7 @@ import pandas as pd
 from agents.states import HOMELESS, LEVELS, Domain, Employment, Housing, Mental, Substance, in_levels
 from model.financing import DAYS_PER_MONTH, Financing, ladder_share, rules_for
 from model.params import Parameters
+from model.population import zeros_with_room
 from model.services import BUDGETS, CATALOGUE, KOMMUNE, REGION, STAT
 
 if TYPE_CHECKING:
@@ -176,7 +177,7 @@ class Ledger:
         self.account_index = {a: i for i, a in enumerate(self.accounts)}
         self.n = n
         self.monthly: list[np.ndarray] = []
-        self.citizen_total = np.zeros((len(self.accounts), n))
+        self.citizen_total = zeros_with_room((len(self.accounts), n))
         self.detail = n <= CITIZEN_DETAIL_MAX
         #: per month, net cost per budget holder per citizen (only when ``detail``)
         self.citizen_monthly: list[np.ndarray] = []

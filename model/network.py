@@ -39,6 +39,7 @@ class SocialNetwork:
         self.key, self.rewire, self.k_half = key, rewire, k_half
         self._build(n)
         self._recent = np.empty((0, 2), dtype=np.int32)
+        self._sorted: tuple[np.ndarray, np.ndarray] | None = None
 
     def _build(self, n: int) -> None:
         edges = self.edges
@@ -83,8 +84,10 @@ class SocialNetwork:
             return
         rng = streams.generator("network.inflow", month)
         key_new = homophily * complexity[new] + np.sqrt(1.0 - homophily * homophily) * rng.standard_normal(new.size)
-        order = np.argsort(self.key, kind="stable")
-        sorted_key = self.key[order]
+        if self._sorted is None:  # the homophily order, kept sorted as newcomers join
+            order = np.argsort(self.key, kind="stable")
+            self._sorted = (self.key[order], order)
+        sorted_key, order = self._sorted
         pos = np.searchsorted(sorted_key, key_new)
         offsets = np.r_[np.arange(-self.k_half, 0), np.arange(0, self.k_half)]
         contact = order[(pos[:, None] + offsets[None, :]) % n_old]
@@ -93,6 +96,9 @@ class SocialNetwork:
         pairs = np.stack([contact.ravel(), np.repeat(new, offsets.size)], axis=1).astype(np.int32)
         pairs = np.unique(pairs, axis=0)
         self.key = np.concatenate([self.key, key_new])
+        by_key = np.argsort(key_new, kind="stable")
+        at = np.searchsorted(sorted_key, key_new[by_key], side="right")
+        self._sorted = (np.insert(sorted_key, at, key_new[by_key]), np.insert(order, at, new[by_key]))
         self.edges = np.concatenate([self.edges, pairs])
         self._recent = np.concatenate([self._recent, pairs])
         if self._recent.shape[0] > self.MERGE_SHARE * max(self.edges.shape[0], 1):

@@ -30,7 +30,7 @@ import numpy as np
 
 from agents.states import LEVELS, Domain, Employment, Substance, domain_name
 from model.params import ParameterError, Parameters
-from model.population import extend
+from model.population import extend, zeros_with_room
 
 #: Largest log-rate used: e^60 ~ 1e26 per month is certain departure, and a domain's sum of
 #: such rates stays far below float32's maximum (~3e38), so rates are never inf (nor NaN).
@@ -171,7 +171,7 @@ class PathwayEngine:
         """The feature matrix X, stored features x citizens (each feature a contiguous row)."""
         n = state.n
         if self._x is None:
-            self._x = np.zeros((len(self.feature_names), n), dtype=np.float32)
+            self._x = zeros_with_room((len(self.feature_names), n), dtype=np.float32)
         elif self._x.shape[1] != n:  # newcomers, or another population (amortised growth)
             self._x = extend(self._x, n, 0.0) if n > self._x.shape[1] else np.zeros((len(self.feature_names), n), dtype=np.float32)
         x = self._x

@@ -35,6 +35,19 @@ NOT_LEFT = -1
 NOT_LIVING = -1
 
 
+#: room left at the end of large per-citizen arrays for the newcomers of the first years
+#: (a living population grows its rows by ~1-2% a year): growing into it copies nothing,
+#: so the old and the new array never coexist (peak memory)
+ROOM = 0.03
+
+
+def zeros_with_room(shape: tuple[int, ...], dtype=float) -> np.ndarray:
+    """``np.zeros(shape)`` as a prefix view of a buffer ``ROOM`` longer in the last axis,
+    which :func:`extend` grows into without copying."""
+    n = shape[-1]
+    return np.zeros(shape[:-1] + (n + int(n * ROOM) + 64,), dtype=dtype)[..., :n]
+
+
 def stack_levels(frames: list[np.ndarray]) -> np.ndarray:
     """Monthly level snapshots (domains x citizens, the number of citizens growing with
     newcomers) as one array (months x domains x citizens), ``NOT_LIVING`` where a

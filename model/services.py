@@ -271,10 +271,12 @@ class ServiceSystem:
             for k, s in enumerate(self.specs)
             if params.get(f"services.{s.name}.capacity_review_months", 0) > 0
         }
-        self.enrolled = np.zeros((k, n), dtype=bool)
-        self.months_enrolled = np.zeros((k, n), dtype=np.int32)
-        self.waiting = np.zeros((k, n), dtype=bool)
-        self.waited = np.zeros((k, n), dtype=np.int32)
+        from model.population import zeros_with_room
+
+        self.enrolled = zeros_with_room((k, n), dtype=bool)
+        self.months_enrolled = zeros_with_room((k, n), dtype=np.int32)
+        self.waiting = zeros_with_room((k, n), dtype=bool)
+        self.waited = zeros_with_room((k, n), dtype=np.int32)
         self.gate_of = {t: self.index[s.name] for s in self.specs for t in s.gates}
         self.price = np.array([params[f"services.{s.name}.price"] for s in self.specs])
         self._effects = {
