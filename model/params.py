@@ -4,7 +4,7 @@ The baseline lives in ``model/parameters/baseline.toml``. Each leaf there is an 
 table ``{ value = ..., source = "..." }`` and may name its ``kind`` (which fixes unit,
 range and type, see :data:`KINDS`) or give ``unit``/``min``/``max`` itself. The kind is
 inferred where the key says it: ``rate`` is a monthly hazard rate, anything under an
-``hr`` or ``effects`` table is a hazard ratio, anything under ``population.initial`` a
+``hr``, ``effects`` or ``after_effects`` table is a hazard ratio, anything under ``population.initial`` a
 share.
 
 A *scenario* is a readable diff from the baseline: a TOML file with a ``[scenario]``
@@ -161,7 +161,7 @@ def _infer_kind(path: str) -> str | None:
     parts = path.split(".")
     if parts[-1] == "rate":
         return "rate"
-    if len(parts) >= 2 and parts[-2] == "hr" or "effects" in parts[:-1]:
+    if len(parts) >= 2 and parts[-2] == "hr" or "effects" in parts[:-1] or "after_effects" in parts[:-1]:
         return "hazard_ratio"
     if path.startswith("population.initial."):
         return "share"

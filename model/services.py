@@ -241,6 +241,8 @@ CATALOGUE: tuple[ServiceSpec, ...] = (
                 waiting_list=False, capacity_limited=False),
 )
 SERVICES: dict[str, ServiceSpec] = {s.name: s for s in CATALOGUE}
+#: ``ServiceSystem.completed`` of a citizen who has not completed the course
+NEVER = -(10 ** 6)
 
 
 class ServiceSystem:
@@ -277,12 +279,23 @@ class ServiceSystem:
         self.months_enrolled = zeros_with_room((k, n), dtype=np.int32)
         self.waiting = zeros_with_room((k, n), dtype=bool)
         self.waited = zeros_with_room((k, n), dtype=np.int32)
+        self.completed = np.full((k, n), NEVER, dtype=np.int32)
         self.gate_of = {t: self.index[s.name] for s in self.specs for t in s.gates}
         self.price = np.array([params[f"services.{s.name}.price"] for s in self.specs])
         self._effects = {
             f"service_{s.name}": dict(dotted_paths(params.subtree(f"services.{s.name}.effects")))
             for s in self.specs if params.subtree(f"services.{s.name}.effects")
         }
+        #: lasting effects after a completed course: service index -> months they last; the
+        #: hazard ratios (``services.<name>.after_effects``) are the feature ``after_<name>``
+        self.after_months = {self.index[s.name]: float(params[f"services.{s.name}.after_months"])
+                             for s in self.specs if params.subtree(f"services.{s.name}.after_effects")
+                             and params.get(f"services.{s.name}.after_months", 0) > 0}
+        for k in self.after_months:
+            name = self.specs[k].name
+            self._effects[f"after_{name}"] = dict(dotted_paths(params.subtree(f"services.{name}.after_effects")))
+        #: (services x citizens): the month each citizen last completed the service's course
+        #: (``NEVER``: not since they entered); only services with lasting effects use it
         #: siloed refusal probability per service with a silo rule (``SILO_RULES``); none
         #: applies under coordinated governance
         self.refusal = {self.index[name]: float(params[rule.parameter]) for name, rule in SILO_RULES.items()
@@ -348,6 +361,7 @@ class ServiceSystem:
         self.waiting[:, who] = False
         self.waited[:, who] = 0
         self._held[:, who] = False
+        self.completed[:, who] = NEVER
 
     def grow(self, n: int) -> None:
         """Room for newcomers: the citizens ``n`` and up enter in no service."""
@@ -355,6 +369,7 @@ class ServiceSystem:
 
         for name in ("enrolled", "months_enrolled", "waiting", "waited", "_held"):
             setattr(self, name, extend(getattr(self, name), n, 0))
+        self.completed = extend(self.completed, n, NEVER)
         self._refusal_draws.clear()
 
     # -- the hook protocol the model calls ---------------------------------------------------
@@ -362,8 +377,13 @@ class ServiceSystem:
         return self._effects
 
     def feature_columns(self) -> dict[str, np.ndarray]:
-        return {f"service_{s.name}": self.enrolled[self.index[s.name]] for s in self.specs
-                if f"service_{s.name}" in self._effects}
+        out = {f"service_{s.name}": self.enrolled[self.index[s.name]] for s in self.specs
+               if f"service_{s.name}" in self._effects}
+        for k, months in self.after_months.items():
+            # within ``after_months`` of completing the course, and not back in it
+            since = self.month - self.completed[k]
+            out[f"after_{self.specs[k].name}"] = (since < months) & (since >= 0) & ~self.enrolled[k]
+        return out
 
     def active(self, k: int) -> bool:
         return self.places[k] != 0
@@ -541,6 +561,8 @@ class ServiceSystem:
         else:
             u = self.streams.uniform(f"discharge.{spec.name}", self.month, pop.n)
             done = on & (u < -np.expm1(-1.0 / course))
+        if k in self.after_months:  # a completed course: its lasting effect starts now
+            self.completed[k, done] = self.month
         if spec.budget == KOMMUNE:  # municipal programmes end at imprisonment
             done |= on & (pop.levels[Domain.JUSTICE] == Justice.PRISON)
         if spec.name == "dual_diagnosis":

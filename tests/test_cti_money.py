@@ -13,7 +13,7 @@ SMALL = dict(size=6000, warmup=6, recruit=6, follow=12)
 
 def _no_effect() -> Parameters:
     base = Parameters.baseline()
-    return base.with_overrides({p: 1.0 for p in base if p.startswith("services.cti.effects.")})
+    return base.with_overrides({p: 1.0 for p in base if p.startswith(("services.cti.effects.", "services.cti.after_effects."))})
 
 
 def test_without_an_effect_cti_only_costs_its_course():

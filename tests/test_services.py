@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from agents import Domain, Substance
+from agents import Domain, Housing, Justice, Substance
 from model import WelfareModel
 
 FIXED = {"governance.sizing": "fixed"}
@@ -197,3 +197,31 @@ def test_a_bed_freed_in_a_full_shelter_saves_nothing_cashable_until_places_are_c
     assert flows[("capacity_freed", "kommune")].sum() > 0.9 * abs(som)  # the freed places are capacity, not cash
     cash_closing, _, closed_closing, _ = shelter_costs(**{"services.shelter.capacity_review_months": 12})
     assert closed_closing > 0 and cash_closing < -0.2 * abs(som)  # closing places turns part of it into cash
+
+
+def test_a_completed_cti_course_keeps_its_effect_for_after_months_then_stops():
+    """CTI's effect on housing loss outlasts the 9-month course by ``after_months``
+    (Herman et al. 2011 measured after the course); an imprisonment ends the course
+    without a lasting effect."""
+    m = WelfareModel("cti", rng=3, **{"population.size": 3000, "demography.enabled": False})
+    services, pop = m.services, m.population
+    k = services.index["cti"]
+    after = int(m.params["services.cti.after_months"])
+    housed = np.flatnonzero((pop.levels[Domain.HOUSING] == Housing.OWN_HOME)
+                            & (pop.levels[Domain.JUSTICE] == Justice.FREE))[:60]
+    services.enroll("cti", housed, pop)
+    lasting, in_course = {}, {}
+    for month in range(1, 9 + after + 3):
+        m.step()
+        lasting[month] = services.feature_columns()["after_cti"][housed].copy()
+        in_course[month] = services.enrolled[k, housed].copy()
+    completed = services.completed[k, housed]
+    finished = completed > 0
+    assert finished.sum() > 30  # most completed the course (the rest were imprisoned)
+    assert (completed[finished] == 10).all()  # the course ran months 1-9: completed at month 10's start
+    for month, on in lasting.items():
+        # from the completion for ``after`` months, unless back in the course (re-referred)
+        expected = finished & (month >= 10) & (month < 10 + after) & ~in_course[month]
+        np.testing.assert_array_equal(on, expected, err_msg=f"month {month}")
+    assert not lasting[10 + after + 1].any()
+    assert "after_cti" in m.engine.feature_names
