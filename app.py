@@ -1109,6 +1109,101 @@ def ContractView(model: DashboardModel, month: int):
             solara.HTML(tag="div", unsafe_innerHTML="<br>".join(f"<code>{p} = {v}</code>" for p, v in terms.items()))
 
 
+# -- results over runs: the answer first, with its uncertainty --------------------------------
+#: citizens simulated per run in the results view (the money is scaled to the population)
+RESULTS_SIZE = 2000
+RESULTS_YEARS = (5, 10, 20)
+RESULTS_RUNS = (5, 10, 20)
+results_choice = solara.reactive({"scenario": "housing_first", "years": 10, "runs": 10})
+
+
+def policy_names() -> dict[str, str]:
+    """Shipped policies (no contracts) by a human name, the first sentence of each file's
+    description, mapped to the scenario name."""
+    out = {}
+    for path in sorted(SCENARIO_DIR.glob("*.toml")):
+        if path.stem.startswith("contract_"):
+            continue
+        text = " ".join(Parameters.load(path.stem).description.split())
+        label = re.split(r"[:.;(]", text)[0].strip() if text else path.stem
+        if len(label) > 70:
+            label = label[:70].rsplit(" ", 1)[0] + "…"
+        out[f"{label} ({path.stem})"] = path.stem
+    return out
+
+
+@solara.lab.task
+def run_results(scenario: str, years: int, runs: int, population: NamedPopulation):
+    """``compare`` the policy with its base scenario over ``runs`` seeds, in a thread,
+    reporting the share of runs done in ``run_results.progress``."""
+    from model.compare import compare
+
+    def progress(done: int, total: int) -> None:
+        run_results.progress = 100.0 * done / total
+
+    run_results.progress = 0.0
+    return compare(Parameters.load(scenario).base_name, scenario, replications=runs, months=12 * years,
+                   population=population, progress=progress, appraisal=False,
+                   **{"population.size": RESULTS_SIZE})
+
+
+def results_table(c) -> pd.DataFrame:
+    """Per budget holder: NPV (median and 10th-90th percentile, DKK million, cashable), the
+    median break-even year and the share of runs that break even within the horizon."""
+    h = c.headline
+    rows = []
+    for b in h.index:
+        year = h.loc[b, ("payback_year", "median")]
+        rows.append({"budget holder": b,
+                     "NPV, median (DKK million)": round(h.loc[b, ("npv", "median")] / 1e6, 1),
+                     "NPV, 10th-90th percentile (DKK million)":
+                         f"{h.loc[b, ('npv', 'p10')] / 1e6:,.1f} to {h.loc[b, ('npv', 'p90')] / 1e6:,.1f}",
+                     "break-even year, median": "never" if pd.isna(year) else int(year),
+                     "runs that break even": f"{c.pays_back.loc[b, 'within_horizon']:.0%}"})
+    return pd.DataFrame(rows)
+
+
+@solara.component
+def ResultsView(model: DashboardModel):
+    """The answer first: pick a policy by name, a horizon and a number of runs; the
+    comparison with its base scenario runs in the background (``model.compare.compare``
+    on 2,000 citizens per run, money for the dashboard's population) and opens with one
+    plain paragraph, then the table per budget holder with bands and the full report."""
+    choice = results_choice.value
+    names = policy_names()
+    by_name = {v: k for k, v in names.items()}
+    with solara.Column():
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.Select("Policy", values=list(names), value=by_name.get(choice["scenario"], list(names)[0]),
+                          on_value=lambda v: results_choice.set({**choice, "scenario": names[v]}))
+            solara.Select("Horizon (years)", values=[str(y) for y in RESULTS_YEARS], value=str(choice["years"]),
+                          on_value=lambda v: results_choice.set({**choice, "years": int(v)}))
+            solara.Select("Runs (seeds)", values=[str(r) for r in RESULTS_RUNS], value=str(choice["runs"]),
+                          on_value=lambda v: results_choice.set({**choice, "runs": int(v)}))
+            solara.Button("Run", color="primary", disabled=run_results.pending,
+                          on_click=lambda: run_results(choice["scenario"], choice["years"], choice["runs"],
+                                                       model.target))
+        solara.Text(f"Each run: {RESULTS_SIZE:,} simulated citizens, the policy against its base scenario on the "
+                    f"same citizens and random numbers; money for {model.target.name} "
+                    f"({model.target.persons:,.0f} persons). + = the public saves.")
+        if run_results.pending:
+            solara.ProgressLinear(run_results.progress or True)
+            solara.Text(f"Running: {run_results.progress or 0:.0f}% of the runs done.")
+        elif run_results.error:
+            solara.Error(f"The comparison failed: {run_results.exception}")
+        elif run_results.finished and run_results.value is not None:
+            c = run_results.value
+            import html
+
+            solara.HTML(tag="p", unsafe_innerHTML=f"<b>{html.escape(c.summary_sentence())}</b>")
+            table = results_table(c)
+            solara.HTML(tag="div", unsafe_innerHTML=table.to_html(index=False, border=0, classes="results-table"))
+            with solara.Details("The full report (the SØM table per year, line items, outcomes, cost per outcome)"):
+                solara.Markdown(c.report())
+        else:
+            solara.Info("Choose a policy, a horizon and the number of runs, then press Run.")
+
+
 @solara.component
 def Dashboard(model: DashboardModel):
     """The main area: headline counters, then the views in tabs.
@@ -1140,6 +1235,8 @@ def Dashboard(model: DashboardModel):
                 ContractView(model, model.month)
             with solara.lab.Tab("Funding and changes"):
                 FundingView(model)
+            with solara.lab.Tab("Results over runs"):
+                ResultsView(model)
 
 
 # =========================================================================================

@@ -29,6 +29,7 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -273,13 +274,44 @@ class Comparison:
                               numeric=set(range(2, 2 + len(holders))))
         return lines + [""]
 
+    def summary_sentence(self) -> str:
+        """The answer in one plain paragraph: for whom, over which horizon, in which prices;
+        when each budget holder breaks even (in how many runs), and the main outcomes with
+        their 10th-90th percentile band."""
+        years = self.months / 12
+        who = self.population.name if self.population is not None else f"{self.size:,} simulated citizens"
+        R = self.replications
+        parts = []
+        for b in ("total", *BUDGETS):
+            share = float(self.pays_back.loc[b, "within_horizon"])
+            k = int(round(share * R))
+            label = "the public purse as a whole" if b == "total" else f"the {b}"
+            if k == 0:
+                parts.append(f"{label} does not break even in any run")
+                continue
+            paid = np.array([r.headline.loc[b, "payback_month"] for r in self.runs], dtype=float)
+            paid = np.sort(paid[np.isfinite(paid) & (paid <= self.months)])
+            lo, hi = (int(np.ceil(paid[0] / 12)), int(np.ceil(paid[-1] / 12))) if paid.size else (0, 0)
+            when = f"in year {lo}" if lo == hi else f"in years {lo}-{hi}"
+            parts.append(f"{label} breaks even {when} in {k} of {R} runs")
+        o = self.outcomes
+        def outcome(name: str, what: str) -> str:
+            m, lo, hi = (round(float(o.loc[name, s])) + 0 for s in ("median", "p10", "p90"))  # no "-0"
+            return f"{what} {m:+,d} ({lo:+,d} to {hi:+,d})"
+        npv = self.headline.loc["total", ("npv", "median")]
+        return (f"{self.scenario} against {self.baseline}, for {who}, over {years:g} years in "
+                f"{self.price_year} ({R} runs): " + "; ".join(parts) + ". "
+                f"Net present value for all public budgets: {npv / 1e6:+,.1f} million DKK (median, cashable). "
+                + ", ".join([outcome("homeless", "Homeless person-years"), outcome("employed", "employed person-years"),
+                             outcome("deaths", "deaths")]) + " (median, 10th to 90th percentile).")
+
     def report(self) -> str:
         """The comparison as Markdown: what the figures are, what is compared, the
         headline, cashable vs capacity-freed vs SØM average-price savings, per-person
         figures, the SØM table per budget holder per year with the break-even year, line
         items, who pays / who saves, outcomes, cost per outcome, and capacity."""
         h = self.headline
-        lines = [f"# {md_escape(self.scenario)} vs {md_escape(self.baseline)}", ""]
+        lines = [f"# {md_escape(self.scenario)} vs {md_escape(self.baseline)}", "", md_escape(self.summary_sentence()), ""]
         about = self.about()
         lines += md_table(["these figures", "are"],
                           [["population", about["population"]], ["horizon", about["horizon"]],
@@ -505,12 +537,14 @@ class ArmDescription:
 
 def compare(baseline: ScenarioLike, scenario: ScenarioLike, *, replications: int = 20, months: int = 120,
             seed: int = 0, executor: Executor | None = None, appraisal: bool = True,
-            population: str | int | NamedPopulation | None = None, **overrides: Any) -> Comparison:
+            population: str | int | NamedPopulation | None = None,
+            progress: Callable[[int, int], None] | None = None, **overrides: Any) -> Comparison:
     """Paired replications of ``scenario`` against ``baseline`` with bands.
 
     Replication ``r`` uses child ``r`` of ``numpy.random.SeedSequence(seed)`` in both arms.
     ``executor`` (any ``concurrent.futures.Executor``) runs replications in parallel; the
-    result does not depend on it. ``population`` names whom the money belongs to
+    result does not depend on it. ``progress(done, replications)`` is called after each
+    replication (serially; with an executor, once at the end). ``population`` names whom the money belongs to
     (``model.populations.named_population``: a preset such as ``"odense"``, a homeless
     count, or None for the national target group): totals are scaled to it."""
     if replications < 1:
@@ -519,7 +553,16 @@ def compare(baseline: ScenarioLike, scenario: ScenarioLike, *, replications: int
     pop = named_population(population, scen_p)  # a bad name fails here, before any work
     seeds = np.random.SeedSequence(seed).spawn(replications)
     jobs = [(base_p, scen_p, s, months, overrides) for s in seeds]
-    runs = list(executor.map(_replication, jobs)) if executor else [_replication(j) for j in jobs]
+    if executor:
+        runs = list(executor.map(_replication, jobs))
+    else:
+        runs = []
+        for job in jobs:
+            runs.append(_replication(job))
+            if progress is not None:
+                progress(len(runs), replications)
+    if progress is not None and executor:
+        progress(replications, replications)
     arm_params = {arm: (p.with_overrides(overrides, origin="compare") if overrides else p)
                   for arm, p in (("counterfactual", base_p), ("scenario", scen_p))}
     out = summarise(runs, base_p.name, scen_p.name, months, population=pop,

@@ -400,3 +400,49 @@ def test_a_service_left_at_zero_places_is_announced_at_the_top():
     app.tab_index.set(4)
     rc = render_page(m)
     assert "P " in page_text(rc) and "Run the appraisal" not in page_text(rc)  # endogenous sizing: already run
+
+
+# -- results over runs -----------------------------------------------------------------------
+def test_every_policy_has_a_human_name_in_the_results_view():
+    from model.params import SCENARIO_DIR
+
+    names = app.policy_names()
+    shipped = {p.stem for p in SCENARIO_DIR.glob("*.toml") if not p.stem.startswith("contract_")}
+    assert set(names.values()) == shipped and len(names) == len(shipped)
+    assert all(len(label) < 100 and "_" not in label.split(" (")[0] for label in names)
+
+
+def test_the_results_view_asks_first_then_answers_in_one_paragraph_with_bands():
+    m = app.DashboardModel("baseline", rng=1, **SMALL)
+    app.tab_index.set(5)
+    rc = render_page(m)
+    assert "press Run" in page_text(rc) and "+ = the public saves" in page_text(rc)
+    from model.compare import compare
+
+    c = compare("baseline", "housing_first", replications=3, months=24, population="odense",
+                **{"population.size": 600})
+    text = c.summary_sentence()
+    assert text.startswith("housing_first against baseline, for Odense, over 2 years in 2023 prices")
+    assert "of 3 runs" in text and "Homeless person-years" in text and "deaths" in text
+    table = app.results_table(c)
+    assert list(table["budget holder"]) == ["kommune", "region", "stat", "total"]
+    assert table["runs that break even"].str.endswith("%").all()
+    assert text in c.report()  # the report opens with the same answer
+
+
+def test_run_computes_in_the_background_with_progress_then_shows_the_answer():
+    import time
+
+    m = app.DashboardModel("baseline", rng=1, **SMALL)
+    app.results_choice.set({"scenario": "housing_first", "years": 5, "runs": 5})
+    app.tab_index.set(5)
+    rc = render_page(m)
+    click(rc, "Run")
+    deadline = time.time() + 120
+    while not app.run_results.finished and time.time() < deadline:
+        time.sleep(0.2)
+    assert app.run_results.finished and app.run_results.progress == 100.0
+    text = page_text(render_page(m))  # a page rendered now shows the finished task's answer
+    assert "Running" not in text
+    assert "housing_first against baseline, for" in text and "of 5 runs" in text
+    assert "break-even year, median" in text
