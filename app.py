@@ -65,19 +65,35 @@ def presets() -> list[str]:
     return ["baseline", *sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))]
 
 
+#: what the sidebar shows -> the parameter value (``scenario_parameters`` takes either)
+MODE_LABELS = {"siloed: each service its own rules": "siloed",
+               "coordinated: one case per citizen": "coordinated"}
+SIZING_LABELS = {"fixed: the places the scenario states": "fixed",
+                 "each budget holder funds what pays back in its own budget": "own_budget",
+                 "funded if it pays back for the whole public purse": "whole_purse"}
+#: "Housing First with ACT (housing_first)" -> "housing_first"
+SERVICE_LABELS = {f"{s.description} ({s.name})": s.name for s in CATALOGUE if s.capacity_limited}
+
+
+def _value(labels: dict[str, str], choice: str) -> str:
+    """The parameter value of a sidebar choice (its label, or the value itself)."""
+    return labels.get(choice, choice)
+
+
 model_params: dict[str, Any] = {
     "preset": {"type": "Select", "value": DEFAULT_PRESET, "values": presets(), "label": "Scenario preset"},
-    "mode": {"type": "Select", "value": AS_PRESET, "values": [AS_PRESET, "siloed", "coordinated"],
+    "mode": {"type": "Select", "value": AS_PRESET, "values": [AS_PRESET, *MODE_LABELS],
              "label": "Governance mode"},
-    "sizing": {"type": "Select", "value": AS_PRESET, "values": [AS_PRESET, "fixed", "own_budget", "whole_purse"],
+    "sizing": {"type": "Select", "value": AS_PRESET, "values": [AS_PRESET, *SIZING_LABELS],
                "label": "Capacity sizing"},
     "population.size": {"type": "SliderInt", "value": DEFAULT_SIZE, "min": SIZE_MIN, "max": SIZE_MAX, "step": 100,
                         "label": "Citizens"},
     "capacity_scale": {"type": "SliderFloat", "value": 1.0, "min": 0.0, "max": 3.0, "step": 0.1,
                        "label": "All service capacities (x preset)"},
-    "service": {"type": "Select", "value": "housing_first", "values": CAPACITY_SERVICES, "label": "Service to adjust"},
+    "service": {"type": "Select", "value": next(k for k, v in SERVICE_LABELS.items() if v == "housing_first"),
+                "values": list(SERVICE_LABELS), "label": "Service to adjust"},
     "service_places": {"type": "SliderFloat", "value": -1.0, "min": -1.0, "max": 300.0, "step": 1.0,
-                       "label": "Its places per 1,000 (-1 = preset)"},
+                       "label": "Its places per 1,000 (left end: as the preset)"},
     "service_price_scale": {"type": "SliderFloat", "value": 1.0, "min": 0.0, "max": 3.0, "step": 0.1,
                             "label": "Its price (x preset)"},
     "changes": {"type": "InputText", "value": "", "label": "More changes: path = value; ... (e.g. contract terms)"},
@@ -138,6 +154,7 @@ def scenario_parameters(preset: str = DEFAULT_PRESET, *, mode: str = AS_PRESET, 
                         service_price_scale: float = 1.0, changes: str = "", **overrides: Any) -> Parameters:
     """The sidebar's settings as validated ``Parameters`` (raises ``ParameterError``)."""
     base = Parameters.load(preset)
+    mode, sizing, service = _value(MODE_LABELS, mode), _value(SIZING_LABELS, sizing), _value(SERVICE_LABELS, service)
     out: dict[str, Any] = {}
     if mode != AS_PRESET:
         out["governance.mode"] = mode
@@ -324,8 +341,12 @@ class DashboardModel(WelfareModel):
         more = f" and {len(changes) - 8} more" if len(changes) > 8 else ""
         from model.compare import price_year_text
 
+        occ = self.occupancy
+        living = (f"{p['population.size']:,} citizens at the start, {occ['alive']:,} living now "
+                  f"({occ['entered']:,} newcomers, {occ['died']:,} deaths, {occ['exited']:,} left at the pension age)"
+                  if self.demography is not None else f"{p['population.size']:,} citizens (a closed cohort)")
         return (f"Scenario {p.name} · governance {p['governance.mode']} · sizing {p['governance.sizing']} · "
-                f"{self.population.n:,} citizens · seed {self.seed} · counterfactual: {cf}. "
+                f"{living} · seed {self.seed} · counterfactual: {cf}. "
                 f"Money for {self.target.label()}: each simulated citizen stands for {self.money_scale:,.3g} persons; "
                 f"{price_year_text(self.params, short=True)}, undiscounted. "
                 f"Changes from the baseline: {shown + more if changes else 'none'}.")

@@ -61,7 +61,7 @@ def test_steps_move_counters_and_plots_then_governance_switches(dashboard):
     assert all(a != b for a, b in zip(before_plots, after_plots)), "a plot did not change after stepping"
     print(f"\n[e2e] Step -> counter updated: {1000 * step_seconds:.0f} ms per step (browser round trip)")
 
-    dashboard.select("Governance mode", "coordinated")
+    dashboard.select("Governance mode", "coordinated: one case per citizen")
     dashboard.reset()
     dashboard.wait_for_text(re.compile(r"governance coordinated"))
     render_interval = page.get_by_role("slider", name="Render Interval (steps)")
@@ -111,7 +111,7 @@ def test_extreme_controls_never_break_the_page(dashboard):
         dashboard.slider_to("Citizens", end)
         dashboard.slider_to("All service capacities (x preset)", "min")  # every capacity 0
         dashboard.reset()
-        dashboard.wait_for_text(re.compile(rf"· {size} citizens ·"))
+        dashboard.wait_for_text(re.compile(rf"· {size} citizens at the start"))
         dashboard.step(2)
         assert re.search(r"Month\s+2\b", counters(dashboard))
     dashboard.page.get_by_label("Seed").fill("not a seed")
