@@ -566,8 +566,9 @@ class OccupancyFigure(LiveFigure):
 
 
 class MoneyFigure(LiveFigure):
-    """Cumulative extra net public cost of the scenario against its counterfactual per
-    budget holder (DKK million), with the payback month marked."""
+    """Cumulative net public saving of the scenario against its counterfactual per budget
+    holder (DKK million; + = the public saves, the sign of every money view), with the
+    payback month marked."""
 
     def __init__(self, model: DashboardModel):
         super().__init__((7.2, 4.0))
@@ -577,9 +578,10 @@ class MoneyFigure(LiveFigure):
                                               label=b)[0]) for b in (*BUDGETS, "total")}
         self.payback_line = self.animate(ax.axvline(0, color="black", ls=":", lw=1.2))
         self.note = self.animate(ax.text(0.01, 0.97, "", transform=ax.transAxes, va="top", fontsize=9))
-        ax.set_title(f"Cumulative extra net public cost vs counterfactual, DKK million for {model.target.name}\n"
-                     f"({model.target.persons:,.0f} persons; undiscounted, cashable; below 0 = saving)", fontsize=9)
+        ax.set_title(f"Cumulative net public saving vs counterfactual, DKK million for {model.target.name}\n"
+                     f"({model.target.persons:,.0f} persons; undiscounted, cashable; + = the public saves)", fontsize=9)
         ax.set_xlabel("month", fontsize=8)
+        ax.set_ylabel("DKK million", fontsize=8)
         ax.tick_params(labelsize=7)
         self.fig.legend(handles=list(self.lines.values()), fontsize=7, frameon=False, ncols=4, loc="outside lower center")
         ax.set_autoscale_on(False)
@@ -587,7 +589,7 @@ class MoneyFigure(LiveFigure):
         ax.set_ylim(-1, 1)
 
     def update(self, model: DashboardModel) -> bool:
-        cum = model.cumulative_difference() * model.money_scale / 1e6
+        cum = -model.cumulative_difference() * model.money_scale / 1e6  # + = the public saves
         x = cum.index.to_numpy()
         for b, line in self.lines.items():
             line.set_data(x, cum[b].to_numpy())
@@ -859,7 +861,7 @@ def kpis(model: DashboardModel) -> list[tuple[str, str, str]]:
         delta = v - sum(cf[k] for k in keys)
         return label, f"{v:,}", f"{delta:+,} vs counterfactual"
 
-    cum = model.cumulative_difference().iloc[-1] * model.money_scale
+    cum = -model.cumulative_difference().iloc[-1] * model.money_scale  # + = the public saves
     per_person = cum["total"] / model.target.persons
     pb = model.payback()
     return [
@@ -869,7 +871,7 @@ def kpis(model: DashboardModel) -> list[tuple[str, str, str]]:
         count("Untreated mental illness", [level_key(Domain.MENTAL, Mental.UNTREATED)]),
         count("Employed", [level_key(Domain.EMPLOYMENT, Employment.EMPLOYED)]),
         count("Deaths so far", ["died"]),
-        (f"Extra net public cost, {model.target.name}", f"{cum['total'] / 1e6:,.1f}m DKK",
+        (f"Net public saving, {model.target.name}", f"{cum['total'] / 1e6:+,.1f}m DKK",
          "kommune {:,.1f} / region {:,.1f} / stat {:,.1f}; ".format(*(cum[b] / 1e6 for b in BUDGETS))
          + f"{per_person:,.0f} DKK per person"),
         ("Payback", "n/a" if model.counterfactual is None else (f"month {pb}" if pb is not None else "not yet"),
@@ -892,11 +894,20 @@ class DashboardContract:
         flows = self.run.cash_flows()
         return flows[["investor", "provider", "guarantor", *BUDGETS, "public_purse"]]
 
+    #: the contract's metrics as a person reads them: key -> (label, how the value is shown)
+    METRICS = {
+        "investor_irr": ("investor's return a year (IRR)", lambda v: "n/a" if pd.isna(v) else f"{v:+.1%}"),
+        "investor_multiple": ("money back per krone invested", lambda v: "n/a" if pd.isna(v) else f"{v:.2f}x"),
+        "investor_loss": ("investor loses money", lambda v: _fmt_metric(v)),
+        "guarantee_used": ("first-loss guarantee used", lambda v: _fmt_metric(v)),
+        "outcome_payments": ("outcome payments (simulated DKK)", lambda v: f"{v:,.0f}"),
+        "deadweight_share": ("paid outcomes that would have happened anyway", lambda v: f"{v:.0%}"),
+        "creaming_index": ("creaming index (problems of those recruited vs eligible)", lambda v: f"{v:.2f}"),
+    }
+
     def summary(self) -> str:
         m = self.run.summary().metrics
-        keys = [k for k in ("investor_irr", "investor_multiple", "investor_loss", "guarantee_used", "outcome_payments",
-                            "deadweight_share", "creaming_index") if k in m]
-        return " · ".join(f"{k.replace('_', ' ')}: {_fmt_metric(m[k])}" for k in keys)
+        return " · ".join(f"{label}: {show(m[k])}" for k, (label, show) in self.METRICS.items() if k in m)
 
     def __repr__(self) -> str:
         return f"{self.terms.service} for a cohort of {len(self.run.cohort)}, horizon {self.terms.horizon} months"
@@ -944,7 +955,7 @@ def fig_contract(model: WelfareModel, flows: pd.DataFrame) -> Figure:
         ax.plot(cum.index, cum[col], lw=1.5, label=str(col))
     ax.axhline(0, color="#888888", lw=0.8)
     ax.legend(fontsize=7, frameon=False)
-    ax.set_title("Contract: cumulative cash flows per party, DKK million", fontsize=9)
+    ax.set_title("Contract: cumulative cash flows per party, DKK million (+ = money in for that party)", fontsize=9)
     ax.tick_params(labelsize=7)
     return fig
 

@@ -187,9 +187,9 @@ def test_the_money_is_for_the_population_chosen_in_the_sidebar():
     odense.run_for(6)
     pd.testing.assert_frame_equal(national.flows(), odense.flows())  # the same simulation...
     assert odense.money_scale == pytest.approx(named_population("odense").persons / 300)
-    cost = dict((label, value) for label, value, _ in app.kpis(odense))["Extra net public cost, Odense"]
-    total = odense.cumulative_difference().iloc[-1]["total"] * odense.money_scale
-    assert cost == f"{total / 1e6:,.1f}m DKK"  # ...with its money for Odense's persons
+    saving = dict((label, value) for label, value, _ in app.kpis(odense))["Net public saving, Odense"]
+    total = -odense.cumulative_difference().iloc[-1]["total"] * odense.money_scale  # + = the public saves
+    assert saving == f"{total / 1e6:+,.1f}m DKK"  # ...with its money for Odense's persons
     assert "Money for Odense (" in odense.describe() and "DKK million for Odense" in app.who_pays_html(odense)
     bad = app.DashboardModel("housing_first", rng=3, target_population="atlantis", **SMALL)
     assert bad.target.key == "national" and "Population rejected" in bad.error
@@ -317,7 +317,7 @@ def test_the_contract_view_shows_a_live_contract_or_a_note():
     text = page_text(rc)
     # a contract preset: simulated on the dashboard's own citizens, cash flows drawn
     assert "case_management for a cohort of" in text
-    assert "investor irr" in text and "deadweight share" in text
+    assert "investor's return a year (IRR)" in text and "paid outcomes that would have happened anyway" in text
     assert len(images(rc)) == 1
     assert "contract.cohort.size = 60" in text
     flows = m.contract.cash_flows()
