@@ -638,9 +638,20 @@ def _table_html(frame: pd.DataFrame, css_class: str, note: str = "") -> str:
 
 
 def funding_warnings(model: DashboardModel) -> list[str]:
-    """Offered interventions left at 0 places, for the top of the page."""
+    """For the top of the page: offered interventions left at 0 places, and sidebar
+    controls that a typed change overrides (the typed value wins, as the Reset applied it)."""
     plan = getattr(model.services, "plan", None)
-    return [f"Scenario: {w}" for w in plan.warnings()] if plan is not None else []
+    out = [f"Scenario: {w}" for w in plan.warnings()] if plan is not None else []
+    try:
+        typed = parse_changes(model.settings.get("changes", ""))
+    except ParameterError:
+        typed = {}
+    controlled = {"population.size": "the Citizens slider", "governance.mode": "Governance mode",
+                  "governance.sizing": "Capacity sizing"}
+    for path, control in controlled.items():
+        if path in typed:
+            out.append(f"'More changes' sets {path} = {typed[path]}, which overrides {control}.")
+    return out
 
 
 def funding_html(model: DashboardModel) -> str:

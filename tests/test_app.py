@@ -446,3 +446,10 @@ def test_run_computes_in_the_background_with_progress_then_shows_the_answer():
     assert "Running" not in text
     assert "housing_first against baseline, for" in text and "of 5 runs" in text
     assert "break-even year, median" in text
+
+
+def test_a_typed_change_that_overrides_a_slider_is_said_at_the_top():
+    m = app.DashboardModel("baseline", rng=1, changes="population.size = 400", **{"population.size": 300})
+    assert m.params["population.size"] == 400
+    assert any("overrides the Citizens slider" in w for w in app.funding_warnings(m))
+    assert not app.funding_warnings(app.DashboardModel("baseline", rng=1, **SMALL))
