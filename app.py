@@ -982,6 +982,8 @@ def contract_parameters(params: Parameters) -> dict[str, Any]:
 colour_domain = solara.reactive("housing")
 citizen_pick = solara.reactive(0)
 cumulative_moves = solara.reactive(False)
+#: the tabs, in order: the answer over runs first, then the views that explore one run
+TABS = ("Results over runs", "Pathways and money", "Flows and services", "Citizen", "Contract", "Funding and changes")
 tab_index = solara.reactive(0)
 
 
@@ -1262,6 +1264,8 @@ def Dashboard(model: DashboardModel):
         solara.Text(model.describe())
         Counters(model, model.month)
         with solara.lab.Tabs(value=tab_index, lazy=True):
+            with solara.lab.Tab(TABS[0]):  # the answer first; the rest explores one run
+                ResultsView(model)
             with solara.lab.Tab("Pathways and money"):
                 with solara.Columns([5, 7]):
                     NetworkView(model, model.month)
@@ -1278,8 +1282,6 @@ def Dashboard(model: DashboardModel):
                 ContractView(model, model.month)
             with solara.lab.Tab("Funding and changes"):
                 FundingView(model)
-            with solara.lab.Tab("Results over runs"):
-                ResultsView(model)
 
 
 # =========================================================================================

@@ -26,6 +26,8 @@ from model.compare import paired_run  # noqa: E402
 from model.economics import headline, who_pays_matrix  # noqa: E402
 
 SMALL = {"population.size": 300}
+#: the tab of one run's overview (network, levels, money); the page itself opens on the results
+OVERVIEW = app.TABS.index("Pathways and money")
 
 
 _open_pages: list = []
@@ -35,10 +37,11 @@ _open_pages: list = []
 def fresh_view_state():
     """Every test starts with the view state (tab, colour, citizen) at its defaults, and
     the pages it rendered are closed (an open page keeps re-rendering on every Step)."""
+    app.tab_index.set(OVERVIEW)  # these tests look at one run; the page opens on the results
     yield
     while _open_pages:
         _open_pages.pop().close()
-    app.tab_index.set(0)
+    app.tab_index.set(OVERVIEW)
     app.colour_domain.set("housing")
     app.citizen_pick.set(0)
     app.cumulative_moves.set(False)
@@ -251,7 +254,7 @@ def test_extreme_controls_step_and_render_every_view(settings):
     assert m.error is None, m.error
     m.run_for(3)
     rc = render_page(m)
-    for tab in range(4):
+    for tab in range(OVERVIEW, OVERVIEW + 4):
         app.tab_index.set(tab)
         click(rc, "Step")
     assert m.month == 7
@@ -282,7 +285,7 @@ def test_the_page_renders_and_steps_redraw_every_overview_view():
     assert re.search(r"Month</div><div[^>]*>3<", text)
 
 
-@pytest.mark.parametrize("tab, expected_images", [(1, 2), (2, 1), (3, 0)])
+@pytest.mark.parametrize("tab, expected_images", [(OVERVIEW + 1, 2), (OVERVIEW + 2, 1), (OVERVIEW + 3, 0)])
 def test_each_tab_renders(tab, expected_images):
     m = app.DashboardModel("housing_first", rng=1, **SMALL)
     m.run_for(2)
@@ -296,7 +299,7 @@ def test_each_tab_renders(tab, expected_images):
 def test_the_citizen_inspector_follows_the_picked_citizen():
     m = app.DashboardModel("housing_first", rng=1, **SMALL)
     m.run_for(6)
-    app.tab_index.set(2)
+    app.tab_index.set(app.TABS.index("Citizen"))
     rc = render_page(m)
     first = images(rc)
     click(rc, "Most costly so far")
@@ -312,7 +315,7 @@ def test_the_citizen_inspector_follows_the_picked_citizen():
 
 def test_the_contract_view_shows_a_live_contract_or_a_note():
     m = app.DashboardModel("contract_rough_sleeping", rng=1, **SMALL)
-    app.tab_index.set(3)
+    app.tab_index.set(app.TABS.index("Contract"))
     rc = render_page(m)
     text = page_text(rc)
     # a contract preset: simulated on the dashboard's own citizens, cash flows drawn
@@ -377,7 +380,7 @@ PILOTS = {"governance.appraisal_size": 400, "governance.appraisal_months": 12, "
 
 def test_the_funding_tab_shows_places_in_both_arms_and_the_changes():
     m = app.DashboardModel("housing_first", rng=1, **SMALL, **PILOTS)
-    app.tab_index.set(4)
+    app.tab_index.set(app.TABS.index("Funding and changes"))
     rc = render_page(m)
     text = page_text(rc)
     assert "Places funded per service" in text
@@ -397,7 +400,7 @@ def test_a_service_left_at_zero_places_is_announced_at_the_top():
     assert unfunded, "the pilots should leave at least one programme unfunded"
     for name in unfunded:
         assert f"{name} gets 0 places" in text
-    app.tab_index.set(4)
+    app.tab_index.set(app.TABS.index("Funding and changes"))
     rc = render_page(m)
     assert "P " in page_text(rc) and "Run the appraisal" not in page_text(rc)  # endogenous sizing: already run
 
@@ -414,7 +417,7 @@ def test_every_policy_has_a_human_name_in_the_results_view():
 
 def test_the_results_view_asks_first_then_answers_in_one_paragraph_with_bands():
     m = app.DashboardModel("baseline", rng=1, **SMALL)
-    app.tab_index.set(5)
+    app.tab_index.set(app.TABS.index("Results over runs"))
     rc = render_page(m)
     assert "press Run" in page_text(rc) and "+ = the public saves" in page_text(rc)
     from model.compare import compare
@@ -435,7 +438,7 @@ def test_run_computes_in_the_background_with_progress_then_shows_the_answer():
 
     m = app.DashboardModel("baseline", rng=1, **SMALL)
     app.results_choice.set({"scenario": "housing_first", "years": 5, "runs": 5})
-    app.tab_index.set(5)
+    app.tab_index.set(app.TABS.index("Results over runs"))
     rc = render_page(m)
     click(rc, "Run")
     deadline = time.time() + 120

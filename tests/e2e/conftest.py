@@ -329,4 +329,5 @@ def dashboard(page, solara_server) -> Dashboard:
     d.wait_for_text(STEP_COUNTER)
     page.get_by_role("button", name="Step", exact=True).wait_for()
     d.reset()
+    page.get_by_role("tab", name="Pathways and money").click()  # the page opens on the results over runs
     return d
