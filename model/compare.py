@@ -281,6 +281,11 @@ class Comparison:
         years = self.months / 12
         who = self.population.name if self.population is not None else f"{self.size:,} simulated citizens"
         R = self.replications
+        head = (f"{self.scenario} against {self.baseline}, for {who}, over {years:g} years in "
+                f"{self.price_year} ({R} runs): ")
+        if all(not np.any(r.flows.to_numpy()) for r in self.runs):
+            return head + "no difference to any public budget or outcome in any run (nothing the scenario changes "
+            "came into play: see its places and changes)."
         parts = []
         for b in ("total", *BUDGETS):
             share = float(self.pays_back.loc[b, "within_horizon"])
@@ -298,12 +303,21 @@ class Comparison:
         def outcome(name: str, what: str) -> str:
             m, lo, hi = (round(float(o.loc[name, s])) + 0 for s in ("median", "p10", "p90"))  # no "-0"
             return f"{what} {m:+,d} ({lo:+,d} to {hi:+,d})"
-        npv = self.headline.loc["total", ("npv", "median")]
-        return (f"{self.scenario} against {self.baseline}, for {who}, over {years:g} years in "
-                f"{self.price_year} ({R} runs): " + "; ".join(parts) + ". "
+        npv, lo, hi = (self.headline.loc["total", ("npv", s)] for s in ("median", "p10", "p90"))
+        noise = [name for name in ("homeless", "employed", "deaths")
+                 if o.loc[name, "p10"] < 0 < o.loc[name, "p90"]]
+        caution = ""
+        if lo < 0 < hi:
+            caution += (" Caution: the net present value's 10th-90th percentile band "
+                        f"({lo / 1e6:+,.1f} to {hi / 1e6:+,.1f} million) spans zero: the effect on the public purse "
+                        "is smaller than the spread between runs.")
+        if noise:
+            caution += (f" The change in {', '.join(noise)} is smaller than the spread between runs "
+                        "(its band spans zero).")
+        return (head + "; ".join(parts) + ". "
                 f"Net present value for all public budgets: {npv / 1e6:+,.1f} million DKK (median, cashable). "
                 + ", ".join([outcome("homeless", "Homeless person-years"), outcome("employed", "employed person-years"),
-                             outcome("deaths", "deaths")]) + " (median, 10th to 90th percentile).")
+                             outcome("deaths", "deaths")]) + " (median, 10th to 90th percentile)." + caution)
 
     def report(self) -> str:
         """The comparison as Markdown: what the figures are, what is compared, the

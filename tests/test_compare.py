@@ -139,3 +139,25 @@ def test_a_harmful_scenario_has_no_investment_and_blank_cost_per_outcome(harmful
     assert "shelter" in kinds and not any(
         items.loc[(b, c), (y, "median")] != 0 for b, c in items.index if c in ("housing_first", "cti", "ips")
         for y in items.columns.get_level_values("year").unique())
+
+
+def test_the_summary_warns_when_an_effect_is_smaller_than_the_noise():
+    """A scenario with no effect on the public purse (the baseline against itself on
+    different seeds is exactly zero, so use a tiny programme) gets a caution; the answer
+    always names the population, the horizon, the price year and the number of runs."""
+    from model.compare import compare
+
+    nothing = compare("baseline", "case_management", replications=2, months=12, population="odense",
+                      **{"population.size": 600, "services.case_management.capacity": 0.0})
+    assert "no difference to any public budget or outcome in any run" in nothing.summary_sentence()
+    c = compare("baseline", "housing_first", replications=4, months=12, population="odense",
+                **{"population.size": 600})
+    text = c.summary_sentence()
+    assert "for Odense, over 1 years in 2023 prices" in text and "(4 runs)" in text
+    o = c.outcomes
+    noisy = [n for n in ("homeless", "employed", "deaths") if o.loc[n, "p10"] < 0 < o.loc[n, "p90"]]
+    assert noisy  # a year of 600 citizens: employment and deaths move less than the noise
+    assert f"The change in {', '.join(noisy)} is smaller than the spread between runs" in text
+    h = c.headline
+    spans = h.loc["total", ("npv", "p10")] < 0 < h.loc["total", ("npv", "p90")]
+    assert spans == ("band" in text and "spans zero: the effect on the public purse" in text)
