@@ -59,7 +59,7 @@ Approximations (stated again in docs/money.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -140,6 +140,19 @@ _LADDER_RULE = Rule("kontanthjaelp", "state refunds 80% of kontanthjælp in week
 _HOUSING_BENEFIT_RULE = Rule("housing_benefit", "boligsikring: state 50%, kommune 50%; a household without children "
                                                 "gets at most 15% of the rent", (BOLIGSTOTTE_75, BOLIGSTOTTE_22))
 
+_RULES_2023 = Financing(
+    vintage="2023", label="from 1 October 2023",
+    shelter_refund=0.5, shelter_refund_days=120.0,
+    housing_first_refund=0.5, housing_first_refund_months=24,
+    benefit_ladder=_LADDER, housing_benefit_state_share=0.5, housing_benefit_max_share_of_rent=0.15,
+    rules=(
+        Rule("shelter", "§110: state refunds 50% of the first 120 days per running year per citizen; "
+                        "days beyond: kommune 100%", (SBST_REFORM,)),
+        Rule("housing_first", "§85a Housing First support: state refunds 50% for up to 2 years after the "
+                              "discharge from a §110 shelter (§176a)", (SEL_176A, SBST_REFORM)),
+        _LADDER_RULE, _HOUSING_BENEFIT_RULE,
+    ))
+
 VINTAGES: dict[str, Financing] = {
     "pre2023": Financing(
         vintage="pre2023", label="before 1 October 2023",
@@ -152,30 +165,12 @@ VINTAGES: dict[str, Financing] = {
                                   "(the §176 high-cost refund starts far above its cost)", (SEL_176,)),
             _LADDER_RULE, _HOUSING_BENEFIT_RULE,
         )),
-    "2023": Financing(
-        vintage="2023", label="from 1 October 2023",
-        shelter_refund=0.5, shelter_refund_days=120.0,
-        housing_first_refund=0.5, housing_first_refund_months=24,
-        benefit_ladder=_LADDER, housing_benefit_state_share=0.5, housing_benefit_max_share_of_rent=0.15,
-        rules=(
-            Rule("shelter", "§110: state refunds 50% of the first 120 days per running year per citizen; "
-                            "days beyond: kommune 100%", (SBST_REFORM,)),
-            Rule("housing_first", "§85a Housing First support: state refunds 50% for up to 2 years after the "
-                                  "discharge from a §110 shelter (§176a)", (SEL_176A, SBST_REFORM)),
-            _LADDER_RULE, _HOUSING_BENEFIT_RULE,
-        )),
-    "2026": Financing(
-        vintage="2026", label="from 1 April 2026",
-        shelter_refund=0.5, shelter_refund_days=90.0,
-        housing_first_refund=0.5, housing_first_refund_months=24,
-        benefit_ladder=_LADDER, housing_benefit_state_share=0.5, housing_benefit_max_share_of_rent=0.15,
-        rules=(
-            Rule("shelter", "§110: state refunds 50% of the first 90 days per running year per citizen; "
-                            "days beyond: kommune 100%", (SBST_REFORM,)),
-            Rule("housing_first", "§85a Housing First support: state refunds 50% for up to 2 years after the "
-                                  "discharge from a §110 shelter (§176a)", (SEL_176A, SBST_REFORM)),
-            _LADDER_RULE, _HOUSING_BENEFIT_RULE,
-        )),
+    "2023": _RULES_2023,
+    # from 1 April 2026 only the §110 refund's days change (120 -> 90)
+    "2026": replace(
+        _RULES_2023, vintage="2026", label="from 1 April 2026", shelter_refund_days=90.0,
+        rules=(Rule("shelter", "§110: state refunds 50% of the first 90 days per running year per citizen; "
+                               "days beyond: kommune 100%", (SBST_REFORM,)), *_RULES_2023.rules[1:])),
 }
 
 
