@@ -220,20 +220,18 @@ def spell_statistics(pop, months: int) -> dict[str, float]:
 
 def mortality_statistics(model) -> dict[str, float]:
     """Deaths per 1,000 living per year, the SMR of the ever homeless, and the living
-    population in year 10 (months 109-120, or the last 12) against the start."""
+    population in the last 12 months (year 10 of the calibration's 120) against the start."""
     from model.demography import smr
 
     if model.demography is None or not model.demography.stats:
-        return {"deaths_per_1000": np.nan, "smr_ever_homeless": np.nan, "population_year10": np.nan,
-                "population_last_year": np.nan}
+        return {"deaths_per_1000": np.nan, "smr_ever_homeless": np.nan, "population_year10": np.nan}
     f = model.demography.frame()
     alive = f["alive"].to_numpy()
     years = f["person_months_everyone"].sum() / 12.0
     start = model.occupancy_frame()["alive"].iloc[0]
     return {"deaths_per_1000": float(f["died"].sum() / years * 1000.0),
             "smr_ever_homeless": smr(f, "ever_homeless"), "smr_drug_treatment": smr(f, "drug_treatment"),
-            "population_year10": float(alive[-12:].mean() / start),
-            "population_last_year": float(alive[-12:].mean() / start)}
+            "population_year10": float(alive[-12:].mean() / start)}
 
 
 def _within(events: np.ndarray, later: np.ndarray, window: int) -> tuple[int, int]:
