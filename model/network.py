@@ -105,13 +105,19 @@ class SocialNetwork:
             self._build(n)
             self._recent = self._recent[:0]
 
-    def peer_share(self, indicator: np.ndarray, alive: np.ndarray | None = None) -> np.ndarray:
+    def peer_share(self, indicator: np.ndarray, alive: np.ndarray | None = None,
+                   living_contacts: np.ndarray | None = None) -> np.ndarray:
         """Share of each citizen's living contacts for whom ``indicator`` is true (0 if no
-        living contacts). ``alive=None``: everyone is alive."""
+        living contacts). ``alive=None``: everyone is alive. ``living_contacts``: the
+        denominator (:meth:`living_contacts`) when several shares of one month share it."""
         if alive is None and self._n_built == indicator.size and self._recent.size == 0:
             return self._mean_op @ indicator.astype(np.float64)
         w = np.ones(indicator.size) if alive is None else alive.astype(np.float64)
-        return _share(self._sum(indicator * w), self._sum(w))
+        return _share(self._sum(indicator * w), self._sum(w) if living_contacts is None else living_contacts)
+
+    def living_contacts(self, alive: np.ndarray) -> np.ndarray:
+        """Per citizen, the number of living contacts (the denominator of ``peer_share``)."""
+        return self._sum(alive.astype(np.float64))
 
     def _sum(self, x: np.ndarray) -> np.ndarray:
         """Per citizen, the sum of ``x`` over their contacts."""

@@ -185,9 +185,10 @@ class PathwayEngine:
             np.minimum(state.months_in_level[d], DURATION_CAP_YEARS * 12, out=x[j], casting="unsafe")
             x[j] *= 1.0 / 12.0
             j += 1
+        alive = None if state.all_alive else state.alive
+        living = network.living_contacts(alive) if alive is not None and self.used_peer_features else None
         for f, (d, lv) in PEER_FEATURES.items():
-            x[j] = (network.peer_share(state.levels[d] == lv, None if state.all_alive else state.alive)
-                    if f in self.used_peer_features else 0.0)
+            x[j] = network.peer_share(state.levels[d] == lv, alive, living) if f in self.used_peer_features else 0.0
             j += 1
         x[j] = state.ever_prison
         x[j + 1] = state.ever_homeless
