@@ -818,7 +818,8 @@ def fig_citizen(model: DashboardModel, i: int) -> Figure:
     months = np.arange(hist.shape[0])
     fig = Figure(figsize=(11, 5.2), dpi=DPI, layout="constrained")
     top, mid, bottom = fig.subplots(3, 1, sharex=True, height_ratios=[5, max(len(used), 1), 4])
-    gone = {"alive": "not yet in the group", "died": "died", "exited": "left at the exit age"}[model.citizens[i].status]
+    gone = {"alive": "not yet in the group", "died": "died", "exited": "left at the exit age",
+            "pending": "outside the target group"}[model.citizens[i].status]
     for row, d in enumerate(Domain):
         colours = [LEVEL_COLOURS[d][x] if x >= 0 else "#e0e0e0" for x in hist[:, d]]
         top.barh(row, np.ones(months.size), left=months - 0.5, color=colours, height=0.8, linewidth=0)

@@ -1,5 +1,6 @@
-"""The actors: the ``Citizen`` agent and the life states it moves between."""
+"""The actors: the ``Citizen`` and ``Child`` agents and the life states they move between."""
 
+from agents.child import Child
 from agents.citizen import Citizen
 from agents.states import (
     HOMELESS,
@@ -9,10 +10,13 @@ from agents.states import (
     Housing,
     Justice,
     Mental,
+    Placement,
+    School,
     Substance,
 )
 
 __all__ = [
+    "Child",
     "Citizen",
     "Domain",
     "Employment",
@@ -21,5 +25,7 @@ __all__ = [
     "Justice",
     "LEVELS",
     "Mental",
+    "Placement",
+    "School",
     "Substance",
 ]

@@ -61,8 +61,9 @@ class Citizen(FixedAgent):
 
     @property
     def status(self) -> str:
-        """``"alive"``, ``"died"`` or ``"exited"`` (left the target group at the exit age)."""
-        return ("alive", "died", "exited")[int(self.model.population.status[self.idx])]
+        """``"alive"``, ``"died"``, ``"exited"`` (left the target group at the exit age) or
+        ``"pending"`` (a grown-up child of the model, not in the target group: ``model/children.py``)."""
+        return ("alive", "died", "exited", "pending")[int(self.model.population.status[self.idx])]
 
     @property
     def complexity(self) -> float:

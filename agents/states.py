@@ -98,3 +98,24 @@ def parse_level(key: str) -> tuple[Domain, int]:
 
 
 ALL_LEVEL_KEYS: tuple[str, ...] = tuple(level_key(d, int(lv)) for d in Domain for lv in LEVELS[d])
+
+
+# -- children (``model/children.py``): two domains of their own ----------------------------
+class Placement(IntEnum):
+    """Where a child lives, and with what help (Barnets Lov; before 2024 Serviceloven §52)."""
+
+    HOME = 0  #: at home, no measure
+    PREVENTIVE = 1  #: at home with a preventive measure (family treatment, contact person, ...)
+    FOSTER = 2  #: placed in a foster family (plejefamilie)
+    INSTITUTION = 3  #: placed in an institution or residential home (døgninstitution, opholdssted)
+
+
+class School(IntEnum):
+    """The child's school track (from age 6)."""
+
+    ON_TRACK = 0
+    BEHIND = 1
+
+
+#: Placement levels that are out-of-home care
+PLACED = (Placement.FOSTER, Placement.INSTITUTION)

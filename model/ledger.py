@@ -23,6 +23,9 @@ Who pays for what (Danish rules, simplified; the refund rules are data by law vi
 | ``outside_benefit`` / ``outside_benefit_refund`` | kommune / stat | consequence | each month outside the labour force (flat refund share) |
 | ``housing_benefit`` | kommune and stat, 50/50 | consequence | boligsikring: 15% of the rent (the cap for a household without children) for each month in one's own home on benefits or outside the labour force; the rent itself is the citizen's, not public |
 | ``tax_revenue`` | kommune and stat | consequence | each month employed (negative) |
+| ``placement_foster`` / ``placement_institution`` | kommune | consequence | each child-month in a foster family / an institution (``model/children.py``), on the parent's row |
+| ``child_preventive`` | kommune | service | each child-month with a preventive measure |
+| ``family_therapy``, ``family_addiction``, ``children_of_prisoners`` | the programme's ``budget`` | intervention | each child-month enrolled in a family programme |
 
 Order for a service with a refund: **the law's refund first** (to the state, in its
 ``*_refund`` category), **then the funding rule** (``governance.funding``: own, pooled,
@@ -42,6 +45,7 @@ import numpy as np
 import pandas as pd
 
 from agents.states import HOMELESS, LEVELS, Domain, Employment, Housing, Mental, Substance, in_levels
+from model.children import PLACEMENT_ACCOUNTS, PREVENTIVE_ACCOUNT, PROGRAMMES
 from model.financing import DAYS_PER_MONTH, Financing, ladder_share, rules_for
 from model.params import Parameters
 from model.population import zeros_with_room
@@ -80,6 +84,14 @@ CONSEQUENCES: tuple[tuple[str, str], ...] = (
 )
 
 
+#: Children's accounts (``model/children.py``): placements are consequences (a placement
+#: avoided is a return), preventive measures the kommune's service, family programmes
+#: interventions on any budget holder
+CHILD_CONSEQUENCES: tuple[tuple[str, str], ...] = tuple((KOMMUNE, c) for c in PLACEMENT_ACCOUNTS)
+CHILD_SERVICES: tuple[tuple[str, str], ...] = ((KOMMUNE, PREVENTIVE_ACCOUNT),)
+CHILD_PROGRAMMES: tuple[tuple[str, str], ...] = tuple((b, name) for name in PROGRAMMES for b in BUDGETS)
+
+
 def accounts() -> list[tuple[str, str]]:
     """Every account, in a fixed order that does not depend on the scenario."""
     out = []
@@ -87,7 +99,7 @@ def accounts() -> list[tuple[str, str]]:
         for b in (BUDGETS if s.intervention else (s.budget,)):
             out.append((b, s.name))
         out.extend(SERVICE_EXTRAS.get(s.name, ()))
-    return out + list(CONSEQUENCES)
+    return out + list(CONSEQUENCES) + list(CHILD_CONSEQUENCES) + list(CHILD_SERVICES) + list(CHILD_PROGRAMMES)
 
 
 #: category -> "intervention" (discretionary investment), "service" or "consequence"
@@ -95,6 +107,9 @@ CATEGORY_KIND: dict[str, str] = {
     **{s.name: ("intervention" if s.intervention else "service") for s in CATALOGUE},
     **{c: ("intervention" if s.intervention else "service") for s in CATALOGUE for _, c in SERVICE_EXTRAS.get(s.name, ())},
     **{c: "consequence" for _, c in CONSEQUENCES},
+    **{c: "consequence" for _, c in CHILD_CONSEQUENCES},
+    **{c: "service" for _, c in CHILD_SERVICES},
+    **{c: "intervention" for _, c in CHILD_PROGRAMMES},
 }
 
 #: service -> every category its cost is booked in (its own, empty places, the law's refund)
@@ -293,6 +308,18 @@ class Ledger:
         share = p["prices.tax_revenue_kommune_share"]
         book(KOMMUNE, "tax_revenue", tax * share)
         book(STAT, "tax_revenue", tax * (1 - share))
+
+        # children (``model/children.py``): on the parent's row, whether the parent lives or not
+        if model.children is not None:
+            for budget, category, parents, amounts in model.children.month_costs():
+                if parents.size == 0:
+                    continue
+                a = self.account_index[(budget, category)]
+                per_row = np.bincount(parents, weights=amounts, minlength=self.n)
+                self.citizen_total[a] += per_row
+                month[a] += amounts.sum()
+                if by_budget is not None:
+                    by_budget[self._budget_of[a]] += per_row
 
         self.monthly.append(month)
         if by_budget is not None:

@@ -26,8 +26,10 @@ from model.rng import RandomStreams
 
 N_DOMAINS = len(Domain)
 
-#: ``PopulationState.status``: in the target group, died, left it (reached the exit age)
-ALIVE, DIED, EXITED = 0, 1, 2
+#: ``PopulationState.status``: in the target group, died, left it (reached the exit age),
+#: or not yet in it: a grown-up child of the model (``model/children.py``) who has a row
+#: from age 18 and joins the target group if and when they become vulnerable
+ALIVE, DIED, EXITED, PENDING = 0, 1, 2, 3
 #: the month of a citizen who has not left (``PopulationState.left``)
 NOT_LEFT = -1
 #: the level recorded for a citizen not in the target group at a month (not yet entered,
@@ -157,9 +159,24 @@ class PopulationState:
             grown[..., start:n] = getattr(cohort, name)
             setattr(self, name, grown)
         self.entered[start:n] = self.month + 1
+        if (cohort.status != ALIVE).any():
+            self._all_alive = False
         homeless = in_levels(cohort.levels[Domain.HOUSING], HOMELESS)
         self.spell_start[start:n] = np.where(homeless, self.month - cohort.months_in_level[Domain.HOUSING], NOT_LEFT)
         return np.arange(start, n)
+
+    def join(self, who: np.ndarray) -> None:
+        """``who`` (rows with status ``PENDING``) enter the target group now, at the start
+        of month ``month + 1``, in the levels drawn for them when their row was made
+        (``model/children.py``), with every clock at 0."""
+        self.status[who] = ALIVE
+        self.alive[who] = True
+        self.entered[who] = self.month + 1
+        self.months_in_level[:, who] = 0
+        homeless = in_levels(self.levels[Domain.HOUSING, who], HOMELESS)
+        self.spell_start[who] = np.where(homeless, self.month, NOT_LEFT)
+        self.ever_homeless[who] = homeless
+        self.months_homeless[who] = 0
 
     def set_levels(self, domain: Domain, who: np.ndarray, new_levels: np.ndarray | int) -> None:
         """Move citizens ``who`` (indices) to ``new_levels`` in ``domain``; the clock of

@@ -3,7 +3,10 @@
 Order of operations each month (written down once; every rule lives in its own module):
 
 0. ``demography.start_month`` — deaths and exits among the living, from the states at
-   the start of the month, then the month's newcomers (``model/demography.py``). The
+   the start of the month, then the month's newcomers (``model/demography.py``); then
+   ``children.start_month`` — births, placements, school, children turning 18 (a row
+   each, outside the target group) and grown-up children joining it
+   (``model/children.py``). The
    network, services, ledger and Mesa agents are told (``WelfareModel._apply_demography``):
    the dead leave every service and are removed from ``model.agents`` (their ``Citizen``
    stays in ``model.citizens``, ``alive`` false); newcomers get contacts and agents.
@@ -55,13 +58,15 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from agents.child import Child
 from agents.citizen import Citizen
 from agents.states import ALL_LEVEL_KEYS, HOMELESS, LEVELS, Domain, level_key
 from model.network import SocialNetwork
 from model.params import ParameterError, Parameters
 from model.pathways import PathwayEngine
+from model.children import CHILD, CHILD_KEYS, Children
 from model.demography import Demography
-from model.population import DIED, EXITED, synthesize
+from model.population import DIED, EXITED, PENDING, synthesize
 from model.ledger import Ledger
 from model.rng import RandomStreams, seed_entropy
 from model.services import ServiceSystem
@@ -141,6 +146,13 @@ class WelfareModel(mesa.Model):
         self.engine = PathwayEngine(self.params, self.services.effects())
         self.demography = (Demography(self.params, self.streams, self.population.n)
                            if self.params["demography.enabled"] else None)
+        self.children: Children | None = None
+        #: one ``Child`` agent per child (index = child), in ``model.agents`` until 18
+        self.child_agents: list[Child] = []
+        if self.params["children.enabled"] and self.params["demography.enabled"]:
+            self.children = Children(self.params, self.streams, self.population.n)
+            self.children.add_families(self.population, np.arange(self.population.n), "children.family")
+            self._sync_children()
         self.month = 0
         self.occupancy: dict[str, int] = {}
         self._start_size = self.population.n
@@ -154,8 +166,16 @@ class WelfareModel(mesa.Model):
     # -- the monthly step ------------------------------------------------------------------
     def step(self) -> None:
         self.month += 1
+        died = exited = new = np.zeros(0, dtype=np.int64)
         if self.demography is not None:
-            self._apply_demography(*self.demography.start_month(self))
+            died, exited, new = self.demography.start_month(self)
+        reserved = joined = np.zeros(0, dtype=np.int64)
+        if self.children is not None:
+            reserved, joined = self.children.start_month(self, new)
+        if died.size or exited.size or new.size or reserved.size or joined.size:
+            self._apply_demography(died, exited, np.concatenate([new, reserved]), joined)
+        if self.children is not None:
+            self._sync_children()
         pop = self.population
         held = self.services.start_month(self)
         x = self.engine.features(pop, self.network, self.services.feature_columns())
@@ -186,9 +206,13 @@ class WelfareModel(mesa.Model):
         self._count()
         self.datacollector.collect(self)
 
-    def _apply_demography(self, died: np.ndarray, exited: np.ndarray, new: np.ndarray) -> None:
-        """Tell everyone who keeps per-citizen state about the month's deaths, exits and
-        newcomers (``model/demography.py`` has changed the population already)."""
+    def _apply_demography(self, died: np.ndarray, exited: np.ndarray, new: np.ndarray,
+                          joined: np.ndarray | None = None) -> None:
+        """Tell everyone who keeps per-citizen state about the month's deaths, exits, new
+        rows (newcomers, and grown-up children outside the target group) and joins
+        (``model/demography.py`` and ``model/children.py`` have changed the population
+        already). A row outside the target group (``PENDING``) has contacts, service and
+        ledger room and a ``Citizen`` that is not among Mesa's agents until it joins."""
         gone = np.concatenate([died, exited])
         if gone.size:
             leave = getattr(self.services, "leave", None)
@@ -203,8 +227,29 @@ class WelfareModel(mesa.Model):
             if grow is not None:
                 grow(pop.n)
             self.ledger.grow(pop.n)
-            self.citizens.extend(Citizen(self, int(i)) for i in new)
+            status = pop.status
+            for i in new:
+                citizen = Citizen(self, int(i))
+                if status[i] == PENDING:
+                    self.deregister_agent(citizen)
+                self.citizens.append(citizen)
             self.__dict__.pop("grid", None)  # Mesa's space is rebuilt on next use
+        if joined is not None and joined.size:
+            for i in joined:
+                self.register_agent(self.citizens[i])
+            self.__dict__.pop("grid", None)
+
+    def _sync_children(self) -> None:
+        """``Child`` agents for new children; those who turned 18 leave Mesa's agents."""
+        c = self.children
+        start = len(self.child_agents)
+        for i in range(start, c.n):
+            self.child_agents.append(Child(self, i))
+        self._child_in_mesa = np.concatenate([getattr(self, "_child_in_mesa", np.zeros(0, bool)),
+                                              np.ones(c.n - start, bool)])
+        for i in np.flatnonzero(self._child_in_mesa & (c.status != CHILD)):
+            self.child_agents[i].remove()
+            self._child_in_mesa[i] = False
 
     # -- what is measured ---------------------------------------------------------------
     def _count(self) -> None:
@@ -215,11 +260,14 @@ class WelfareModel(mesa.Model):
         self.occupancy["alive"] = int(pop.n if pop.all_alive else pop.alive.sum())
         self.occupancy["died"] = int((pop.status == DIED).sum()) if not pop.all_alive else 0
         self.occupancy["exited"] = int((pop.status == EXITED).sum()) if not pop.all_alive else 0
-        self.occupancy["entered"] = int(pop.n - self._start_size)
+        if self.children is not None:
+            self.occupancy.update(self.children.counts())
+        self.occupancy["entered"] = int(pop.n - self._start_size) if self.children is None else int(
+            np.count_nonzero((pop.entered > 0) & (pop.status != PENDING)))
 
     def _reporters(self) -> dict[str, Any]:
         reporters: dict[str, Any] = {"month": "month"}
-        for key in (*ALL_LEVEL_KEYS, *COHORT_KEYS):
+        for key in (*ALL_LEVEL_KEYS, *COHORT_KEYS, *(CHILD_KEYS if self.children is not None else ())):
             reporters[key] = partial(_occupancy, key=key)
         return reporters
 

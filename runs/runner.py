@@ -604,7 +604,12 @@ def summarise(results: pd.DataFrame, points: pd.DataFrame) -> pd.DataFrame:
     last = results["month"].max()
     per_run = results[results["month"] > 0].groupby(["point", "measure", "replication"], sort=True)["value"]
     runs = pd.DataFrame({"final": results[results["month"] == last].set_index(["point", "measure", "replication"])["value"],
-                         "average": per_run.mean()}).reset_index()
+                         "average": per_run.mean()})
+    # a money category that stays zero is left out of a run's results (``tidy_measures``):
+    # it counts as 0 in that replication, not as missing
+    full = [(pt, m, r) for pt, g in results.groupby("point", sort=True)
+            for m in sorted(g["measure"].unique()) for r in sorted(g["replication"].unique())]
+    runs = runs.reindex(pd.MultiIndex.from_tuples(full, names=runs.index.names)).fillna(0.0).reset_index()
     stats = {"mean": "mean", "p10": lambda s: s.quantile(0.1), "p50": "median", "p90": lambda s: s.quantile(0.9)}
     grouped = runs.groupby(["point", "measure"], sort=True)
     columns = {f"{what}_{name}": grouped[what].agg(fn) for what in ("final", "average") for name, fn in stats.items()}

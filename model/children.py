@@ -1,0 +1,475 @@
+"""Children and negative social inheritance: the second generation.
+
+Some citizens are parents. Their children (0-17) are agents with two domains of their own
+(``agents/states.py``): where they live (``Placement``: at home, at home with a preventive
+measure, in a foster family, in an institution) and their school track (``School``: on
+track, behind). Their parent's states drive their risks; at 18 they grow up into the adult
+model, and enter the vulnerable target group, or do not.
+
+**Families.** When a citizen's row is made (the starting population, each month's
+newcomers, and each grown-up child's row at 18) their family is drawn once, from a stream
+of its own keyed by the month: a parent with probability ``family.parent_share``, with
+``1 + Poisson(family.extra_children)`` children born at parent ages uniform in
+``[birth_age_min, birth_age_max]``. Children already born and under 18 join at once; the
+future ones are born in their scheduled month, whatever happens to the parent since. So
+the set of children, their indices and their random numbers depend on the seed alone,
+never on the arm of a pairing: common random numbers hold for children, and for the
+grown-up children's rows (``PopulationState.PENDING``), which are made at 18 for every
+child, whether or not they ever join the target group.
+
+**A month** (``Children.start_month``, right after the adults' deaths, exits and newcomers,
+on the parents' states at the start of the month):
+
+1. Families of the month's new rows are drawn; scheduled births happen.
+2. Family programmes discharge those whose course ended and admit eligible children up to
+   their places (``children.programmes``; none in the status quo).
+3. Each child makes one draw per domain (streams ``children.placement``,
+   ``children.school``), from hazards (per year, ``/ 12`` a month as ``1 - exp(-h)``):
+   * at home -> placed: ``placement.per_year x HR x preventive_hr (if preventive) x
+     programme hr``, ``HR = 1 + sum (hr - 1)`` over the parent's states
+     (``PARENT_STATES``); foster family with probability ``foster_share`` (a second
+     uniform of the same stream), else an institution;
+   * at home -> preventive measure: ``preventive.per_year_at_risk`` if the parent is in a
+     listed state, else ``preventive.per_year``; preventive -> home after ``months`` on
+     average; placed -> home: ``return_per_year`` (x ``return_hr_parent_at_risk``);
+   * school (ages 6-17): on track -> behind ``school.behind_per_year x HR`` with
+     ``HR = 1 + (placed - 1) x ever placed + (parent_at_risk - 1) x parent at risk``
+     (x programme hr); behind -> on track ``catch_up_per_year``.
+4. Children reaching 18 leave care and school: their school track and whether their parent
+   was at risk are recorded, and each gets a row in the adult model with status
+   ``PENDING``, drawn like a newcomer (``draw_cohort``, entry levels) at age 18.
+5. Grown-up children not in the target group, under ``young_adult.join_until_age``, join it
+   with the hazard ``join_per_year x (1 + sum (hr - 1))`` over ever placed, behind at 18
+   and parent at risk at 18: they enter in the levels drawn for their row
+   (``PopulationState.join``), become citizens and live by the adult model's rules.
+6. Ages advance; at 25 and 30 outcomes are recorded: youth education at 25 (a draw from
+   the school track at 18: ``school.no_education_on_track`` / ``_behind``), ever homeless
+   by 25, ever in prison by 30 and in work (or outside the target group) at 30.
+
+**Money** (``Ledger.book_month``; all kommune unless a programme names another budget):
+placements in a foster family and in an institution (consequences: a placement avoided is
+a return), preventive measures (a service), and family programmes (interventions). Each
+child's cost is booked on their parent's row, dead parent or not, so every krone has a
+citizen and a budget.
+
+Not modelled (stated in docs/odd.md): children's own deaths (under 0.2 per 1,000 a year at
+0-17 in Denmark); the other parent; siblings' shared fate beyond their common parent;
+after-care (efterværn) beyond 18; the second generation's later earnings outside the target
+group.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from agents.states import HOMELESS, PLACED, Domain, Employment, Justice, Mental, Placement, School, Substance, in_levels
+from model.params import Parameters
+from model.population import ALIVE, DIED, PENDING, PopulationState, draw_cohort, extend
+from model.rng import RandomStreams
+
+if TYPE_CHECKING:
+    from model.welfare_model import WelfareModel
+
+#: months in a year; a child grows up at 18 (216 months)
+ADULT_MONTHS = 18 * 12
+SCHOOL_MONTHS = 6 * 12
+#: ``Children.status``: a child (0-17), or grown up (18+, with a row in the adult model)
+CHILD, GROWN = 0, 1
+#: an index that points nowhere (no adult row yet, no month yet)
+NONE = -1
+
+#: (hazard-ratio name under ``children.placement.hr``, domain, parent levels it applies to)
+PARENT_STATES: tuple[tuple[str, Domain, tuple[int, ...]], ...] = (
+    ("homeless", Domain.HOUSING, HOMELESS),
+    ("problematic_use", Domain.SUBSTANCE, (Substance.PROBLEMATIC,)),
+    ("drug_treatment", Domain.SUBSTANCE, (Substance.TREATMENT,)),
+    ("untreated_mental_illness", Domain.MENTAL, (Mental.UNTREATED,)),
+    ("psychiatric_treatment", Domain.MENTAL, (Mental.TREATMENT, Mental.STABLE)),
+    ("prison", Domain.JUSTICE, (Justice.PRISON,)),
+)
+
+#: Family programmes (``children.programmes.<name>``), in a fixed order (ledger accounts)
+PROGRAMMES: tuple[str, ...] = ("family_therapy", "family_addiction", "children_of_prisoners")
+#: Ledger accounts of children: (category, kind); placements and preventive measures are
+#: the kommune's; programmes are booked on their ``budget``
+PLACEMENT_ACCOUNTS: dict[str, int] = {"placement_foster": Placement.FOSTER, "placement_institution": Placement.INSTITUTION}
+PREVENTIVE_ACCOUNT = "child_preventive"
+
+
+#: What the DataCollector records of the children each month (``Children.counts``)
+CHILD_KEYS: tuple[str, ...] = (*(f"children.{lv.name.lower()}" for lv in Placement), "children", "children.behind",
+                               "children.in_programme", "grown_up", "ever_placed")
+
+
+@dataclass(frozen=True)
+class Programme:
+    """One family programme's parameters (``children.programmes.<name>``)."""
+
+    name: str
+    places: int
+    age_min: float
+    age_max: float
+    target: str
+    months: float
+    price: float
+    budget: str
+    hr_placement: float
+    hr_behind: float
+    after_months: float
+
+    @classmethod
+    def of(cls, params: Parameters, name: str, adults: int) -> Programme:
+        g = params.subtree(f"children.programmes.{name}")
+        return cls(name=name, places=int(round(g["places"] * adults / 1000.0)), age_min=g["age_min"],
+                   age_max=g["age_max"], target=g["target"], months=g["months"],
+                   price=params[f"children.programmes.{name}.price"], budget=g["budget"],
+                   hr_placement=g["hr"]["placement"], hr_behind=g["hr"]["behind"], after_months=g["after_months"])
+
+
+def hazard(per_year: np.ndarray | float) -> np.ndarray:
+    """Monthly probability of an event with a yearly hazard rate: ``1 - exp(-h / 12)``."""
+    return -np.expm1(-np.asarray(per_year, dtype=float) / 12.0)
+
+
+class Children:
+    """Every child's state (struct of arrays, index = child), the family schedule, and the
+    monthly statistics the validation and the comparisons read (``frame``)."""
+
+    ARRAYS = ("parent", "age_months", "placement", "school", "status", "ever_placed", "placements",
+              "months_preventive", "months_foster", "months_institution", "adult_row", "born",
+              "behind_at_18", "parent_at_risk_at_18", "parent_ever_prison", "parent_ever_ill",
+              "no_education_25", "homeless_by_25", "prison_by_30", "employed_at_30", "preventive_left",
+              "programme", "programme_left", "after_left")
+
+    def __init__(self, params: Parameters, streams: RandomStreams, adults: int):
+        self.params, self.streams = params, streams
+        g = params.subtree("children")
+        self.g = g
+        self.programmes = [Programme.of(params, name, adults) for name in PROGRAMMES]
+        self.prices = {"placement_foster": params["children.placement.price.foster"],
+                       "placement_institution": params["children.placement.price.institution"],
+                       PREVENTIVE_ACCOUNT: params["children.preventive.price"]}
+        z = np.zeros(0, dtype=np.int64)
+        self.parent = z.copy()
+        self.age_months = np.zeros(0, np.int32)
+        self.placement = np.zeros(0, np.int8)
+        self.school = np.zeros(0, np.int8)
+        self.status = np.zeros(0, np.int8)
+        self.ever_placed = np.zeros(0, bool)
+        self.placements = np.zeros(0, np.int16)
+        self.months_preventive = np.zeros(0, np.int32)
+        self.months_foster = np.zeros(0, np.int32)
+        self.months_institution = np.zeros(0, np.int32)
+        self.adult_row = z.copy()
+        self.born = np.zeros(0, np.int32)
+        self.behind_at_18 = np.zeros(0, bool)
+        self.parent_at_risk_at_18 = np.zeros(0, bool)
+        self.parent_ever_prison = np.zeros(0, bool)
+        self.parent_ever_ill = np.zeros(0, bool)
+        # outcomes recorded at 25 and 30: -1 not yet, 0 no, 1 yes
+        self.no_education_25 = np.zeros(0, np.int8)
+        self.homeless_by_25 = np.zeros(0, np.int8)
+        self.prison_by_30 = np.zeros(0, np.int8)
+        self.employed_at_30 = np.zeros(0, np.int8)
+        self.preventive_left = np.zeros(0, np.int16)
+        #: the programme a child is enrolled in (index into ``PROGRAMMES``, -1 none), the
+        #: months left of the course and of the lasting effect after it
+        self.programme = np.zeros(0, np.int8)
+        self.programme_left = np.zeros(0, np.int16)
+        self.after_left = np.zeros(0, np.int16)
+        self.after_programme = np.zeros(0, np.int8)
+        #: scheduled births: (parent row, month of birth), in the order drawn
+        self._due_parent = z.copy()
+        self._due_month = np.zeros(0, np.int32)
+        self.month = 0
+        self.stats: list[dict[str, float]] = []
+
+    # -- size --------------------------------------------------------------------------------
+    @property
+    def n(self) -> int:
+        return self.parent.size
+
+    def _append(self, parent: np.ndarray, age_months: np.ndarray) -> np.ndarray:
+        """New children of ``parent`` (rows), aged ``age_months``; returns their indices."""
+        start, k = self.n, parent.size
+        n = start + k
+        fills = {"adult_row": NONE, "no_education_25": NONE, "homeless_by_25": NONE, "prison_by_30": NONE,
+                 "employed_at_30": NONE, "programme": NONE, "after_programme": NONE}
+        for name in (*self.ARRAYS, "after_programme"):
+            setattr(self, name, extend(getattr(self, name), n, fills.get(name, 0)))
+        self.parent[start:n] = parent
+        self.age_months[start:n] = age_months
+        self.born[start:n] = self.month + 1 - age_months
+        return np.arange(start, n)
+
+    # -- families ------------------------------------------------------------------------------
+    def add_families(self, pop: PopulationState, rows: np.ndarray, purpose: str) -> None:
+        """Draw the families of adult ``rows`` (just made): children under 18 join now,
+        future ones are scheduled. Stream ``purpose`` keyed by the month (the rows made in
+        a month, and their order, are the same in both arms)."""
+        if rows.size == 0:
+            return
+        fam = self.g["family"]
+        rng = self.streams.generator(purpose, self.month + 1)
+        parent = rng.random(rows.size) < fam["parent_share"]
+        kids = np.where(parent, 1 + rng.poisson(fam["extra_children"], rows.size), 0)
+        who = np.repeat(rows, kids)
+        birth_age = rng.uniform(fam["birth_age_min"], max(fam["birth_age_max"], fam["birth_age_min"]), who.size)
+        # months from now to the birth (negative: already born)
+        until = np.round((birth_age - pop.age[who]) * 12.0).astype(np.int64)
+        born = (until <= 0) & (-until < ADULT_MONTHS)
+        self._append(who[born], (-until[born]).astype(np.int32))
+        future = until > 0
+        self._due_parent = np.concatenate([self._due_parent, who[future]])
+        self._due_month = np.concatenate([self._due_month, (self.month + until[future]).astype(np.int32)])
+
+    def _births(self) -> None:
+        due = self._due_month == self.month + 1
+        if due.any():
+            self._append(self._due_parent[due], np.zeros(int(due.sum()), np.int32))
+            self._due_parent, self._due_month = self._due_parent[~due], self._due_month[~due]
+
+    # -- the parents ----------------------------------------------------------------------------
+    def parent_flags(self, pop: PopulationState) -> dict[str, np.ndarray]:
+        """Per child: whether the parent is in each of ``PARENT_STATES`` (living parents in
+        the target group only: a parent outside it, pending or left at the exit age, is in
+        none) and whether the parent has died."""
+        par = self.parent
+        living = pop.alive[par]
+        lv = pop.levels[:, par]
+        flags = {name: living & in_levels(lv[d], levels) for name, d, levels in PARENT_STATES}
+        flags["parent_died"] = pop.status[par] == DIED
+        return flags
+
+    def _risk(self, flags: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """(placement hazard ratio, parent at risk) per child."""
+        hr = np.ones(self.n)
+        at_risk = np.zeros(self.n, bool)
+        for name, f in flags.items():
+            hr += (self.g["placement"]["hr"][name] - 1.0) * f
+            at_risk |= f
+        return hr, at_risk
+
+    # -- the month -------------------------------------------------------------------------------
+    def start_month(self, model: WelfareModel, new_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The children's month (module docstring). ``new_rows``: the adult rows made this
+        month so far (newcomers). Returns (reserved, joined): adult rows made for the
+        grown-up children of the month (status ``PENDING``) and rows that joined the target
+        group; the model tells the network, services, ledger and Mesa."""
+        pop, g = model.population, self.g
+        t = self.month + 1
+        self.add_families(pop, new_rows, "children.family.newcomers")
+        self._births()
+        n = self.n
+        child = self.status == CHILD
+        flags = self.parent_flags(pop)
+        hr, at_risk = self._risk(flags)
+        self.parent_ever_prison |= child & pop.ever_prison[self.parent] & (pop.status[self.parent] != PENDING)
+        self.parent_ever_ill |= child & (flags["untreated_mental_illness"] | flags["psychiatric_treatment"])
+        st: dict[str, float] = {"month": t}
+
+        # programmes: course ends, then admissions (children at home, eligible, by a random priority)
+        prog_hr_place, prog_hr_school = np.ones(n), np.ones(n)
+        self._programmes(pop, flags, at_risk, child, prog_hr_place, prog_hr_school, st)
+
+        pl = self.placement
+        home = child & (pl == Placement.HOME)
+        prev = child & (pl == Placement.PREVENTIVE)
+        placed = child & in_levels(pl, PLACED)
+        u = self.streams.uniform("children.placement", t, n)
+        v = self.streams.uniform("children.placement_kind", t, n)
+        p_place = hazard(g["placement"]["per_year"] * hr * np.where(prev, g["placement"]["preventive_hr"], 1.0)
+                         * prog_hr_place)
+        rate_prev = np.where(at_risk, g["preventive"]["per_year_at_risk"], g["preventive"]["per_year"])
+        p_prev = hazard(rate_prev)
+        p_end_prev = -np.expm1(-1.0 / g["preventive"]["months"])
+        p_return = hazard(g["placement"]["return_per_year"] * np.where(at_risk, g["placement"]["return_hr_parent_at_risk"], 1.0))
+        # one draw: placement first (the larger risk), then the other move of the level
+        to_placed = (home | prev) & (u < p_place)
+        to_prev = home & ~to_placed & (u >= p_place) & (u < p_place + p_prev)
+        to_home = (prev & ~to_placed & (u >= 1.0 - p_end_prev)) | (placed & (u < p_return))
+        kind = np.where(v < g["placement"]["foster_share"], Placement.FOSTER, Placement.INSTITUTION).astype(np.int8)
+        pl[to_placed] = kind[to_placed]
+        pl[to_prev] = Placement.PREVENTIVE
+        pl[to_home] = Placement.HOME
+        self.ever_placed |= to_placed
+        self.placements += to_placed
+        st["placements"] = float(to_placed.sum())
+        st["placements_foster"] = float((to_placed & (kind == Placement.FOSTER)).sum())
+        st["preventive_started"] = float(to_prev.sum())
+        st["returns_home"] = float((placed & to_home).sum())
+        # placements among children never placed before, with a parent ever in prison / ill
+        first = to_placed & (self.placements == 1)
+        never_before = (home | prev) & (self.placements - to_placed == 0)
+        for key, group in (("prison_parent", self.parent_ever_prison), ("ill_parent", self.parent_ever_ill),
+                           ("all", np.ones(n, bool))):
+            st[f"first_placements_{key}"] = float((first & group).sum())
+            st[f"at_risk_months_{key}"] = float((never_before & group).sum())
+
+        # school (6-17)
+        school_age = child & (self.age_months >= SCHOOL_MONTHS)
+        w = self.streams.uniform("children.school", t, n)
+        sh = g["school"]["hr"]
+        hr_school = 1.0 + (sh["placed"] - 1.0) * self.ever_placed + (sh["parent_at_risk"] - 1.0) * at_risk
+        on = school_age & (self.school == School.ON_TRACK)
+        behind = school_age & (self.school == School.BEHIND)
+        fall = on & (w < hazard(g["school"]["behind_per_year"] * hr_school * prog_hr_school))
+        catch = behind & (w < hazard(g["school"]["catch_up_per_year"]))
+        self.school[fall] = School.BEHIND
+        self.school[catch] = School.ON_TRACK
+
+        # 18: grown up; a row in the adult model, outside the target group
+        reserved = self._grow_up(pop, at_risk)
+        # time in care this month (what the ledger books at the month's end)
+        child, pl = self.status == CHILD, self.placement
+        self.months_preventive += child & (pl == Placement.PREVENTIVE)
+        self.months_foster += child & (pl == Placement.FOSTER)
+        self.months_institution += child & (pl == Placement.INSTITUTION)
+        joined = self._joins(pop, t, st)
+        self.age_months += 1
+        self._record_outcomes(pop)
+        self.month = t
+        st.update(children=float((self.status == CHILD).sum()), grown=float((self.status == GROWN).sum()),
+                  reserved=float(reserved.size), joined=float(joined.size))
+        self.stats.append(st)
+        return reserved, joined
+
+    def _programmes(self, pop, flags, at_risk, child, hr_place, hr_school, st) -> None:
+        home = child & in_levels(self.placement, (Placement.HOME, Placement.PREVENTIVE))
+        # lasting effects count down; courses end at their length or at placement / 18
+        ended = (self.programme >= 0) & ((self.programme_left <= 0) | ~home)
+        completed = ended & (self.programme_left <= 0) & home
+        self.after_programme[completed] = self.programme[completed]
+        for k, prog in enumerate(self.programmes):
+            self.after_left[completed & (self.programme == k)] = int(round(prog.after_months))
+        self.programme[ended] = NONE
+        age = self.age_months / 12.0
+        targets = {"parent_at_risk": at_risk,
+                   "parent_in_addiction_treatment": flags["drug_treatment"],
+                   "parent_in_prison": flags["prison"]}
+        t = self.month + 1
+        for k, prog in enumerate(self.programmes):
+            enrolled = self.programme == k
+            free = prog.places - int(enrolled.sum())
+            if prog.places > 0 and free > 0:
+                eligible = home & (self.programme < 0) & targets[prog.target] & (age >= prog.age_min) & (age < prog.age_max + 1)
+                cand = np.flatnonzero(eligible)
+                if cand.size:
+                    prio = self.streams.uniform(f"children.programme.{prog.name}", t, self.n)[cand]
+                    take = cand[np.argsort(prio, kind="stable")[:free]]
+                    self.programme[take] = k
+                    self.programme_left[take] = int(round(prog.months))
+                    st[f"admitted_{prog.name}"] = float(take.size)
+            active = self.programme == k
+            lasting = (self.after_programme == k) & (self.after_left > 0)
+            hr_place[active | lasting] *= prog.hr_placement
+            hr_school[active | lasting] *= prog.hr_behind
+        self.programme_left[self.programme >= 0] -= 1
+        self.after_left[self.after_left > 0] -= 1
+
+    def _grow_up(self, pop: PopulationState, at_risk: np.ndarray) -> np.ndarray:
+        turning = np.flatnonzero((self.status == CHILD) & (self.age_months + 1 >= ADULT_MONTHS))
+        if turning.size == 0:
+            return np.zeros(0, np.int64)
+        self.status[turning] = GROWN
+        self.behind_at_18[turning] = self.school[turning] == School.BEHIND
+        self.parent_at_risk_at_18[turning] = at_risk[turning]
+        self.placement[turning] = Placement.HOME  # care ends at 18 (after-care is not modelled)
+        self.programme[turning] = NONE
+        rng = self.streams.generator("children.grown_up", self.month + 1)
+        p = self.params
+        cohort = draw_cohort(p, rng, turning.size, 18.0, 0.0, entry_levels=True)
+        cohort.status[:] = PENDING
+        cohort.alive[:] = False
+        rows = pop.grow(cohort)
+        self.adult_row[turning] = rows
+        self.add_families(pop, rows, "children.family.grown_up")
+        return rows
+
+    def _joins(self, pop: PopulationState, t: int, st: dict) -> np.ndarray:
+        yg = self.g["young_adult"]
+        grown = self.status == GROWN
+        row = np.where(grown, self.adult_row, 0)
+        outside = grown & (pop.status[row] == PENDING) & (self.age_months < yg["join_until_age"] * 12)
+        h = yg["hr"]
+        hr = (1.0 + (h["ever_placed"] - 1.0) * self.ever_placed + (h["behind"] - 1.0) * self.behind_at_18
+              + (h["parent_at_risk"] - 1.0) * self.parent_at_risk_at_18)
+        u = self.streams.uniform("children.join", t, self.n)
+        join = outside & (u < hazard(yg["join_per_year"] * hr))
+        rows = self.adult_row[join]
+        pop.join(rows)
+        st["joined_formerly_placed"] = float((join & self.ever_placed).sum())
+        return rows
+
+    def _record_outcomes(self, pop: PopulationState) -> None:
+        """At 25 and 30 (ages just reached): youth education, homelessness, prison, work."""
+        at25 = np.flatnonzero((self.status == GROWN) & (self.age_months == 25 * 12))
+        if at25.size:
+            u = self.streams.uniform("children.education", self.month + 1, self.n)[at25]
+            s = self.g["school"]
+            p_none = np.where(self.behind_at_18[at25], s["no_education_behind"], s["no_education_on_track"])
+            self.no_education_25[at25] = u < p_none
+            r = self.adult_row[at25]
+            self.homeless_by_25[at25] = (pop.status[r] != PENDING) & pop.ever_homeless[r]
+        at30 = np.flatnonzero((self.status == GROWN) & (self.age_months == 30 * 12))
+        if at30.size:
+            r = self.adult_row[at30]
+            inside = pop.status[r] != PENDING
+            self.prison_by_30[at30] = inside & pop.ever_prison[r]
+            self.employed_at_30[at30] = ~inside | ((pop.status[r] == ALIVE)
+                                                   & (pop.levels[Domain.EMPLOYMENT, r] == Employment.EMPLOYED))
+
+    # -- money -------------------------------------------------------------------------------------
+    def month_costs(self) -> list[tuple[str, str, np.ndarray, np.ndarray]]:
+        """The month's costs: (budget, category, parent rows, amounts) per account, after
+        the month's moves (booked by ``Ledger.book_month``)."""
+        from model.services import KOMMUNE
+
+        child = self.status == CHILD
+        out = []
+        for category, level in PLACEMENT_ACCOUNTS.items():
+            who = child & (self.placement == level)
+            out.append((KOMMUNE, category, self.parent[who], np.full(int(who.sum()), self.prices[category])))
+        who = child & (self.placement == Placement.PREVENTIVE)
+        out.append((KOMMUNE, PREVENTIVE_ACCOUNT, self.parent[who], np.full(int(who.sum()), self.prices[PREVENTIVE_ACCOUNT])))
+        for k, prog in enumerate(self.programmes):
+            who = self.programme == k
+            if who.any():
+                out.append((prog.budget, prog.name, self.parent[who], np.full(int(who.sum()), prog.price)))
+        return out
+
+    # -- tables ----------------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        """Children in each placement and school level, grown-ups, joined: the DataCollector's."""
+        child = self.status == CHILD
+        out = {f"children.{lv.name.lower()}": int((child & (self.placement == lv)).sum()) for lv in Placement}
+        out["children"] = int(child.sum())
+        out["children.behind"] = int((child & (self.school == School.BEHIND)).sum())
+        out["children.in_programme"] = int((self.programme >= 0).sum())
+        out["grown_up"] = int((self.status == GROWN).sum())
+        out["ever_placed"] = int(self.ever_placed.sum())
+        return out
+
+    def frame(self) -> pd.DataFrame:
+        """Per month: placements, preventive measures started, returns home, programme
+        admissions, first placements and never-placed child-months by parental history,
+        children, grown-ups, rows made at 18 and joins."""
+        return pd.DataFrame(self.stats).fillna(0.0).set_index("month") if self.stats else pd.DataFrame()
+
+    def table(self, pop: PopulationState | None = None) -> pd.DataFrame:
+        """One row per child (grown-ups included): parent, age, placement, school, history
+        and the outcomes recorded so far (-1 = not yet)."""
+        data = {name: getattr(self, name) for name in self.ARRAYS if name not in ("programme_left", "after_left")}
+        df = pd.DataFrame(data).rename_axis("child")
+        df["placement"] = np.array([lv.name.lower() for lv in Placement])[self.placement]
+        df["school"] = np.array([lv.name.lower() for lv in School])[self.school]
+        df["status"] = np.array(["child", "grown_up"])[self.status]
+        df["age"] = self.age_months / 12.0
+        if pop is not None:
+            row = np.where(self.adult_row >= 0, self.adult_row, 0)
+            df["in_target_group"] = (self.adult_row >= 0) & (pop.status[row] != PENDING)
+        return df
