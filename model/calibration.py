@@ -52,6 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from agents.states import HOMELESS, Domain, Employment, Housing, Justice, Mental, Substance
+from model.children import children_statistics
 from model.params import Parameters
 from model.population import stack_levels
 
@@ -99,6 +100,35 @@ VIVE_COUNTS = (6431, 5789, 5989)
 def _stationarity_tolerance(start_share: float) -> float:
     """15% of the level's starting share, at least 1 percentage point."""
     return max(0.01, 0.15 * start_share)
+
+
+#: The children's checks (``model.children.children_statistics``), measured over 20 years
+#: of the status quo in ``runs/validate.py`` (outcomes at 25 and 30 need the years); never
+#: fitted: the parameters were set by hand towards them (baseline.toml says which).
+CHILD_TARGETS: tuple[Target, ...] = (
+    Target("placed_by_18_prison_parent", "Children with a parent in prison: placed during childhood", 0.12, 0.05,
+           "share", "12% (SFI via baf.sfi.dk) [S]; tolerance +-5 pp", "children", fitted=False),
+    Target("placed_by_18_ill_parent", "Children with a mentally ill parent: placed during childhood", 0.20, 0.10,
+           "share", "parental schizophrenia 20% (father) to 40% (mother), Ranning et al. 2015 [S]; any mental illness "
+           "lower (assumption): 10-30%", "children", fitted=False),
+    Target("foster_share", "Placed children in a foster family", 0.67, 0.08, "share",
+           "63% foster family, 17% institution, 14% opholdssted, end of 2023 (Statistics Denmark) [S]", "children",
+           fitted=False),
+    Target("children_of_prisoners", "Children with a parent in prison at any time", 4000.0, 2000.0, "persons",
+           "~4,000 (Kriminalforsorgen 2025) [S]; the target group holds most but not all prisoners, so +-2,000",
+           "children", fitted=False),
+    Target("no_education_25_placed", "Formerly placed: no youth education at 25", 0.70, 0.10, "share",
+           "70% (21% of other children), KL 2015 [S]", "children", fitted=False),
+    Target("no_education_25_never", "Never placed children of the target group: no youth education at 25", 0.45,
+           0.24, "share", "between all other children (21%) and the formerly placed (70%), KL 2015 [S]", "children",
+           fitted=False),
+    Target("homeless_by_25_placed", "Formerly placed: homeless at some point by 25", 0.10, 0.04, "share",
+           "10% homeless at 18-24 (0.5% of others), VIVE 2020 via hjemtilalle.dk [2nd]", "children", fitted=False),
+    Target("prison_by_30_placed", "Formerly placed: ever in prison by 30", 0.13, 0.06, "share",
+           "1 in 4 formerly placed men (4.3% of others) by 30, KL 2015 [S]; the model has no sex: with women at a "
+           "twentieth of men's rate (5% of prisoners are women, Kriminalforsorgen) about 13% (assumption)",
+           "children", fitted=False),
+)
 
 
 def targets(params: Parameters | None = None) -> list[Target]:
@@ -192,11 +222,13 @@ def level_history(model, months: int) -> np.ndarray:
 
 def measure_baseline(model, months: int, group_size: float) -> dict[str, float]:
     """Run ``model`` (the status quo) ``months`` and measure it: ``baseline_statistics`` of
-    its level history plus the statistics that need the model itself (spells, deaths)."""
+    its level history plus the statistics that need the model itself (spells, deaths, the
+    children: ``model.children.children_statistics``)."""
     hist = level_history(model, months)
     out = baseline_statistics(hist, group_size)
     out.update(spell_statistics(model.population, months))
     out.update(mortality_statistics(model))
+    out.update(children_statistics(model, group_size / model._start_size))
     out["_history"] = hist
     return out
 

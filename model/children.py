@@ -25,12 +25,14 @@ on the parents' states at the start of the month):
    their places (``children.programmes``; none in the status quo).
 3. Each child makes one draw per domain (streams ``children.placement``,
    ``children.school``), from hazards (per year, ``/ 12`` a month as ``1 - exp(-h)``):
-   * at home -> placed: ``placement.per_year x HR x preventive_hr (if preventive) x
-     programme hr``, ``HR = 1 + sum (hr - 1)`` over the parent's states
-     (``PARENT_STATES``); foster family with probability ``foster_share`` (a second
+   * at home -> placed: ``placement.per_year x HR x own risk x preventive_hr (if
+     preventive) x programme hr``, ``HR = 1 + sum (hr - 1)`` over the parent's states
+     (``PARENT_STATES``), own risk = ``exp(b z - b^2 / 2)`` from the child's own risk ``z``
+     (drawn with the family, correlated with the parent's complexity); foster family with probability ``foster_share`` (a second
      uniform of the same stream), else an institution;
    * at home -> preventive measure: ``preventive.per_year_at_risk`` if the parent is in a
-     listed state, else ``preventive.per_year``; preventive -> home after ``months`` on
+     listed state, else ``preventive.per_year``, x own risk (the kommune learns of the
+     children most at risk); preventive -> home after ``months`` on
      average; placed -> home: ``return_per_year`` (x ``return_hr_parent_at_risk``);
    * school (ages 6-17): on track -> behind ``school.behind_per_year x HR`` with
      ``HR = 1 + (placed - 1) x ever placed + (parent_at_risk - 1) x parent at risk``
@@ -139,7 +141,7 @@ class Children:
     """Every child's state (struct of arrays, index = child), the family schedule, and the
     monthly statistics the validation and the comparisons read (``frame``)."""
 
-    ARRAYS = ("parent", "age_months", "placement", "school", "status", "ever_placed", "placements",
+    ARRAYS = ("parent", "risk", "age_months", "placement", "school", "status", "ever_placed", "placements",
               "months_preventive", "months_foster", "months_institution", "adult_row", "born",
               "behind_at_18", "parent_at_risk_at_18", "parent_ever_prison", "parent_ever_ill",
               "no_education_25", "homeless_by_25", "prison_by_30", "employed_at_30", "preventive_left",
@@ -155,6 +157,8 @@ class Children:
                        PREVENTIVE_ACCOUNT: params["children.preventive.price"]}
         z = np.zeros(0, dtype=np.int64)
         self.parent = z.copy()
+        #: the child's own risk (behaviour, health, disability), standard normal, beside the parent's states
+        self.risk = np.zeros(0)
         self.age_months = np.zeros(0, np.int32)
         self.placement = np.zeros(0, np.int8)
         self.school = np.zeros(0, np.int8)
@@ -185,6 +189,7 @@ class Children:
         #: scheduled births: (parent row, month of birth), in the order drawn
         self._due_parent = z.copy()
         self._due_month = np.zeros(0, np.int32)
+        self._due_risk = np.zeros(0)
         self.month = 0
         self.stats: list[dict[str, float]] = []
 
@@ -193,8 +198,9 @@ class Children:
     def n(self) -> int:
         return self.parent.size
 
-    def _append(self, parent: np.ndarray, age_months: np.ndarray) -> np.ndarray:
-        """New children of ``parent`` (rows), aged ``age_months``; returns their indices."""
+    def _append(self, parent: np.ndarray, age_months: np.ndarray, risk: np.ndarray) -> np.ndarray:
+        """New children of ``parent`` (rows), aged ``age_months``, with their own ``risk``;
+        returns their indices."""
         start, k = self.n, parent.size
         n = start + k
         fills = {"adult_row": NONE, "no_education_25": NONE, "homeless_by_25": NONE, "prison_by_30": NONE,
@@ -202,6 +208,7 @@ class Children:
         for name in (*self.ARRAYS, "after_programme"):
             setattr(self, name, extend(getattr(self, name), n, fills.get(name, 0)))
         self.parent[start:n] = parent
+        self.risk[start:n] = risk
         self.age_months[start:n] = age_months
         self.born[start:n] = self.month + 1 - age_months
         return np.arange(start, n)
@@ -221,17 +228,22 @@ class Children:
         birth_age = rng.uniform(fam["birth_age_min"], max(fam["birth_age_max"], fam["birth_age_min"]), who.size)
         # months from now to the birth (negative: already born)
         until = np.round((birth_age - pop.age[who]) * 12.0).astype(np.int64)
+        # the child's own risk, correlated with the parent's complexity (``risk_parent_correlation``)
+        rho = self.g["placement"]["risk_parent_correlation"]
+        risk = rho * pop.complexity[who] + np.sqrt(1.0 - rho ** 2) * rng.standard_normal(who.size)
         born = (until <= 0) & (-until < ADULT_MONTHS)
-        self._append(who[born], (-until[born]).astype(np.int32))
+        self._append(who[born], (-until[born]).astype(np.int32), risk[born])
         future = until > 0
         self._due_parent = np.concatenate([self._due_parent, who[future]])
         self._due_month = np.concatenate([self._due_month, (self.month + until[future]).astype(np.int32)])
+        self._due_risk = np.concatenate([self._due_risk, risk[future]])
 
     def _births(self) -> None:
         due = self._due_month == self.month + 1
         if due.any():
-            self._append(self._due_parent[due], np.zeros(int(due.sum()), np.int32))
+            self._append(self._due_parent[due], np.zeros(int(due.sum()), np.int32), self._due_risk[due])
             self._due_parent, self._due_month = self._due_parent[~due], self._due_month[~due]
+            self._due_risk = self._due_risk[~due]
 
     # -- the parents ----------------------------------------------------------------------------
     def parent_flags(self, pop: PopulationState) -> dict[str, np.ndarray]:
@@ -246,13 +258,21 @@ class Children:
         return flags
 
     def _risk(self, flags: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """(placement hazard ratio, parent at risk) per child."""
+        """(placement hazard ratio, parent at risk) per child: ``1 + sum (hr - 1)`` over
+        the parent's states, times the child's own risk ``exp(b z - b^2 / 2)`` (mean 1)."""
         hr = np.ones(self.n)
         at_risk = np.zeros(self.n, bool)
         for name, f in flags.items():
             hr += (self.g["placement"]["hr"][name] - 1.0) * f
             at_risk |= f
-        return hr, at_risk
+        return hr * self.own_risk(), at_risk
+
+    def own_risk(self) -> np.ndarray:
+        """The child's own risk as a hazard multiplier of mean 1: ``exp(b z - b^2 / 2)``,
+        ``b`` = ``placement.risk_loading``; it raises placements and preventive measures
+        alike, so the children the kommune knows are those most at risk."""
+        b = self.g["placement"]["risk_loading"]
+        return np.exp(b * self.risk - 0.5 * b * b)
 
     # -- the month -------------------------------------------------------------------------------
     def start_month(self, model: WelfareModel, new_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -270,7 +290,7 @@ class Children:
         hr, at_risk = self._risk(flags)
         self.parent_ever_prison |= child & pop.ever_prison[self.parent] & (pop.status[self.parent] != PENDING)
         self.parent_ever_ill |= child & (flags["untreated_mental_illness"] | flags["psychiatric_treatment"])
-        st: dict[str, float] = {"month": t}
+        st: dict[str, float] = {"month": t, "children_of_prisoners": float((child & flags["prison"]).sum())}
 
         # programmes: course ends, then admissions (children at home, eligible, by a random priority)
         prog_hr_place, prog_hr_school = np.ones(n), np.ones(n)
@@ -284,7 +304,7 @@ class Children:
         v = self.streams.uniform("children.placement_kind", t, n)
         p_place = hazard(g["placement"]["per_year"] * hr * np.where(prev, g["placement"]["preventive_hr"], 1.0)
                          * prog_hr_place)
-        rate_prev = np.where(at_risk, g["preventive"]["per_year_at_risk"], g["preventive"]["per_year"])
+        rate_prev = np.where(at_risk, g["preventive"]["per_year_at_risk"], g["preventive"]["per_year"]) * self.own_risk()
         p_prev = hazard(rate_prev)
         p_end_prev = -np.expm1(-1.0 / g["preventive"]["months"])
         p_return = hazard(g["placement"]["return_per_year"] * np.where(at_risk, g["placement"]["return_hr_parent_at_risk"], 1.0))
@@ -349,6 +369,7 @@ class Children:
         self.programme[ended] = NONE
         age = self.age_months / 12.0
         targets = {"parent_at_risk": at_risk,
+                   "known_to_kommune": at_risk & (self.placement == Placement.PREVENTIVE),
                    "parent_in_addiction_treatment": flags["drug_treatment"],
                    "parent_in_prison": flags["prison"]}
         t = self.month + 1
@@ -473,3 +494,45 @@ class Children:
             row = np.where(self.adult_row >= 0, self.adult_row, 0)
             df["in_target_group"] = (self.adult_row >= 0) & (pop.status[row] != PENDING)
         return df
+
+
+# -- statistics for validation (``runs/validate.py``) ------------------------------------------
+def children_statistics(model: WelfareModel, scale: float) -> dict[str, float]:
+    """The children's validation statistics of a finished run; ``scale`` = persons per
+    simulated citizen (counts are for the population).
+
+    * ``placed_by_18_prison_parent`` / ``_ill_parent`` / ``_all``: the share placed during
+      childhood of children whose parent has been in prison (ever, as far as the model
+      knows) / mentally ill (untreated or treated), from the first-placement rate among
+      never-placed children at home over the run, as a synthetic cohort of 18 years:
+      ``1 - exp(-216 x rate)``;
+    * ``foster_share``: of the placed at the end, the share in a foster family;
+    * ``children_of_prisoners``: children with a parent in prison, mean over the months;
+    * ``no_education_25_placed`` / ``_never``: without a youth education at 25, formerly
+      placed / never placed (grown-up children who reached 25 in the run);
+    * ``homeless_by_25_placed`` / ``_never``, ``prison_by_30_placed`` / ``_never``;
+    * ``placed_now``, ``placements_per_year``: the children of the target group in care at
+      the end, and new placements a year (for the population; context, no target)."""
+    c = model.children
+    if c is None:
+        return {}
+    f = c.frame()
+    out: dict[str, float] = {}
+    for key in ("prison_parent", "ill_parent", "all"):
+        months = f[f"at_risk_months_{key}"].sum()
+        rate = f[f"first_placements_{key}"].sum() / months if months else np.nan
+        out[f"placed_by_18_{key}"] = float(1.0 - np.exp(-ADULT_MONTHS * rate))
+    child = c.status == CHILD
+    placed = child & in_levels(c.placement, PLACED)
+    out["foster_share"] = float((child & (c.placement == Placement.FOSTER)).sum() / placed.sum()) if placed.any() else np.nan
+    out["placed_now"] = float(placed.sum() * scale)
+    out["placements_per_year"] = float(f["placements"].sum() / max(len(f), 1) * 12.0 * scale)
+    out["children_of_prisoners"] = float(np.mean([s.get("children_of_prisoners", np.nan) for s in c.stats]) * scale)
+    for name, arr in (("no_education_25", c.no_education_25), ("homeless_by_25", c.homeless_by_25),
+                      ("prison_by_30", c.prison_by_30)):
+        known = arr >= 0
+        for label, group in (("placed", c.ever_placed), ("never", ~c.ever_placed)):
+            sel = known & group
+            out[f"{name}_{label}"] = float(arr[sel].mean()) if sel.any() else np.nan
+            out[f"{name}_{label}_n"] = float(sel.sum())
+    return out

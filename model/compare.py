@@ -35,7 +35,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.economics import NOT_MONEY
+from model.children import PROGRAMMES
+from model.economics import NOT_MONEY, NPV_HORIZONS
 from model.governance import FundingPlan, appraise, funding_plan, offered
 from model.pairing import OUTCOMES, PairedModel, ReplicationSummary  # noqa: F401 - OUTCOMES re-exported
 from model.params import Parameters
@@ -47,9 +48,22 @@ ScenarioLike = str | Path | Parameters
 #: For cost per outcome: does more of the outcome (``OUTCOMES``, counted by ``model.pairing``)
 #: count as better (+1) or worse (-1)?
 OUTCOME_DIRECTION = {"housed": 1, "homeless": -1, "employed": 1, "problematic_use": -1,
-                     "untreated_mental_illness": -1, "in_prison": -1, "qaly": 1, "life_years": 1, "deaths": -1}
+                     "untreated_mental_illness": -1, "in_prison": -1, "qaly": 1, "life_years": 1, "deaths": -1,
+                     "placements": -1, "child_years_in_care": -1, "young_adults_entering": -1, "homeless_by_25": -1,
+                     "no_youth_education_at_25": -1, "prison_by_30": -1}
 #: Units of the outcomes that are not person-years in a state
-OUTCOME_UNITS = {"qaly": "QALY", "life_years": "life-years", "deaths": "deaths"}
+OUTCOME_UNITS = {"qaly": "QALY", "life_years": "life-years", "deaths": "deaths", "placements": "placements",
+                 "child_years_in_care": "child-years", "young_adults_entering": "persons",
+                 "homeless_by_25": "persons", "no_youth_education_at_25": "persons", "prison_by_30": "persons"}
+#: The second generation's outcomes in words (the report's section on children)
+CHILD_OUTCOME_WORDS = {
+    "placements": "children placed outside the home (new placements)",
+    "child_years_in_care": "child-years in a foster family or an institution",
+    "young_adults_entering": "grown-up children entering the vulnerable target group (18-29)",
+    "homeless_by_25": "grown-up children homeless at some point by 25",
+    "no_youth_education_at_25": "grown-up children without a youth education at 25",
+    "prison_by_30": "grown-up children ever in prison by 30",
+}
 PERCENTILES = {"p10": 10, "median": 50, "p90": 90}
 
 
@@ -253,6 +267,20 @@ class Comparison:
                   "Places per 1,000 simulated citizens, and (in brackets) places at this simulated size.", ""]
         lines += md_table(["service", "budget holder", *[f"{a}: places per 1,000 (places)" for a in arms],
                            f"decision ({arms[-1]})"], rows, numeric=set(range(2, 2 + len(arms))))
+        prows = []
+        for name in PROGRAMMES:
+            cells = [d.params.subtree(f"children.programmes.{name}") for d in self.arms.values()]
+            if any(c["places"] > 0 for c in cells):
+                c = cells[-1]
+                prows.append([name, c["budget"], *[f"{x['places']:g}" for x in cells],
+                              f"{c['target'].replace('_', ' ')}, ages {c['age_min']:g}-{c['age_max']:g}, "
+                              f"{c['months']:g}-month course"])
+        if prows:
+            lines += ["", "## Family programmes for children", "",
+                      "Places per 1,000 simulated adults of the target group (model/children.py); none is offered in "
+                      "the calibrated status quo.", ""]
+            lines += md_table(["programme", "budget holder", *[f"{a}: places per 1,000" for a in arms], "who is offered it"],
+                              prows, numeric=set(range(2, 2 + len(arms))))
         table = self.appraisal()
         if not table.empty:
             d0 = next(d for d in self.arms.values() if not d.appraisal.empty)
@@ -353,6 +381,15 @@ class Comparison:
                            "NPV, cashable (DKK million)", "benefit-cost ratio", "break-even year (median)",
                            "pays back within the horizon (% of replications)"], rows)
 
+        horizons = [y for y in NPV_HORIZONS if 12 * y <= self.months]
+        if horizons:
+            lines += ["", "## NPV over 10, 20 and 30 years", "",
+                      "The NPV (cashable, present values) each budget holder has made by the end of each horizon: "
+                      "help that pays back late shows here. A horizon beyond the run is left out (run with "
+                      "`--months 360` for 30 years).", ""]
+            rows = [[b, *[band(h, b, f"npv_year_{y}") for y in horizons]] for b in h.index]
+            lines += md_table(["budget holder", *[f"NPV at {y} years (DKK million)" for y in horizons]], rows)
+
         lines += ["", "## Savings: cashable, capacity freed, and SØM's average prices", "",
                   "Cashable = what each budget really spends less. Capacity freed = shelter place-months freed but "
                   "still paid, because the places are not closed (not cashable; negative = spare places filled). "
@@ -406,18 +443,37 @@ class Comparison:
                                          "followed to the exit age; deaths: persons).", ""]
         rows = [[name, OUTCOME_UNITS.get(name, "person-years"),
                  *[f"{self.outcomes.loc[name, s]:,.1f}" for s in ("median", "p10", "p90")]]
-                for name in self.outcomes.index]
+                for name in self.outcomes.index if name not in CHILD_OUTCOME_WORDS]
         lines += md_table(["outcome", "unit", "change, median", "p10", "p90"], rows, numeric={2, 3, 4})
+        lines += self._children_report()
         lines += ["", "## Cost per outcome", "",
                   "Net public cost (all budgets, cashable, undiscounted) per person-year of the outcome gained or "
                   "averted: negative = the scenario saves money while improving the outcome; blank = the outcome "
                   "did not improve (median change not in the better direction).", ""]
         cpo = self.cost_per_outcome
         rows = [[name, *[fmt_dkk(cpo.loc[name, s]) for s in ("median", "p10", "p90")]] for name in cpo.index]
-        lines += md_table(["outcome", "DKK per person-year (QALY, life-year, death) gained or averted, median", "p10",
+        lines += md_table(["outcome", "DKK per unit gained or averted (person-year, QALY, life-year, death, placement, "
+                           "person), median", "p10",
                            "p90"], rows)
         lines += self._capacity_report()
         return "\n".join(lines) + "\n"
+
+    def _children_report(self) -> list[str]:
+        """The second generation (``model/children.py``): placements, care, and the grown-up
+        children's entry into the target group, in persons of the population."""
+        names = [n for n in CHILD_OUTCOME_WORDS if n in self.outcomes.index]
+        if not names:
+            return []
+        who = "persons" if self.population is None else f"persons in {self.population.name}"
+        lines = ["", "## The second generation", "",
+                 f"Scenario minus counterfactual over the {self.months // 12} years ({who}; negative = fewer). The "
+                 "children of the target group are the same in both arms; their placements cost the kommune (see "
+                 "the line items `placement_foster`, `placement_institution`, `child_preventive`). Grown-up children "
+                 "are followed from 18 to 30: outcomes at 25 and 30 count only those who reach that age within the "
+                 "horizon, so a short run misses most of them.", ""]
+        rows = [[CHILD_OUTCOME_WORDS[n], OUTCOME_UNITS[n],
+                 *[f"{self.outcomes.loc[n, s]:,.1f}" for s in ("median", "p10", "p90")]] for n in names]
+        return lines + md_table(["outcome", "unit", "change, median", "p10", "p90"], rows, numeric={2, 3, 4})
 
     def _per_person_report(self) -> list[str]:
         pp = self.per_person

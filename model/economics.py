@@ -214,10 +214,16 @@ NOT_MONEY: frozenset[str] = frozenset({"bcr", "payback_month", "payback_year", "
                                        "payback_year_som"})
 
 
+#: Years at which the headline gives the NPV so far (``npv_year_<y>``; NaN beyond the run):
+#: early help to children pays back, if at all, over decades
+NPV_HORIZONS: tuple[int, ...] = (10, 20, 30)
+
+
 def headline(flows: pd.DataFrame) -> pd.DataFrame:
     """Per budget holder and total: investment, return, net (undiscounted and present
     values), benefit-cost ratio and payback month/year, all cashable; the capacity freed
-    (present value); and NPV and payback at SØM average prices."""
+    (present value); NPV and payback at SØM average prices; and the NPV at 10, 20 and 30
+    years (``NPV_HORIZONS``; NaN for a horizon beyond the run)."""
     f = month_factors(len(flows))
     out = {}
     for b in (*BUDGETS, "total"):
@@ -234,5 +240,7 @@ def headline(flows: pd.DataFrame) -> pd.DataFrame:
                   "pv_return_som": pv_ret + pv_freed, "npv_som": pv_ret + pv_freed - pv_inv,
                   "net_som": net_som.sum(),
                   "payback_month_som": np.nan if pm_som is None else pm_som,
-                  "payback_year_som": np.nan if pm_som is None else payback_year(pm_som)}
+                  "payback_year_som": np.nan if pm_som is None else payback_year(pm_som),
+                  **{f"npv_year_{y}": float((net[:12 * y] * f[:12 * y]).sum()) if net.size >= 12 * y else np.nan
+                     for y in NPV_HORIZONS}}
     return pd.DataFrame(out).T.rename_axis("budget")

@@ -80,6 +80,16 @@ OUTCOMES: dict[str, list[str]] = {
     "in_prison": [level_key(Domain.JUSTICE, Justice.PRISON)],
 }
 
+#: The second generation's outcomes (``model/children.py``), counted in persons or events
+#: over the run (scenario minus counterfactual; the children are the same in both arms)
+CHILD_OUTCOMES: dict[str, Callable] = {
+    "placements": lambda c: c.frame()["placements"].sum(),
+    "young_adults_entering": lambda c: c.frame()["joined"].sum(),
+    "homeless_by_25": lambda c: (c.homeless_by_25 == 1).sum(),
+    "no_youth_education_at_25": lambda c: (c.no_education_25 == 1).sum(),
+    "prison_by_30": lambda c: (c.prison_by_30 == 1).sum(),
+}
+
 _KEYS = ["month", "budget", "category"]
 _EMPTY_DIFFERENCE = pd.DataFrame({"month": pd.Series(dtype=np.int64), "budget": pd.Series(dtype=object),
                                   "category": pd.Series(dtype=object), "amount": pd.Series(dtype=float)})
@@ -283,6 +293,11 @@ class PairedModel:
         out["qaly"] = float(self.scenario.ledger.citizen_qaly.sum() - self.arm("counterfactual").ledger.citizen_qaly.sum())
         out["life_years"] = float((ob["alive"].iloc[1:].sum() - oa["alive"].iloc[1:].sum()) / 12.0)
         out["deaths"] = float(ob["died"].iloc[-1] - oa["died"].iloc[-1])
+        if self.scenario.children is not None:
+            ca, cb = self.arm("counterfactual").children, self.scenario.children
+            out.update({name: float(f(cb) - f(ca)) for name, f in CHILD_OUTCOMES.items()})
+            care = ["children.foster", "children.institution"]
+            out["child_years_in_care"] = float((ob[care].iloc[1:].sum().sum() - oa[care].iloc[1:].sum().sum()) / 12.0)
         return out
 
     def net_gain_by_budget(self) -> np.ndarray:

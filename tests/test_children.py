@@ -91,10 +91,12 @@ def test_a_parent_in_prison_raises_the_placement_hazard_by_the_stated_ratio():
     flags = {name: np.zeros(c.n, bool) for name, _, _ in PARENT_STATES} | {"parent_died": np.zeros(c.n, bool)}
     flags["prison"][: c.n // 2] = True
     hr, at_risk = c._risk(flags)
+    hr = hr / c.own_risk()  # the child's own risk multiplies the parent's ratio (mean 1)
     assert np.allclose(hr[: c.n // 2], 7.0) and np.allclose(hr[c.n // 2:], 1.0)
+    assert c.own_risk().mean() == pytest.approx(1.0, abs=0.25)
     assert at_risk[: c.n // 2].all() and not at_risk[c.n // 2:].any()
     flags["problematic_use"][:] = True  # excess risks add: 1 + (7 - 1) + (4 - 1)
-    hr, _ = c._risk(flags)
+    hr = c._risk(flags)[0] / c.own_risk()
     assert np.allclose(hr[: c.n // 2], 1 + 6 + (m.params["children.placement.hr.problematic_use"] - 1))
 
 

@@ -132,7 +132,7 @@ def test_a_harmful_scenario_has_no_investment_and_blank_cost_per_outcome(harmful
     assert harmful.outcomes.loc["homeless", "median"] > 0  # worse
     assert harmful.cost_per_outcome.loc["homeless"].isna().all()  # left blank: the outcome did not improve
     row = next(r for r in markdown_tables(harmful.report()) if "outcome" in cells(r[0])[0]
-               and "DKK per person-year" in cells(r[0])[1])
+               and "DKK per unit gained" in cells(r[0])[1])
     assert cells(next(line for line in row if cells(line)[0] == "homeless"))[1:] == ["", "", ""]
     items = harmful.line_items
     kinds = {c for c in items.index.get_level_values("category")}
