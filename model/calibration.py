@@ -399,8 +399,9 @@ def read_uncertainty(path: Path = UNCERTAINTY_FILE) -> dict[str, dict]:
     for p, spec in raw.get("effects", {}).items():
         if p not in base:
             raise ParameterError(f"{path}: effects.{p}: unknown parameter")
-        if ".effects." not in p and ".after_effects." not in p:
-            raise ParameterError(f"{path}: effects.{p}: not a service effect")
+        if ".effects." not in p and ".after_effects." not in p and not (p.startswith("children.programmes.")
+                                                                       and ".hr." in p):
+            raise ParameterError(f"{path}: effects.{p}: not a service or family-programme effect")
         point = float(base[p])
         ways = [k for k in ("power", "factor", "min") if k in spec]
         if len(ways) != 1:

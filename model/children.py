@@ -145,7 +145,7 @@ class Children:
               "months_preventive", "months_foster", "months_institution", "adult_row", "born",
               "behind_at_18", "parent_at_risk_at_18", "parent_ever_prison", "parent_ever_ill",
               "no_education_25", "homeless_by_25", "prison_by_30", "employed_at_30", "preventive_left",
-              "programme", "programme_left", "after_left")
+              "programme", "programme_left", "after_left", "ever_programme", "months_behind")
 
     def __init__(self, params: Parameters, streams: RandomStreams, adults: int):
         self.params, self.streams = params, streams
@@ -186,6 +186,9 @@ class Children:
         self.programme_left = np.zeros(0, np.int16)
         self.after_left = np.zeros(0, np.int16)
         self.after_programme = np.zeros(0, np.int8)
+        #: ever enrolled in a family programme; months behind at school so far
+        self.ever_programme = np.zeros(0, bool)
+        self.months_behind = np.zeros(0, np.int32)
         #: scheduled births: (parent row, month of birth), in the order drawn
         self._due_parent = z.copy()
         self._due_month = np.zeros(0, np.int32)
@@ -349,6 +352,7 @@ class Children:
         self.months_preventive += child & (pl == Placement.PREVENTIVE)
         self.months_foster += child & (pl == Placement.FOSTER)
         self.months_institution += child & (pl == Placement.INSTITUTION)
+        self.months_behind += child & (self.school == School.BEHIND)
         joined = self._joins(pop, t, st)
         self.age_months += 1
         self._record_outcomes(pop)
@@ -383,6 +387,7 @@ class Children:
                     prio = self.streams.uniform(f"children.programme.{prog.name}", t, self.n)[cand]
                     take = cand[np.argsort(prio, kind="stable")[:free]]
                     self.programme[take] = k
+                    self.ever_programme[take] = True
                     self.programme_left[take] = int(round(prog.months))
                     st[f"admitted_{prog.name}"] = float(take.size)
             active = self.programme == k

@@ -150,13 +150,13 @@ def test_the_summary_warns_when_an_effect_is_smaller_than_the_noise():
     nothing = compare("baseline", "case_management", replications=2, months=12, population="odense",
                       **{"population.size": 600, "services.case_management.capacity": 0.0})
     assert "no difference to any public budget or outcome in any run" in nothing.summary_sentence()
-    c = compare("baseline", "housing_first", replications=4, months=12, population="odense",
+    c = compare("baseline", "housing_first", replications=4, months=24, population="odense",
                 **{"population.size": 600})
     text = c.summary_sentence()
-    assert "for Odense, over 1 years in 2023 prices" in text and "(4 runs)" in text
+    assert "for Odense, over 2 years in 2023 prices" in text and "(4 runs)" in text
     o = c.outcomes
     noisy = [n for n in ("homeless", "employed", "deaths") if o.loc[n, "p10"] < 0 < o.loc[n, "p90"]]
-    assert noisy  # a year of 600 citizens: employment and deaths move less than the noise
+    assert noisy  # two years of 600 citizens: employment moves less than the noise
     assert f"The change in {', '.join(noisy)} is smaller than the spread between runs" in text
     h = c.headline
     spans = h.loc["total", ("npv", "p10")] < 0 < h.loc["total", ("npv", "p90")]
