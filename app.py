@@ -38,6 +38,7 @@ from mesa.visualization.utils import update_counter
 
 from agents.states import HOMELESS, LEVELS, Domain, Employment, Mental, Substance, level_key
 from model import ParameterError, Parameters, WelfareModel
+from model.children import PLACEMENT_ACCOUNTS, PREVENTIVE_ACCOUNT, PROGRAMMES
 from model.economics import payback_month, who_pays_matrix
 from model.pairing import PairedModel
 from model.params import SCENARIO_DIR
@@ -80,6 +81,20 @@ def _value(labels: dict[str, str], choice: str) -> str:
     return labels.get(choice, choice)
 
 
+#: Family programmes for the children of the target group (``model/children.py``), in the
+#: sidebar's words (short: a long label squeezes its slider): places per 1,000 adults of the
+#: target group (none in the status quo); the slider's left end (-1) leaves the preset's places
+PROGRAMME_LABELS = {"family_therapy": "Family therapy (MST/FFT) places per 1,000",
+                    "family_addiction": "Family component in addiction treatment",
+                    "children_of_prisoners": "Support for children of prisoners"}
+PROGRAMME_PLACES_MAX = 20.0
+
+
+def programme_path(name: str) -> str:
+    """The parameter a family programme's slider sets: ``children.programmes.<name>.places``."""
+    return f"children.programmes.{name}.places"
+
+
 model_params: dict[str, Any] = {
     "preset": {"type": "Select", "value": DEFAULT_PRESET, "values": presets(), "label": "Scenario preset"},
     "mode": {"type": "Select", "value": AS_PRESET, "values": [AS_PRESET, *MODE_LABELS],
@@ -96,6 +111,10 @@ model_params: dict[str, Any] = {
                        "label": "Its places per 1,000 (left end: as the preset)"},
     "service_price_scale": {"type": "SliderFloat", "value": 1.0, "min": 0.0, "max": 3.0, "step": 0.1,
                             "label": "Its price (x preset)"},
+    # one slider per family programme; the left end (-1) leaves the preset's places
+    **{programme_path(name): {"type": "SliderFloat", "value": -1.0, "min": -1.0, "max": PROGRAMME_PLACES_MAX,
+                              "step": 1.0, "label": PROGRAMME_LABELS[name]}
+       for name in PROGRAMMES},
     "changes": {"type": "InputText", "value": "", "label": "More changes: path = value; ... (e.g. contract terms)"},
     # whom the money belongs to (model/populations.py): totals are scaled to its persons
     "target_population": {"type": "Select", "value": DEFAULT_POPULATION, "values": preset_names(),
@@ -152,8 +171,16 @@ def parse_seed(seed: Any) -> int:
 def scenario_parameters(preset: str = DEFAULT_PRESET, *, mode: str = AS_PRESET, sizing: str = AS_PRESET,
                         capacity_scale: float = 1.0, service: str = "housing_first", service_places: float = -1.0,
                         service_price_scale: float = 1.0, changes: str = "", **overrides: Any) -> Parameters:
-    """The sidebar's settings as validated ``Parameters`` (raises ``ParameterError``)."""
+    """The sidebar's settings as validated ``Parameters`` (raises ``ParameterError``).
+
+    ``overrides`` are parameter paths (e.g. ``population.size``); a family programme's
+    places (``children.programmes.<name>.places``) below 0 is its slider's left end: the
+    preset's places."""
     base = Parameters.load(preset)
+    for name in PROGRAMMES:
+        places = overrides.get(programme_path(name), 0.0)
+        if places is None or places < 0:
+            overrides.pop(programme_path(name))
     mode, sizing, service = _value(MODE_LABELS, mode), _value(SIZING_LABELS, sizing), _value(SERVICE_LABELS, service)
     out: dict[str, Any] = {}
     if mode != AS_PRESET:
@@ -647,7 +674,8 @@ def funding_warnings(model: DashboardModel) -> list[str]:
     except ParameterError:
         typed = {}
     controlled = {"population.size": "the Citizens slider", "governance.mode": "Governance mode",
-                  "governance.sizing": "Capacity sizing"}
+                  "governance.sizing": "Capacity sizing",
+                  **{programme_path(name): f"the slider '{label}'" for name, label in PROGRAMME_LABELS.items()}}
     for path, control in controlled.items():
         if path in typed:
             out.append(f"'More changes' sets {path} = {typed[path]}, which overrides {control}.")
@@ -976,6 +1004,192 @@ def contract_parameters(params: Parameters) -> dict[str, Any]:
     return {p: params[p] for p in params if p.startswith("contract.")}
 
 
+# -- the second generation (model/children.py) ------------------------------------------------
+#: where a child lives, in words: (occupancy key, words, colour)
+CHILD_PLACEMENTS = (("children.home", "at home", "#4daf4a"),
+                    ("children.preventive", "at home with a preventive measure", "#f0a500"),
+                    ("children.foster", "in a foster family", "#2c7fb8"),
+                    ("children.institution", "in an institution", "#b2182b"))
+#: the children's ledger accounts in words: placements and preventive measures are the
+#: kommune's; a family programme is booked on its own budget (``children.programmes.<name>.budget``)
+CHILD_ACCOUNT_WORDS = {"placement_foster": "placements in a foster family",
+                       "placement_institution": "placements in an institution",
+                       PREVENTIVE_ACCOUNT: "preventive measures (children at home)",
+                       "family_therapy": "family therapy (MST/FFT)",
+                       "family_addiction": "family component in addiction treatment",
+                       "children_of_prisoners": "support for children of prisoners"}
+#: what the cumulative panel draws from ``Children.frame()``: (column, words, colour)
+CHILD_EVENTS = (("placements", "placements", "#b2182b"),
+                ("joined", "grown-up children entering the target group", "#7570b3"))
+CHILDREN_OFF = ("Children are off: demography.enabled or children.enabled is false, so this run has no second "
+                "generation.")
+
+
+def child_arms(model: DashboardModel) -> dict[str, WelfareModel]:
+    """The arms with children: the scenario, and its counterfactual when there is one with
+    children (empty when the scenario has none)."""
+    if model.children is None:
+        return {}
+    cf = model.counterfactual
+    return {"scenario": model, **({"counterfactual": cf} if cf is not None and cf.children is not None else {})}
+
+
+def child_events(model: WelfareModel) -> pd.DataFrame:
+    """Cumulative placements and grown-up children who entered the target group per month
+    (month 0 = 0), from ``Children.frame()``."""
+    cols = [key for key, _, _ in CHILD_EVENTS]
+    start = pd.DataFrame(0.0, index=pd.Index([0], name="month"), columns=cols)
+    frame = model.children.frame()
+    if frame.empty:
+        return start
+    return pd.concat([start, frame.reindex(columns=cols, fill_value=0.0).cumsum()])
+
+
+def child_money(model: WelfareModel) -> pd.Series:
+    """Net public cost to date of each of the children's ledger accounts, by (budget,
+    category); simulated DKK (``Ledger.frame`` summed over months, without building it)."""
+    ledger = model.ledger
+    total = np.sum(ledger.monthly, axis=0) if ledger.monthly else np.zeros(len(ledger.accounts))
+    keep = [(a, account) for a, account in enumerate(ledger.accounts) if account[1] in CHILD_ACCOUNT_WORDS]
+    return pd.Series([float(total[a]) for a, _ in keep], dtype=float,
+                     index=pd.MultiIndex.from_tuples([account for _, account in keep], names=["budget", "category"]))
+
+
+def children_so_far(model: WelfareModel) -> dict[str, float]:
+    """One arm's children: the counts now (``Children.counts``), those placed now, and to
+    date: placements, grown-up children who entered the target group and the kommune's
+    spending on placements (simulated DKK)."""
+    out: dict[str, float] = dict(model.children.counts())
+    out["placed"] = out["children.foster"] + out["children.institution"]
+    events = child_events(model).iloc[-1]
+    out["placements"] = int(round(events["placements"]))
+    out["joined"] = int(round(events["joined"]))
+    money = child_money(model)
+    placements = money.index.get_level_values("category").isin(list(PLACEMENT_ACCOUNTS))
+    out["placement_spending"] = float(money[placements].sum())
+    return out
+
+
+def children_kpis(model: DashboardModel) -> list[tuple[str, str, str]]:
+    """(label, value, comparison with the counterfactual) for the Children tab's counters.
+    Children are counted as simulated; the money is for the dashboard's population."""
+    arms = child_arms(model)
+    s = children_so_far(model)
+    cf = children_so_far(arms["counterfactual"]) if "counterfactual" in arms else None
+
+    def versus(key: str) -> str:
+        return "" if cf is None else f"{s[key] - cf[key]:+,} vs counterfactual ({cf[key]:,})"
+
+    million = model.money_scale / 1e6
+    spent = s["placement_spending"] * million
+    return [
+        ("Children now", f"{s['children']:,}",
+         f"{s['children.home']:,} at home, {s['children.preventive']:,} at home with a preventive measure"),
+        ("Placed now (foster family or institution)", f"{s['placed']:,}", versus("placed")),
+        ("Placements so far", f"{s['placements']:,}", "" if cf is None else
+         f"{cf['placements'] - s['placements']:+,} avoided (counterfactual {cf['placements']:,})"),
+        ("Grown-up children who entered the target group", f"{s['joined']:,}", versus("joined")),
+        (f"Kommune's spending on placements, {model.target.name}", f"{spent:,.1f}m DKK",
+         "" if cf is None else f"counterfactual {cf['placement_spending'] * million:,.1f}m DKK; "
+                               f"{cf['placement_spending'] * million - spent:+,.1f}m saved"),
+    ]
+
+
+def children_money_table(model: DashboardModel) -> pd.DataFrame:
+    """The children's money to date per account and budget holder (DKK million for the
+    dashboard's population): each arm, and what the scenario saves (+) or costs extra (-).
+    Placements and preventive measures are always listed, a programme only when paid for."""
+    arms = child_arms(model)
+    money = {arm: child_money(m) * model.money_scale / 1e6 for arm, m in arms.items()}
+    frame = pd.DataFrame(money).fillna(0.0)
+    programmes = frame.index.get_level_values("category").isin(list(PROGRAMMES))
+    frame = frame[~programmes | (frame.abs() > 0).any(axis=1)]
+    out = pd.DataFrame({"budget holder": frame.index.get_level_values("budget")},
+                       index=pd.Index([CHILD_ACCOUNT_WORDS[c] for c in frame.index.get_level_values("category")],
+                                      name="spent on"))
+    for arm in arms:
+        out[f"{arm} (DKK million)"] = [f"{v:,.2f}" for v in frame[arm]]
+    if "counterfactual" in arms:
+        out["saved (+) or extra cost (-)"] = [f"{v:+,.2f}" for v in frame["counterfactual"] - frame["scenario"]]
+    return out
+
+
+def children_money_html(model: DashboardModel) -> str:
+    return _table_html(children_money_table(model), "children-money",
+                       f"DKK million for {model.target.label()} to month {model.month}, undiscounted. Each child's "
+                       "cost is booked on the parent's row (model/children.py).")
+
+
+def programmes_text(model: DashboardModel) -> str:
+    """The family programmes each arm funds, in words."""
+    def funded(m: WelfareModel) -> str:
+        parts = [f"{CHILD_ACCOUNT_WORDS[p.name]} {m.params[programme_path(p.name)]:g} per 1,000 ({p.places:,} places, "
+                 f"paid by the {p.budget})" for p in m.children.programmes if p.places > 0 or
+                 m.params[programme_path(p.name)] > 0]
+        return "; ".join(parts) or "none"
+
+    arms = child_arms(model)
+    text = f"Family programmes funded: {funded(model)}"
+    if "counterfactual" in arms:
+        text += f". In the counterfactual: {funded(arms['counterfactual'])}"
+    return text + (". Fund them in the sidebar (places per 1,000 adults of the target group; -1 = as the preset), "
+                   "then Reset.")
+
+
+class ChildrenFigure(LiveFigure):
+    """The second generation per month: children at home; children with a preventive
+    measure or placed (foster family, institution); cumulative placements and grown-up
+    children entering the target group. Scenario solid, counterfactual dashed."""
+
+    PANELS = (("children at home", ("children.home",)),
+              ("preventive measure or placed", ("children.preventive", "children.foster", "children.institution")))
+
+    def __init__(self, model: DashboardModel):
+        super().__init__((10.4, 3.6))
+        self.axes = list(self.fig.subplots(1, 3))
+        arms = list(child_arms(model))
+        words = {key: (w, c) for key, w, c in CHILD_PLACEMENTS}
+        self.lines: list[tuple[Any, str, str, str]] = []  # (line, arm, source, key)
+        self.keys: list[tuple[str, list[str]]] = []  # (source, keys) per panel
+        panels = [(title, "occupancy", [(k, *words[k]) for k in keys]) for title, keys in self.PANELS]
+        panels.append(("so far (cumulative)", "events", list(CHILD_EVENTS)))
+        for ax, (title, source, series) in zip(self.axes, panels):
+            for key, word, colour in series:
+                for arm in arms:
+                    line, = ax.plot([], [], color=colour, lw=1.6 if arm == "scenario" else 1.0,
+                                    ls="-" if arm == "scenario" else "--", label=word if arm == "scenario" else None)
+                    self.lines.append((self.animate(line), arm, source, key))
+            self.keys.append((source, [key for key, _, _ in series]))
+            ax.set_title(title, fontsize=9)
+            ax.set_xlabel("month", fontsize=8)
+            ax.tick_params(labelsize=7)
+            ax.set_autoscale_on(False)
+            ax.set_xlim(0, _horizon(0))
+            ax.set_ylim(0, 1)
+            ax.legend(fontsize=7, frameon=False, loc="upper left")
+        self.fig.suptitle("Children of the target group (simulated)" + (
+            ": — scenario, - - counterfactual" if len(arms) > 1 else ""), fontsize=9)
+
+    def update(self, model: DashboardModel) -> bool:
+        frames = {arm: {"occupancy": m.occupancy_frame(), "events": child_events(m)}
+                  for arm, m in child_arms(model).items()}
+        for line, arm, source, key in self.lines:
+            f = frames[arm][source]
+            line.set_data(f.index.to_numpy(), f[key].to_numpy())
+        changed = False
+        h = _horizon(model.month)
+        for ax, (source, keys) in zip(self.axes, self.keys):
+            if ax.get_xlim()[1] != h:
+                ax.set_xlim(0, h)
+                changed = True
+            top = max(float(f[source][keys].to_numpy().max()) for f in frames.values())
+            new = _grown(0.0, top, ax.get_ylim())
+            if new is not None:
+                ax.set_ylim(0, new[1])
+                changed = True
+        return changed
+
+
 # =========================================================================================
 # 4. Components
 # =========================================================================================
@@ -984,7 +1198,8 @@ colour_domain = solara.reactive("housing")
 citizen_pick = solara.reactive(0)
 cumulative_moves = solara.reactive(False)
 #: the tabs, in order: the answer over runs first, then the views that explore one run
-TABS = ("Results over runs", "Pathways and money", "Flows and services", "Citizen", "Contract", "Funding and changes")
+TABS = ("Results over runs", "Pathways and money", "Flows and services", "Citizen", "Contract", "Funding and changes",
+        "Children")
 tab_index = solara.reactive(0)
 
 
@@ -997,13 +1212,18 @@ def Plot(build, dependencies: list):
 
 def counters_html(model: DashboardModel) -> str:
     """The headline counters as one HTML block (one widget: cheap to update per step)."""
+    return cards_html(kpis(model), "counters")
+
+
+def cards_html(items: list[tuple[str, str, str]], css_class: str) -> str:
+    """(label, value, note) counters as one HTML block of cards."""
     cards = "".join(
         f'<div class="kpi" style="min-width:150px;padding:6px 12px;border-radius:6px;'
         f'box-shadow:0 1px 3px rgba(0,0,0,.25)"><div style="font-size:12px;color:#666">{label}</div>'
         f'<div class="kpi-value" style="font-size:20px;font-weight:600">{value}</div>'
         f'<div style="font-size:11px;color:#666">{note}</div></div>'
-        for label, value, note in kpis(model))
-    return f'<div class="counters" style="display:flex;flex-wrap:wrap;gap:8px;margin:4px 0">{cards}</div>'
+        for label, value, note in items)
+    return f'<div class="{css_class}" style="display:flex;flex-wrap:wrap;gap:8px;margin:4px 0">{cards}</div>'
 
 
 @solara.component
@@ -1155,10 +1375,27 @@ def ContractView(model: DashboardModel, month: int):
             solara.HTML(tag="div", unsafe_innerHTML="<br>".join(f"<code>{p} = {v}</code>" for p, v in terms.items()))
 
 
+@solara.component
+def ChildrenView(model: DashboardModel, month: int):
+    """The second generation (``model/children.py``): counters in words, children by
+    placement and the cumulative placements and entries into the target group per month
+    (scenario solid, counterfactual dashed), and the children's money per budget holder;
+    one line of explanation when the run has no children."""
+    with solara.Column():
+        if model.children is None:
+            solara.Info(CHILDREN_OFF)
+        else:
+            solara.HTML(tag="div", unsafe_innerHTML=cards_html(children_kpis(model), "child-counters"))
+            LivePlot(model, month, ChildrenFigure)
+            solara.HTML(tag="h4", unsafe_innerHTML="The children's money per budget holder")
+            solara.HTML(tag="div", unsafe_innerHTML=children_money_html(model))
+            solara.Text(programmes_text(model))
+
+
 # -- results over runs: the answer first, with its uncertainty --------------------------------
 #: citizens simulated per run in the results view (the money is scaled to the population)
 RESULTS_SIZE = 2000
-RESULTS_YEARS = (5, 10, 20)
+RESULTS_YEARS = (5, 10, 20, 30)  # 30: early help to children pays back, if at all, late
 RESULTS_RUNS = (5, 10, 20)
 results_choice = solara.reactive({"scenario": "housing_first", "years": 10, "runs": 10})
 
@@ -1209,6 +1446,20 @@ def results_table(c) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def children_outcomes_table(c) -> pd.DataFrame:
+    """The second generation's outcomes in words (``model.compare.CHILD_OUTCOME_WORDS``):
+    scenario minus base, median and 10th-90th percentile, in persons of the population;
+    empty when the comparison has no children."""
+    from model.compare import CHILD_OUTCOME_WORDS, OUTCOME_UNITS
+
+    o = c.outcomes
+    return pd.DataFrame([{"outcome": words, "unit": OUTCOME_UNITS.get(name, "persons"),
+                          "change, median": f"{o.loc[name, 'median']:+,.1f}",
+                          "10th-90th percentile": f"{o.loc[name, 'p10']:+,.1f} to {o.loc[name, 'p90']:+,.1f}"}
+                         for name, words in CHILD_OUTCOME_WORDS.items() if name in o.index],
+                        columns=["outcome", "unit", "change, median", "10th-90th percentile"])
+
+
 @solara.component
 def ResultsView(model: DashboardModel):
     """The answer first: pick a policy by name, a horizon and a number of runs; the
@@ -1244,6 +1495,15 @@ def ResultsView(model: DashboardModel):
             solara.HTML(tag="p", unsafe_innerHTML=f"<b>{html.escape(c.summary_sentence())}</b>")
             table = results_table(c)
             solara.HTML(tag="div", unsafe_innerHTML=table.to_html(index=False, border=0, classes="results-table"))
+            children = children_outcomes_table(c)
+            if not children.empty:
+                solara.HTML(tag="h4", unsafe_innerHTML="The second generation: the target group's children")
+                solara.HTML(tag="div", unsafe_innerHTML=children.to_html(index=False, border=0,
+                                                                          classes="children-outcomes"))
+                who = c.population.name if c.population is not None else "the simulation"
+                solara.Text(f"Scenario minus base over {c.months / 12:g} years, in persons of {who} (negative = "
+                            "fewer). Grown-up children are followed from 18 to 30: outcomes at 25 and 30 count only "
+                            "those who reach that age within the horizon (choose 30 years for early help).")
             with solara.Details("The full report (the SØM table per year, line items, outcomes, cost per outcome)"):
                 solara.Markdown(c.report())
         else:
@@ -1283,6 +1543,8 @@ def Dashboard(model: DashboardModel):
                 ContractView(model, model.month)
             with solara.lab.Tab("Funding and changes"):
                 FundingView(model)
+            with solara.lab.Tab("Children"):
+                ChildrenView(model, model.month)
 
 
 # =========================================================================================
@@ -1297,8 +1559,19 @@ try:  # no "This website runs on Solara" banner over the tables; the browser tab
 except ImportError:  # pragma: no cover - solara without its server
     pass
 
-#: Slider values always visible (Mesa's sliders otherwise show their value only while dragged).
+#: Slider values always visible (Mesa's sliders otherwise show their value only while dragged);
+#: compact tabs (no capitals, less padding) that wrap onto a second row rather than hide
+#: behind scroll arrows, the active one underlined.
 CSS = """
+.v-tabs .v-tab { text-transform: none; letter-spacing: normal; min-width: 0; padding: 0 12px; font-size: 15px;
+                 height: 40px; }
+.v-tabs > .v-tabs-bar { height: auto; }
+.v-tabs .v-slide-group__wrapper { overflow: visible !important; flex: 1 1 auto; min-width: 0; }
+.v-tabs .v-slide-group__content { flex: 1 1 auto !important; flex-wrap: wrap; white-space: normal; min-width: 0;
+                                  transform: none !important; }
+.v-tabs .v-slide-group__prev, .v-tabs .v-slide-group__next { display: none !important; }
+.v-tabs .v-tabs-slider-wrapper { display: none; }
+.v-tabs .v-tab--active { box-shadow: inset 0 -2px 0 currentColor; }
 .v-slider__thumb-label-container { display: block !important; }
 .v-slider__thumb-label { transform: translate(10px, -4px) !important; width: auto !important;
                          height: 16px !important; border-radius: 3px !important; padding: 0 4px; font-size: 10px; }

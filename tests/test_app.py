@@ -449,6 +449,8 @@ def test_run_computes_in_the_background_with_progress_then_shows_the_answer():
     assert "Running" not in text
     assert "housing_first against baseline, for" in text and "of 5 runs" in text
     assert "break-even year, median" in text
+    assert "The second generation: the target group's children" in text  # in words, from CHILD_OUTCOME_WORDS
+    assert "grown-up children entering the vulnerable target group (18-29)" in text
 
 
 def test_a_typed_change_that_overrides_a_slider_is_said_at_the_top():
@@ -456,3 +458,94 @@ def test_a_typed_change_that_overrides_a_slider_is_said_at_the_top():
     assert m.params["population.size"] == 400
     assert any("overrides the Citizens slider" in w for w in app.funding_warnings(m))
     assert not app.funding_warnings(app.DashboardModel("baseline", rng=1, **SMALL))
+
+
+# -- the second generation ---------------------------------------------------------------------
+CHILDREN_TAB = app.TABS.index("Children")
+
+
+def test_the_children_tab_shows_the_model_s_children_in_both_arms():
+    m = app.DashboardModel("early_family_help", rng=1, **SMALL)
+    m.run_for(6)
+    app.tab_index.set(CHILDREN_TAB)
+    rc = render_page(m)
+    assert len(images(rc)) == 1  # children by placement and the cumulative events
+
+    def check() -> None:
+        counts, cf = m.children.counts(), m.counterfactual.children.counts()
+        kpis = {label: (value, note) for label, value, note in app.children_kpis(m)}
+        assert kpis["Children now"][0] == f"{counts['children']:,}"
+        assert kpis["Children now"][1] == (f"{counts['children.home']:,} at home, {counts['children.preventive']:,} "
+                                           "at home with a preventive measure")
+        placed, placed_cf = (c["children.foster"] + c["children.institution"] for c in (counts, cf))
+        assert kpis["Placed now (foster family or institution)"] == (
+            f"{placed:,}", f"{placed - placed_cf:+,} vs counterfactual ({placed_cf:,})")
+        placements = [int(x.children.frame()["placements"].sum()) for x in (m, m.counterfactual)]
+        assert kpis["Placements so far"][0] == f"{placements[0]:,}"
+        assert f"{placements[1] - placements[0]:+,} avoided" in kpis["Placements so far"][1]
+        joined = int(m.children.frame()["joined"].sum())
+        assert kpis["Grown-up children who entered the target group"][0] == f"{joined:,}"
+        ledger = m.ledger.frame()
+        spent = ledger[ledger["category"].isin(["placement_foster", "placement_institution"])]["amount"].sum()
+        assert kpis[f"Kommune's spending on placements, {m.target.name}"][0] == \
+            f"{spent * m.money_scale / 1e6:,.1f}m DKK"
+        text = page_text(rc)
+        assert 'class="child-counters"' in text
+        for label, (value, _) in kpis.items():
+            assert re.search(rf"{re.escape(label)}</div><div[^>]*>{re.escape(value)}<", text), (label, value)
+
+    check()
+    text = page_text(rc)
+    assert "The children's money per budget holder" in text and "family therapy (MST/FFT)" in text
+    assert "Family programmes funded: family therapy (MST/FFT) 5 per 1,000" in text
+    assert "In the counterfactual: none" in text
+    before = images(rc)
+    click(rc, "Step")
+    assert m.month == 7
+    check()
+    assert images(rc) != before
+
+
+def test_family_programmes_are_funded_from_the_sidebar():
+    for name in ("family_therapy", "family_addiction", "children_of_prisoners"):
+        control = app.model_params[app.programme_path(name)]
+        assert control["type"] == "SliderFloat" and (control["min"], control["max"]) == (-1.0, 20.0)
+        assert control["value"] == -1.0 and control["label"] == app.PROGRAMME_LABELS[name]  # -1: as the preset
+    assert {"early_family_help", "family_addiction", "children_of_prisoners"} <= set(app.presets())  # shipped
+    assert {"early_family_help", "family_addiction", "children_of_prisoners"} <= set(app.policy_names().values())
+    path = app.programme_path("family_therapy")
+    m = app.DashboardModel("baseline", rng=1, **SMALL, **{path: 5.0})
+    assert m.error is None and m.params[path] == 5.0
+    assert m.counterfactual is not None and m.counterfactual.params[path] == 0.0
+    m.run_for(2)
+    # the slider's left end leaves the preset's places
+    assert app.DashboardModel("early_family_help", rng=1, **SMALL, **{path: -1.0}).params[path] == 5.0
+    assert app.DashboardModel("baseline", rng=1, **SMALL, **{path: -1.0}).counterfactual is None
+    # through the page: move the slider, Reset
+    rc = render_page(app.DashboardModel("baseline", rng=1, **SMALL))
+    rc.find(v.Slider, label=app.model_params[path]["label"]).widget.v_model = 8.0
+    click(rc, "Reset")
+    text = page_text(rc)
+    assert f"{path} = 8" in text and "Settings rejected" not in text
+
+
+def test_the_children_tab_explains_itself_when_children_are_off():
+    m = app.DashboardModel("baseline", rng=1, changes="children.enabled = false", **SMALL)
+    assert m.error is None and m.children is None
+    m.run_for(2)
+    app.tab_index.set(CHILDREN_TAB)
+    rc = render_page(m)
+    assert "Children are off: demography.enabled or children.enabled is false" in page_text(rc)
+    assert images(rc) == []
+    click(rc, "Step")
+    assert "Children are off" in page_text(rc) and "Traceback" not in page_text(rc)
+
+
+def test_the_second_generation_is_said_in_words_in_the_results():
+    from model.compare import CHILD_OUTCOME_WORDS, compare
+
+    c = compare("baseline", "early_family_help", replications=2, months=12, **{"population.size": 300})
+    table = app.children_outcomes_table(c)
+    assert list(table["outcome"]) == list(CHILD_OUTCOME_WORDS.values())
+    assert table["change, median"].str.match(r"^[+-]\d").all()
+    assert table["10th-90th percentile"].str.contains(" to ").all()

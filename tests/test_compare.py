@@ -161,3 +161,31 @@ def test_the_summary_warns_when_an_effect_is_smaller_than_the_noise():
     h = c.headline
     spans = h.loc["total", ("npv", "p10")] < 0 < h.loc["total", ("npv", "p90")]
     assert spans == ("band" in text and "spans zero: the effect on the public purse" in text)
+
+
+def test_the_npv_at_ten_years_of_a_longer_run_is_the_npv_of_a_ten_year_run():
+    """NPV by horizon (early help pays back late): the first ten years of a 20-year pairing
+    are the same months as a 10-year pairing on the same seed, so its NPV at 10 years is
+    that run's NPV; a horizon beyond the run is left blank."""
+    from model.pairing import PairedModel
+
+    size = {"population.size": 800}
+    long = PairedModel("early_family_help", "baseline", seed=3, **size).run_for(240).summary().headline
+    short = PairedModel("early_family_help", "baseline", seed=3, **size).run_for(120).summary().headline
+    assert long.loc["total", "npv_year_10"] == pytest.approx(short.loc["total", "npv"], rel=1e-9)
+    assert long.loc["total", "npv_year_20"] == pytest.approx(long.loc["total", "npv"], rel=1e-9)
+    assert np.isnan(long.loc["total", "npv_year_30"]) and np.isnan(short.loc["total", "npv_year_20"])
+
+
+def test_the_report_shows_the_second_generation_and_the_npv_by_horizon():
+    from model.compare import CHILD_OUTCOME_WORDS, compare
+
+    c = compare("baseline", "early_family_help", replications=2, months=240, **{"population.size": 800})
+    text = c.report()
+    assert "## NPV over 10, 20 and 30 years" in text and "NPV at 20 years (DKK million)" in text
+    assert "NPV at 30 years" not in text  # beyond the run
+    section = text[text.index("## The second generation"):]
+    for words in CHILD_OUTCOME_WORDS.values():
+        assert words in section
+    assert "## Family programmes for children" in text and "known to kommune, ages 10-17" in text
+    assert c.outcomes.loc["placements", "median"] <= 0  # family therapy does not add placements

@@ -100,6 +100,15 @@ def test_every_tab_shows_its_views(dashboard):
     page.get_by_role("tab", name="Contract").click()
     dashboard.wait_for_text(re.compile(r"no outcome contract"))
 
+    page.get_by_role("tab", name="Children").click()
+    dashboard.wait_for_text(re.compile(r"Family programmes funded"))
+    page.locator(".child-counters").wait_for()
+    figure = page.locator("main img:visible").first  # children by placement; placements so far
+    figure.wait_for()
+    before = figure.get_attribute("src")
+    dashboard.step()
+    page.wait_for_function("([el, old]) => el.src !== old", arg=[figure.element_handle(), before])
+
     page.get_by_role("tab", name="Pathways and money").click()
     network = page.locator("main img").first
     network.wait_for()
