@@ -6,8 +6,9 @@ measure, in a foster family, in an institution) and their school track (``School
 track, behind). Their parent's states drive their risks; at 18 they grow up into the adult
 model, and enter the vulnerable target group, or do not.
 
-**Families.** When a citizen's row is made (the starting population, each month's
-newcomers, and each grown-up child's row at 18) their family is drawn once, from a stream
+**Families.** When a citizen's row is made (the starting population and each month's
+newcomers; not the grown-up children's rows: the third generation is not followed) their
+family is drawn once, from a stream
 of its own keyed by the month: a parent with probability ``family.parent_share``, with
 ``1 + Poisson(family.extra_children)`` children born at parent ages uniform in
 ``[birth_age_min, birth_age_max]``. Children already born and under 18 join at once; the
@@ -83,6 +84,8 @@ SCHOOL_MONTHS = 6 * 12
 CHILD, GROWN = 0, 1
 #: an index that points nowhere (no adult row yet, no month yet)
 NONE = -1
+#: the stream (purpose) of the starting population's families
+START = "children.family"
 
 #: (hazard-ratio name under ``children.placement.hr``, domain, parent levels it applies to)
 PARENT_STATES: tuple[tuple[str, Domain, tuple[int, ...]], ...] = (
@@ -236,10 +239,24 @@ class Children:
         risk = rho * pop.complexity[who] + np.sqrt(1.0 - rho ** 2) * rng.standard_normal(who.size)
         born = (until <= 0) & (-until < ADULT_MONTHS)
         self._append(who[born], (-until[born]).astype(np.int32), risk[born])
+        if purpose == START:
+            self._start_grown_up(who, until, risk)
         future = until > 0
         self._due_parent = np.concatenate([self._due_parent, who[future]])
         self._due_month = np.concatenate([self._due_month, (self.month + until[future]).astype(np.int32)])
         self._due_risk = np.concatenate([self._due_risk, risk[future]])
+
+    def _start_grown_up(self, who: np.ndarray, until: np.ndarray, risk: np.ndarray) -> None:
+        """The starting population's grown-up children aged 18 to ``join_until_age``: the
+        pool the target group's young entrants come from is there from the start (without it
+        the pool fills over the first 12 years and the entrants with it). Their childhood is
+        simulated by ``burn_in``; their adult rows are made in the first month."""
+        yg = self.g["young_adult"]
+        grown = (until <= -ADULT_MONTHS) & (-until < yg["join_until_age"] * 12)
+        if not grown.any():
+            return
+        idx = self._append(who[grown], (-until[grown]).astype(np.int32), risk[grown])
+        self.status[idx] = GROWN
 
     def _births(self) -> None:
         due = self._due_month == self.month + 1
@@ -299,51 +316,21 @@ class Children:
         prog_hr_place, prog_hr_school = np.ones(n), np.ones(n)
         self._programmes(pop, flags, at_risk, child, prog_hr_place, prog_hr_school, st)
 
-        pl = self.placement
-        home = child & (pl == Placement.HOME)
-        prev = child & (pl == Placement.PREVENTIVE)
-        placed = child & in_levels(pl, PLACED)
-        u = self.streams.uniform("children.placement", t, n)
-        v = self.streams.uniform("children.placement_kind", t, n)
-        p_place = hazard(g["placement"]["per_year"] * hr * np.where(prev, g["placement"]["preventive_hr"], 1.0)
-                         * prog_hr_place)
-        rate_prev = np.where(at_risk, g["preventive"]["per_year_at_risk"], g["preventive"]["per_year"]) * self.own_risk()
-        p_prev = hazard(rate_prev)
-        p_end_prev = -np.expm1(-1.0 / g["preventive"]["months"])
-        p_return = hazard(g["placement"]["return_per_year"] * np.where(at_risk, g["placement"]["return_hr_parent_at_risk"], 1.0))
-        # one draw: placement first (the larger risk), then the other move of the level
-        to_placed = (home | prev) & (u < p_place)
-        to_prev = home & ~to_placed & (u >= p_place) & (u < p_place + p_prev)
-        to_home = (prev & ~to_placed & (u >= 1.0 - p_end_prev)) | (placed & (u < p_return))
-        kind = np.where(v < g["placement"]["foster_share"], Placement.FOSTER, Placement.INSTITUTION).astype(np.int8)
-        pl[to_placed] = kind[to_placed]
-        pl[to_prev] = Placement.PREVENTIVE
-        pl[to_home] = Placement.HOME
-        self.ever_placed |= to_placed
-        self.placements += to_placed
+        home_before = self.placement.copy()
+        u, v, w = (self.streams.uniform(f"children.{k}", t, n) for k in ("placement", "placement_kind", "school"))
+        to_placed, to_prev, returned, kind = self._move(child, self.age_months, hr, at_risk, u, v, w,
+                                                        prog_hr_place, prog_hr_school)
         st["placements"] = float(to_placed.sum())
         st["placements_foster"] = float((to_placed & (kind == Placement.FOSTER)).sum())
         st["preventive_started"] = float(to_prev.sum())
-        st["returns_home"] = float((placed & to_home).sum())
+        st["returns_home"] = float(returned.sum())
         # placements among children never placed before, with a parent ever in prison / ill
         first = to_placed & (self.placements == 1)
-        never_before = (home | prev) & (self.placements - to_placed == 0)
+        never_before = child & in_levels(home_before, (Placement.HOME, Placement.PREVENTIVE)) & (self.placements - to_placed == 0)
         for key, group in (("prison_parent", self.parent_ever_prison), ("ill_parent", self.parent_ever_ill),
                            ("all", np.ones(n, bool))):
             st[f"first_placements_{key}"] = float((first & group).sum())
             st[f"at_risk_months_{key}"] = float((never_before & group).sum())
-
-        # school (6-17)
-        school_age = child & (self.age_months >= SCHOOL_MONTHS)
-        w = self.streams.uniform("children.school", t, n)
-        sh = g["school"]["hr"]
-        hr_school = 1.0 + (sh["placed"] - 1.0) * self.ever_placed + (sh["parent_at_risk"] - 1.0) * at_risk
-        on = school_age & (self.school == School.ON_TRACK)
-        behind = school_age & (self.school == School.BEHIND)
-        fall = on & (w < hazard(g["school"]["behind_per_year"] * hr_school * prog_hr_school))
-        catch = behind & (w < hazard(g["school"]["catch_up_per_year"]))
-        self.school[fall] = School.BEHIND
-        self.school[catch] = School.ON_TRACK
 
         # 18: grown up; a row in the adult model, outside the target group
         reserved = self._grow_up(pop, at_risk)
@@ -361,6 +348,67 @@ class Children:
                   reserved=float(reserved.size), joined=float(joined.size))
         self.stats.append(st)
         return reserved, joined
+
+    def _move(self, child: np.ndarray, age_months: np.ndarray, hr: np.ndarray, at_risk: np.ndarray, u: np.ndarray,
+              v: np.ndarray, w: np.ndarray, hr_place: np.ndarray | float = 1.0, hr_school: np.ndarray | float = 1.0):
+        """One month of placement and school moves for the children in ``child`` (the one
+        rule, used by the month and by the burn-in of the starting children's past): one
+        uniform ``u`` per child for the placement domain (placement first, then the other
+        move of the level), ``v`` for foster family or institution, ``w`` for school.
+        Returns (placed now, preventive measure started, returned home, kind of placement)."""
+        g = self.g
+        pl = self.placement
+        home = child & (pl == Placement.HOME)
+        prev = child & (pl == Placement.PREVENTIVE)
+        placed = child & in_levels(pl, PLACED)
+        p_place = hazard(g["placement"]["per_year"] * hr * np.where(prev, g["placement"]["preventive_hr"], 1.0) * hr_place)
+        rate_prev = np.where(at_risk, g["preventive"]["per_year_at_risk"], g["preventive"]["per_year"]) * self.own_risk()
+        p_prev = hazard(rate_prev)
+        p_end_prev = -np.expm1(-1.0 / g["preventive"]["months"])
+        p_return = hazard(g["placement"]["return_per_year"] * np.where(at_risk, g["placement"]["return_hr_parent_at_risk"], 1.0))
+        to_placed = (home | prev) & (u < p_place)
+        to_prev = home & ~to_placed & (u >= p_place) & (u < p_place + p_prev)
+        to_home = (prev & ~to_placed & (u >= 1.0 - p_end_prev)) | (placed & (u < p_return))
+        kind = np.where(v < g["placement"]["foster_share"], Placement.FOSTER, Placement.INSTITUTION).astype(np.int8)
+        pl[to_placed] = kind[to_placed]
+        pl[to_prev] = Placement.PREVENTIVE
+        pl[to_home] = Placement.HOME
+        self.ever_placed |= to_placed
+        self.placements += to_placed
+        # school (6-17)
+        school_age = child & (age_months >= SCHOOL_MONTHS)
+        sh = g["school"]["hr"]
+        hr_s = 1.0 + (sh["placed"] - 1.0) * self.ever_placed + (sh["parent_at_risk"] - 1.0) * at_risk
+        on = school_age & (self.school == School.ON_TRACK)
+        behind = school_age & (self.school == School.BEHIND)
+        fall = on & (w < hazard(g["school"]["behind_per_year"] * hr_s * hr_school))
+        catch = behind & (w < hazard(g["school"]["catch_up_per_year"]))
+        self.school[fall] = School.BEHIND
+        self.school[catch] = School.ON_TRACK
+        return to_placed, to_prev, placed & to_home, kind
+
+    def burn_in(self, pop: PopulationState) -> None:
+        """The starting children's past: each child's months from birth to now (the
+        grown-up children of the start: to 18) under the status-quo rules (no programme),
+        with the parent's states as at the start (streams ``children.history.*`` keyed by
+        months ago), so the run starts with children in care, with placement histories and
+        school tracks, not with every child at home on track. The grown-up children's track
+        at 18 is recorded. Months in care before the run are not counted (not booked)."""
+        if self.n == 0:
+            return
+        hr, at_risk = self._risk(self.parent_flags(pop))
+        age = self.age_months
+        for ago in range(int(age.max()), 0, -1):
+            then = age - ago  # age in months, ``ago`` months before the start
+            child = (then >= 0) & (then < ADULT_MONTHS)
+            if not child.any():
+                continue
+            u, v, w = (self.streams.uniform(f"children.history.{k}", ago, self.n)
+                       for k in ("placement", "placement_kind", "school"))
+            self._move(child, then, hr, at_risk, u, v, w)
+        grown = self.status == GROWN
+        self.behind_at_18[grown] = self.school[grown] == School.BEHIND
+        self.placement[grown] = Placement.HOME
 
     def _programmes(self, pop, flags, at_risk, child, hr_place, hr_school, st) -> None:
         home = child & in_levels(self.placement, (Placement.HOME, Placement.PREVENTIVE))
@@ -399,21 +447,28 @@ class Children:
 
     def _grow_up(self, pop: PopulationState, at_risk: np.ndarray) -> np.ndarray:
         turning = np.flatnonzero((self.status == CHILD) & (self.age_months + 1 >= ADULT_MONTHS))
-        if turning.size == 0:
-            return np.zeros(0, np.int64)
         self.status[turning] = GROWN
         self.behind_at_18[turning] = self.school[turning] == School.BEHIND
         self.parent_at_risk_at_18[turning] = at_risk[turning]
         self.placement[turning] = Placement.HOME  # care ends at 18 (after-care is not modelled)
         self.programme[turning] = NONE
+        # the starting population's grown-up children get their rows in the first month
+        started = np.flatnonzero((self.status == GROWN) & (self.adult_row == NONE) & (self.age_months >= ADULT_MONTHS))
+        self.parent_at_risk_at_18[started] = at_risk[started]
+        turning = np.concatenate([turning, started])
+        if turning.size == 0:
+            return np.zeros(0, np.int64)
         rng = self.streams.generator("children.grown_up", self.month + 1)
         p = self.params
         cohort = draw_cohort(p, rng, turning.size, 18.0, 0.0, entry_levels=True)
+        cohort.age = self.age_months[turning] / 12.0  # both clocks advance by the month's end
         cohort.status[:] = PENDING
         cohort.alive[:] = False
         rows = pop.grow(cohort)
         self.adult_row[turning] = rows
-        self.add_families(pop, rows, "children.family.grown_up")
+        # no families for these rows: the third generation is not followed (their children
+        # would have to be drawn whether or not the parent ever joins the target group, so
+        # the descendants of everyone who ever grew up in the model would pile up)
         return rows
 
     def _joins(self, pop: PopulationState, t: int, st: dict) -> np.ndarray:

@@ -16,13 +16,14 @@ The target group is a living population, not a closed cohort:
   citizens to them.
 * **Newcomers.** Each month ``floor(E + u) + R`` newly vulnerable adults enter: ``E`` =
   ``demography.inflow.per_1000`` / 1,000 / 12 x ``population.size`` (fitted to balance the
-  deaths), ``u`` a uniform from the stream ``demography.inflow``, and ``R`` one newcomer for
-  each citizen ever in the group, alive or not, whose age reaches the exit age this month
-  (a newly vulnerable adult takes the place of each who reaches the pension age; counting
-  the dead too keeps ``R`` independent of the arm, at the price of replacing some deaths
-  twice: ``E`` is fitted over 10 years, and beyond them the group grows slowly, +4.5% in
-  20 years, within the +-5% of the VIVE counts; a check in docs/validation.md). Without
-  ``R`` the starting cohort's ageing empties the group: 88% of its size after 20 years. The number, and every newcomer's attributes
+  deaths), ``u`` a uniform from the stream ``demography.inflow``, and ``R`` the replacements
+  of those who reach the pension age: ``R = floor(k x s + u')``, ``k`` the rows (alive or
+  not) whose age reaches the exit age this month, ``s`` = ``inflow.replacement_share`` the
+  share of them alive then in the status quo (measured: 0.66), ``u'`` from the stream
+  ``demography.replacement``. Counting rows alive or not keeps ``R`` independent of the arm;
+  the share keeps it from replacing the dead a second time (with ``s = 1`` the group grew
+  +4.5% to +7% in 20 years). Without ``R`` the starting cohort's ageing empties the group:
+  88% of its size after 20 years. The number, and every newcomer's attributes
   (``model.population.draw_cohort`` from the stream ``demography.cohort``, at an age of
   ``inflow.age_mean`` +- ``age_sd``, not inside a service: ``ENTRY_DOORS``), depend on
   the seed and the month only, never on the arm. So in a pairing every newcomer has the
@@ -108,6 +109,8 @@ class Demography:
         self.exit_age = float(params["demography.exit_age"])
         #: expected newcomers per month
         self.inflow = params["demography.inflow.per_1000"] / 1000.0 / 12.0 * start_size
+        #: the expected share of rows reaching the exit age that are alive then (replaced)
+        self.replacement = params["demography.inflow.replacement_share"]
         self.stats: list[dict[str, float]] = []
 
     def start_month(self, model: WelfareModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -135,7 +138,8 @@ class Demography:
         # newcomers: a number and attributes that depend on the seed and month only (ages
         # advance by 1/12 a month for every row, alive or not, so R is the same in both arms)
         reaching = int(((pop.age >= self.exit_age) & (pop.age - 1.0 / 12.0 < self.exit_age)).sum())
-        count = int(np.floor(self.inflow + self.streams.uniform("demography.inflow", month, 1)[0])) + reaching
+        replacing = int(np.floor(reaching * self.replacement + self.streams.uniform("demography.replacement", month, 1)[0]))
+        count = int(np.floor(self.inflow + self.streams.uniform("demography.inflow", month, 1)[0])) + replacing
         new = np.zeros(0, dtype=np.int64)
         if count:
             rng = self.streams.generator("demography.cohort", month)
@@ -143,7 +147,7 @@ class Demography:
                                  entry_levels=True)
             cohort.age = np.minimum(cohort.age, self.exit_age - 1.0 / 12.0)
             new = pop.grow(cohort)
-        st.update(died=float(died.size), exited=float(exited.size), entered=float(count), replacing=float(reaching),
+        st.update(died=float(died.size), exited=float(exited.size), entered=float(count), replacing=float(replacing),
                   alive=float(pop.alive.sum()))
         self.stats.append(st)
         return died, exited, new

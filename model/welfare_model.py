@@ -64,7 +64,7 @@ from agents.states import ALL_LEVEL_KEYS, HOMELESS, LEVELS, Domain, level_key
 from model.network import SocialNetwork
 from model.params import ParameterError, Parameters
 from model.pathways import PathwayEngine
-from model.children import CHILD, CHILD_KEYS, Children
+from model.children import CHILD, CHILD_KEYS, START as CHILDREN_START, Children
 from model.demography import Demography
 from model.population import DIED, EXITED, PENDING, synthesize
 from model.ledger import Ledger
@@ -151,7 +151,8 @@ class WelfareModel(mesa.Model):
         self.child_agents: list[Child] = []
         if self.params["children.enabled"] and self.params["demography.enabled"]:
             self.children = Children(self.params, self.streams, self.population.n)
-            self.children.add_families(self.population, np.arange(self.population.n), "children.family")
+            self.children.add_families(self.population, np.arange(self.population.n), CHILDREN_START)
+            self.children.burn_in(self.population)
             self._sync_children()
         self.month = 0
         self.occupancy: dict[str, int] = {}

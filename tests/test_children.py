@@ -36,7 +36,9 @@ def test_every_child_is_in_one_placement_and_one_school_level_and_grows_up_once(
     # a grown-up child appears exactly once in the adult population, in a row of their own made at 18
     rows = c.adult_row[grown]
     assert (rows >= 0).all() and np.unique(rows).size == rows.size and (c.adult_row[child] == -1).all()
-    assert (pop.age[rows] >= 18.0).all() and (pop.age[rows] < 18.0 + 6.1).all()
+    # the row's age is the grown-up child's age (those grown up at the start: 18 to 30)
+    assert np.allclose(pop.age[rows], c.age_months[grown] / 12.0)
+    assert (pop.age[rows] >= 18.0).all() and (pop.age[rows] < 30.0 + 6.1).all()
     # the rows of grown-up children outside the target group are inert: no agent, no count
     outside = rows[pop.status[rows] == PENDING]
     inside = rows[pop.status[rows] != PENDING]
