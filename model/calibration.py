@@ -114,9 +114,10 @@ CHILD_TARGETS: tuple[Target, ...] = (
     Target("foster_share", "Placed children in a foster family", 0.67, 0.08, "share",
            "63% foster family, 17% institution, 14% opholdssted, end of 2023 (Statistics Denmark) [S]", "children",
            fitted=False),
-    Target("children_of_prisoners", "Children with a parent in prison at any time", 4000.0, 2000.0, "persons",
-           "~4,000 (Kriminalforsorgen 2025) [S]; the target group holds most but not all prisoners, so +-2,000",
-           "children", fitted=False),
+    Target("children_per_prisoner", "Children (under 18) with a parent in prison, per prisoner", 1.0, 0.4, "ratio",
+           "~4,000 children with a parent in prison at any time (Kriminalforsorgen 2025) [S] and ~4,000 inmates on an "
+           "average day (Kriminalforsorgen's statistics) [E]: about one child per prisoner; the model's target group "
+           "holds only part of Denmark's prisoners, so the ratio, not the count", "children", fitted=False),
     Target("no_education_25_placed", "Formerly placed: no youth education at 25", 0.70, 0.10, "share",
            "70% (21% of other children), KL 2015 [S]", "children", fitted=False),
     Target("no_education_25_never", "Never placed children of the target group: no youth education at 25", 0.45,

@@ -310,7 +310,8 @@ class Children:
         hr, at_risk = self._risk(flags)
         self.parent_ever_prison |= child & pop.ever_prison[self.parent] & (pop.status[self.parent] != PENDING)
         self.parent_ever_ill |= child & (flags["untreated_mental_illness"] | flags["psychiatric_treatment"])
-        st: dict[str, float] = {"month": t, "children_of_prisoners": float((child & flags["prison"]).sum())}
+        st: dict[str, float] = {"month": t, "children_of_prisoners": float((child & flags["prison"]).sum()),
+                                "prisoners": float((pop.alive & (pop.levels[Domain.JUSTICE] == Justice.PRISON)).sum())}
 
         # programmes: course ends, then admissions (children at home, eligible, by a random priority)
         prog_hr_place, prog_hr_school = np.ones(n), np.ones(n)
@@ -567,7 +568,8 @@ def children_statistics(model: WelfareModel, scale: float) -> dict[str, float]:
       never-placed children at home over the run, as a synthetic cohort of 18 years:
       ``1 - exp(-216 x rate)``;
     * ``foster_share``: of the placed at the end, the share in a foster family;
-    * ``children_of_prisoners``: children with a parent in prison, mean over the months;
+    * ``children_of_prisoners``: children with a parent in prison, mean over the months, and
+      ``children_per_prisoner``: per prisoner of the target group;
     * ``no_education_25_placed`` / ``_never``: without a youth education at 25, formerly
       placed / never placed (grown-up children who reached 25 in the run);
     * ``homeless_by_25_placed`` / ``_never``, ``prison_by_30_placed`` / ``_never``;
@@ -588,6 +590,8 @@ def children_statistics(model: WelfareModel, scale: float) -> dict[str, float]:
     out["placed_now"] = float(placed.sum() * scale)
     out["placements_per_year"] = float(f["placements"].sum() / max(len(f), 1) * 12.0 * scale)
     out["children_of_prisoners"] = float(np.mean([s.get("children_of_prisoners", np.nan) for s in c.stats]) * scale)
+    prisoners = f["prisoners"].sum()
+    out["children_per_prisoner"] = float(f["children_of_prisoners"].sum() / prisoners) if prisoners else np.nan
     for name, arr in (("no_education_25", c.no_education_25), ("homeless_by_25", c.homeless_by_25),
                       ("prison_by_30", c.prison_by_30)):
         known = arr >= 0
