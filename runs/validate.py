@@ -535,9 +535,10 @@ def child_report(rows: list[dict], context: dict, cfg: dict) -> list[str]:
           f"Placed during childhood, all children of the model: {context['placed_by_18_all']:.1%}; never placed "
           f"children homeless by 25: {context['homeless_by_25_never']:.1%} (0.5% of all other children) and in prison "
           f"by 30: {context['prison_by_30_never']:.1%}.", "",
-          "A **FAIL** on prison by 30 is a known limitation: grown-up children who join the target group live by its "
-          "prison hazards, fitted to adults of mean age 38; the higher offending of young formerly placed adults is "
-          "not modelled (docs/odd.md).", ""]
+          "Known limitations (docs/odd.md, \"Children are a thin layer\"): grown-up children who join the target "
+          "group live by its prison hazards, fitted to adults of mean age 38, so the higher offending of young "
+          "formerly placed adults is missing (prison by 30); and the target group ages over the run (nobody leaves it "
+          "before the pension age except by death), so its births and its children per prisoner fall.", ""]
     return L
 
 
