@@ -342,6 +342,8 @@ class Comparison:
         if noise:
             caution += (f" The change in {', '.join(noise)} is smaller than the spread between runs "
                         "(its band spans zero).")
+        if self.composition_note():
+            caution += " " + self.composition_note()
         return (head + "; ".join(parts) + ". "
                 f"Net present value for all public budgets: {npv / 1e6:+,.1f} million DKK (median, cashable). "
                 + ", ".join([outcome("homeless", "Homeless person-years"), outcome("employed", "employed person-years"),
@@ -445,6 +447,9 @@ class Comparison:
                  *[f"{self.outcomes.loc[name, s]:,.1f}" for s in ("median", "p10", "p90")]]
                 for name in self.outcomes.index if name not in CHILD_OUTCOME_WORDS]
         lines += md_table(["outcome", "unit", "change, median", "p10", "p90"], rows, numeric={2, 3, 4})
+        note = self.composition_note()
+        if note:
+            lines += ["", f"> **Note:** {md_escape(note)}"]
         lines += self._children_report()
         lines += ["", "## Cost per outcome", "",
                   "Net public cost (all budgets, cashable, undiscounted) per person-year of the outcome gained or "
@@ -457,6 +462,20 @@ class Comparison:
                            "p90"], rows)
         lines += self._capacity_report()
         return "\n".join(lines) + "\n"
+
+    def composition_note(self) -> str:
+        """When the scenario changes who is in the target group (grown-up children kept out
+        of it, or let in), person-years in every state move with its size: say so."""
+        if "young_adults_entering" not in self.outcomes.index:
+            return ""
+        m = float(self.outcomes.loc["young_adults_entering", "median"])
+        if round(m) == 0:
+            return ""
+        fewer = m < 0
+        return (f"The scenario {'keeps' if fewer else 'brings'} about {abs(m):,.0f} grown-up children "
+                f"{'out of' if fewer else 'into'} the target group (median), so it has "
+                f"{'fewer' if fewer else 'more'} members: person-years in every state, housed and employed "
+                "included, move with its size, not only with how its members fare.")
 
     def _children_report(self) -> list[str]:
         """The second generation (``model/children.py``): placements, care, and the grown-up

@@ -189,3 +189,14 @@ def test_the_report_shows_the_second_generation_and_the_npv_by_horizon():
         assert words in section
     assert "## Family programmes for children" in text and "known to kommune, ages 10-17" in text
     assert c.outcomes.loc["placements", "median"] <= 0  # family therapy does not add placements
+
+
+def test_a_scenario_that_keeps_young_adults_out_of_the_group_says_its_person_years_move_with_its_size():
+    from model.compare import compare
+
+    c = compare("baseline", "early_family_help", replications=2, months=24, **{"population.size": 600})
+    c.outcomes.loc["young_adults_entering", ["p10", "median", "p90"]] = -12.0
+    assert "keeps about 12 grown-up children out of the target group" in c.summary_sentence()
+    assert "> **Note:** The scenario keeps about 12" in c.report()
+    c.outcomes.loc["young_adults_entering", ["p10", "median", "p90"]] = 0.0
+    assert c.composition_note() == "" and "grown-up children out of" not in c.summary_sentence()
