@@ -71,7 +71,7 @@ import pandas as pd
 
 from agents.states import HOMELESS, PLACED, Domain, Employment, Justice, Mental, Placement, School, Substance, in_levels
 from model.params import Parameters
-from model.population import ALIVE, DIED, PENDING, PopulationState, draw_cohort, extend
+from model.population import ALIVE, DIED, PENDING, PopulationState, draw_cohort, extend, take_rows
 from model.rng import RandomStreams
 
 if TYPE_CHECKING:
@@ -266,33 +266,37 @@ class Children:
             self._due_risk = self._due_risk[~due]
 
     # -- the parents ----------------------------------------------------------------------------
-    def parent_flags(self, pop: PopulationState) -> dict[str, np.ndarray]:
-        """Per child: whether the parent is in each of ``PARENT_STATES`` (living parents in
-        the target group only: a parent outside it, pending or left at the exit age, is in
-        none) and whether the parent has died."""
-        par = self.parent
+    def parent_flags(self, pop: PopulationState, kids: np.ndarray | None = None) -> dict[str, np.ndarray]:
+        """Per child (``kids``: child indices; None: every child): whether the parent is in
+        each of ``PARENT_STATES`` (living parents in the target group only: a parent
+        outside it, pending or left at the exit age, is in none) and whether the parent
+        has died."""
+        par = take_rows(self.parent, kids)
         living = pop.alive[par]
-        lv = pop.levels[:, par]
+        lv = np.take(pop.levels, par, axis=1)
         flags = {name: living & in_levels(lv[d], levels) for name, d, levels in PARENT_STATES}
         flags["parent_died"] = pop.status[par] == DIED
         return flags
 
-    def _risk(self, flags: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """(placement hazard ratio, parent at risk) per child: ``1 + sum (hr - 1)`` over
-        the parent's states, times the child's own risk ``exp(b z - b^2 / 2)`` (mean 1)."""
-        hr = np.ones(self.n)
-        at_risk = np.zeros(self.n, bool)
+    def _risk(self, flags: dict[str, np.ndarray], kids: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(placement hazard ratio, parent at risk) per child (of ``kids``, the children
+        ``flags`` are for; None: every child): ``1 + sum (hr - 1)`` over the parent's
+        states, times the child's own risk ``exp(b z - b^2 / 2)`` (mean 1)."""
+        n = self.n if kids is None else kids.size
+        hr = np.ones(n)
+        at_risk = np.zeros(n, bool)
         for name, f in flags.items():
             hr += (self.g["placement"]["hr"][name] - 1.0) * f
             at_risk |= f
-        return hr * self.own_risk(), at_risk
+        return hr * self.own_risk(kids), at_risk
 
-    def own_risk(self) -> np.ndarray:
+    def own_risk(self, kids: np.ndarray | None = None) -> np.ndarray:
         """The child's own risk as a hazard multiplier of mean 1: ``exp(b z - b^2 / 2)``,
         ``b`` = ``placement.risk_loading``; it raises placements and preventive measures
-        alike, so the children the kommune knows are those most at risk."""
+        alike, so the children the kommune knows are those most at risk (of ``kids``;
+        None: every child)."""
         b = self.g["placement"]["risk_loading"]
-        return np.exp(b * self.risk - 0.5 * b * b)
+        return np.exp(b * take_rows(self.risk, kids) - 0.5 * b * b)
 
     # -- the month -------------------------------------------------------------------------------
     def start_month(self, model: WelfareModel, new_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -305,36 +309,43 @@ class Children:
         self.add_families(pop, new_rows, "children.family.newcomers")
         self._births()
         n = self.n
-        child = self.status == CHILD
-        flags = self.parent_flags(pop)
-        hr, at_risk = self._risk(flags)
-        self.parent_ever_prison |= child & pop.ever_prison[self.parent] & (pop.status[self.parent] != PENDING)
-        self.parent_ever_ill |= child & (flags["untreated_mental_illness"] | flags["psychiatric_treatment"])
-        st: dict[str, float] = {"month": t, "children_of_prisoners": float((child & flags["prison"]).sum()),
-                                "prisoners": float((pop.alive & (pop.levels[Domain.JUSTICE] == Justice.PRISON)).sum())}
+        # The month's placement and school rules act on the children (0-17) alone, most
+        # of the rows being grown-ups after a few years: ``kids`` are the children's
+        # indices and flags, hazards and moves are computed for them only (element by
+        # element, as over every row); the draws are still made for every row.
+        kids = np.flatnonzero(self.status == CHILD)
+        flags = self.parent_flags(pop, kids)
+        hr, at_risk = self._risk(flags, kids)
+        par = self.parent[kids]
+        self.parent_ever_prison[kids] |= pop.ever_prison[par] & (pop.status[par] != PENDING)
+        self.parent_ever_ill[kids] |= flags["untreated_mental_illness"] | flags["psychiatric_treatment"]
+        prisoners = take_rows(pop.levels[Domain.JUSTICE], pop.step_rows()) == Justice.PRISON
+        st: dict[str, float] = {"month": t, "children_of_prisoners": float(flags["prison"].sum()),
+                                "prisoners": float(np.count_nonzero(prisoners))}
 
         # programmes: course ends, then admissions (children at home, eligible, by a random priority)
         prog_hr_place, prog_hr_school = np.ones(n), np.ones(n)
-        self._programmes(pop, flags, at_risk, child, prog_hr_place, prog_hr_school, st)
+        self._programmes(kids, flags, at_risk, prog_hr_place, prog_hr_school, st)
 
-        home_before = self.placement.copy()
-        u, v, w = (self.streams.uniform(f"children.{k}", t, n) for k in ("placement", "placement_kind", "school"))
-        to_placed, to_prev, returned, kind = self._move(child, self.age_months, hr, at_risk, u, v, w,
-                                                        prog_hr_place, prog_hr_school)
+        home_before = self.placement[kids]
+        u, v, w = (self.streams.uniform(f"children.{k}", t, n)[kids] for k in ("placement", "placement_kind", "school"))
+        to_placed, to_prev, returned, kind = self._move(kids, self.age_months[kids], hr, at_risk, u, v, w,
+                                                        prog_hr_place[kids], prog_hr_school[kids])
         st["placements"] = float(to_placed.sum())
         st["placements_foster"] = float((to_placed & (kind == Placement.FOSTER)).sum())
         st["preventive_started"] = float(to_prev.sum())
         st["returns_home"] = float(returned.sum())
         # placements among children never placed before, with a parent ever in prison / ill
-        first = to_placed & (self.placements == 1)
-        never_before = child & in_levels(home_before, (Placement.HOME, Placement.PREVENTIVE)) & (self.placements - to_placed == 0)
-        for key, group in (("prison_parent", self.parent_ever_prison), ("ill_parent", self.parent_ever_ill),
-                           ("all", np.ones(n, bool))):
+        placements = self.placements[kids]
+        first = to_placed & (placements == 1)
+        never_before = in_levels(home_before, (Placement.HOME, Placement.PREVENTIVE)) & (placements - to_placed == 0)
+        for key, group in (("prison_parent", self.parent_ever_prison[kids]), ("ill_parent", self.parent_ever_ill[kids]),
+                           ("all", np.ones(kids.size, bool))):
             st[f"first_placements_{key}"] = float((first & group).sum())
             st[f"at_risk_months_{key}"] = float((never_before & group).sum())
 
         # 18: grown up; a row in the adult model, outside the target group
-        reserved = self._grow_up(pop, at_risk)
+        reserved = self._grow_up(pop, kids, at_risk)
         # time in care this month (what the ledger books at the month's end)
         child, pl = self.status == CHILD, self.placement
         self.months_preventive += child & (pl == Placement.PREVENTIVE)
@@ -350,20 +361,22 @@ class Children:
         self.stats.append(st)
         return reserved, joined
 
-    def _move(self, child: np.ndarray, age_months: np.ndarray, hr: np.ndarray, at_risk: np.ndarray, u: np.ndarray,
+    def _move(self, kids: np.ndarray, age_months: np.ndarray, hr: np.ndarray, at_risk: np.ndarray, u: np.ndarray,
               v: np.ndarray, w: np.ndarray, hr_place: np.ndarray | float = 1.0, hr_school: np.ndarray | float = 1.0):
-        """One month of placement and school moves for the children in ``child`` (the one
-        rule, used by the month and by the burn-in of the starting children's past): one
-        uniform ``u`` per child for the placement domain (placement first, then the other
-        move of the level), ``v`` for foster family or institution, ``w`` for school.
-        Returns (placed now, preventive measure started, returned home, kind of placement)."""
+        """One month of placement and school moves for the children ``kids`` (indices; the
+        one rule, used by the month and by the burn-in of the starting children's past);
+        the other arguments hold one value per child of ``kids``: age, hazard ratio,
+        parent at risk, one uniform ``u`` for the placement domain (placement first, then
+        the other move of the level), ``v`` for foster family or institution, ``w`` for
+        school, and the programmes' hazard ratios. Returns, per child of ``kids``: (placed
+        now, preventive measure started, returned home, kind of placement)."""
         g = self.g
-        pl = self.placement
-        home = child & (pl == Placement.HOME)
-        prev = child & (pl == Placement.PREVENTIVE)
-        placed = child & in_levels(pl, PLACED)
+        pl = self.placement[kids]
+        home = pl == Placement.HOME
+        prev = pl == Placement.PREVENTIVE
+        placed = in_levels(pl, PLACED)
         p_place = hazard(g["placement"]["per_year"] * hr * np.where(prev, g["placement"]["preventive_hr"], 1.0) * hr_place)
-        rate_prev = np.where(at_risk, g["preventive"]["per_year_at_risk"], g["preventive"]["per_year"]) * self.own_risk()
+        rate_prev = np.where(at_risk, g["preventive"]["per_year_at_risk"], g["preventive"]["per_year"]) * self.own_risk(kids)
         p_prev = hazard(rate_prev)
         p_end_prev = -np.expm1(-1.0 / g["preventive"]["months"])
         p_return = hazard(g["placement"]["return_per_year"] * np.where(at_risk, g["placement"]["return_hr_parent_at_risk"], 1.0))
@@ -374,18 +387,22 @@ class Children:
         pl[to_placed] = kind[to_placed]
         pl[to_prev] = Placement.PREVENTIVE
         pl[to_home] = Placement.HOME
-        self.ever_placed |= to_placed
-        self.placements += to_placed
+        self.placement[kids] = pl
+        ever_placed = self.ever_placed[kids] | to_placed
+        self.ever_placed[kids] = ever_placed
+        self.placements[kids] += to_placed
         # school (6-17)
-        school_age = child & (age_months >= SCHOOL_MONTHS)
+        school_age = age_months >= SCHOOL_MONTHS
         sh = g["school"]["hr"]
-        hr_s = 1.0 + (sh["placed"] - 1.0) * self.ever_placed + (sh["parent_at_risk"] - 1.0) * at_risk
-        on = school_age & (self.school == School.ON_TRACK)
-        behind = school_age & (self.school == School.BEHIND)
+        hr_s = 1.0 + (sh["placed"] - 1.0) * ever_placed + (sh["parent_at_risk"] - 1.0) * at_risk
+        school = self.school[kids]
+        on = school_age & (school == School.ON_TRACK)
+        behind = school_age & (school == School.BEHIND)
         fall = on & (w < hazard(g["school"]["behind_per_year"] * hr_s * hr_school))
         catch = behind & (w < hazard(g["school"]["catch_up_per_year"]))
-        self.school[fall] = School.BEHIND
-        self.school[catch] = School.ON_TRACK
+        school[fall] = School.BEHIND
+        school[catch] = School.ON_TRACK
+        self.school[kids] = school
         return to_placed, to_prev, placed & to_home, kind
 
     def burn_in(self, pop: PopulationState) -> None:
@@ -404,14 +421,19 @@ class Children:
             child = (then >= 0) & (then < ADULT_MONTHS)
             if not child.any():
                 continue
-            u, v, w = (self.streams.uniform(f"children.history.{k}", ago, self.n)
+            kids = np.flatnonzero(child)
+            u, v, w = (self.streams.uniform(f"children.history.{k}", ago, self.n)[kids]
                        for k in ("placement", "placement_kind", "school"))
-            self._move(child, then, hr, at_risk, u, v, w)
+            self._move(kids, then[kids], hr[kids], at_risk[kids], u, v, w)
         grown = self.status == GROWN
         self.behind_at_18[grown] = self.school[grown] == School.BEHIND
         self.placement[grown] = Placement.HOME
 
-    def _programmes(self, pop, flags, at_risk, child, hr_place, hr_school, st) -> None:
+    def _programmes(self, kids, flags, at_risk, hr_place, hr_school, st) -> None:
+        """Family programmes: courses end, then admissions up to the places; multiplies
+        ``hr_place`` and ``hr_school`` (one per child) by the programmes' hazard ratios.
+        ``flags`` and ``at_risk`` are per child of ``kids`` (the children)."""
+        child = self.status == CHILD
         home = child & in_levels(self.placement, (Placement.HOME, Placement.PREVENTIVE))
         # lasting effects count down; courses end at their length or at placement / 18
         ended = (self.programme >= 0) & ((self.programme_left <= 0) | ~home)
@@ -421,8 +443,14 @@ class Children:
             self.after_left[completed & (self.programme == k)] = int(round(prog.after_months))
         self.programme[ended] = NONE
         age = self.age_months / 12.0
+
+        def every_child(per_kid: np.ndarray) -> np.ndarray:
+            out = np.zeros(self.n, bool)
+            out[kids] = per_kid
+            return out
+
         targets = {"parent_at_risk": at_risk,
-                   "known_to_kommune": at_risk & (self.placement == Placement.PREVENTIVE),
+                   "known_to_kommune": at_risk & (self.placement[kids] == Placement.PREVENTIVE),
                    "parent_in_addiction_treatment": flags["drug_treatment"],
                    "parent_in_prison": flags["prison"]}
         t = self.month + 1
@@ -430,7 +458,8 @@ class Children:
             enrolled = self.programme == k
             free = prog.places - int(enrolled.sum())
             if prog.places > 0 and free > 0:
-                eligible = home & (self.programme < 0) & targets[prog.target] & (age >= prog.age_min) & (age < prog.age_max + 1)
+                eligible = (home & (self.programme < 0) & every_child(targets[prog.target]) & (age >= prog.age_min)
+                            & (age < prog.age_max + 1))
                 cand = np.flatnonzero(eligible)
                 if cand.size:
                     prio = self.streams.uniform(f"children.programme.{prog.name}", t, self.n)[cand]
@@ -446,16 +475,20 @@ class Children:
         self.programme_left[self.programme >= 0] -= 1
         self.after_left[self.after_left > 0] -= 1
 
-    def _grow_up(self, pop: PopulationState, at_risk: np.ndarray) -> np.ndarray:
-        turning = np.flatnonzero((self.status == CHILD) & (self.age_months + 1 >= ADULT_MONTHS))
+    def _grow_up(self, pop: PopulationState, kids: np.ndarray, at_risk: np.ndarray) -> np.ndarray:
+        """Children turning 18 (of ``kids``, the children, with their parent ``at_risk``)
+        grow up and get an adult row (``PENDING``); returns the rows."""
+        turning_kid = self.age_months[kids] + 1 >= ADULT_MONTHS
+        turning = kids[turning_kid]
         self.status[turning] = GROWN
         self.behind_at_18[turning] = self.school[turning] == School.BEHIND
-        self.parent_at_risk_at_18[turning] = at_risk[turning]
+        self.parent_at_risk_at_18[turning] = at_risk[turning_kid]
         self.placement[turning] = Placement.HOME  # care ends at 18 (after-care is not modelled)
         self.programme[turning] = NONE
         # the starting population's grown-up children get their rows in the first month
         started = np.flatnonzero((self.status == GROWN) & (self.adult_row == NONE) & (self.age_months >= ADULT_MONTHS))
-        self.parent_at_risk_at_18[started] = at_risk[started]
+        if started.size:
+            self.parent_at_risk_at_18[started] = self._risk(self.parent_flags(pop, started), started)[1]
         turning = np.concatenate([turning, started])
         if turning.size == 0:
             return np.zeros(0, np.int64)

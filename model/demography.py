@@ -49,7 +49,7 @@ import pandas as pd
 
 from agents.states import HOMELESS, Domain, Justice, Mental, Substance, in_levels
 from model.params import Parameters
-from model.population import DIED, EXITED, PopulationState, draw_cohort
+from model.population import DIED, EXITED, PopulationState, draw_cohort, take_rows
 from model.rng import RandomStreams
 
 if TYPE_CHECKING:
@@ -75,18 +75,19 @@ def general_mortality(params: Parameters, age: np.ndarray) -> np.ndarray:
         params["demography.mortality.gompertz_slope"] * (np.asarray(age, dtype=float) - 40.0))
 
 
-def hazard_ratio(params: Parameters, pop: PopulationState) -> np.ndarray:
+def hazard_ratio(params: Parameters, pop: PopulationState, rows: np.ndarray | None = None) -> np.ndarray:
     """Each citizen's mortality hazard ratio against the general population of the same
-    age: 1 plus the excess ratios (hr - 1) of the states they are in (``MORTALITY_STATES``)."""
-    hr = np.ones(pop.n)
+    age: 1 plus the excess ratios (hr - 1) of the states they are in (``MORTALITY_STATES``).
+    ``rows``: the citizens to compute for (None: every row)."""
+    hr = np.ones(pop.n if rows is None else rows.size)
     for name, d, levels in MORTALITY_STATES:
         excess = params[f"demography.mortality.hr.{name}"] - 1.0
         if excess != 0.0:
-            hr += excess * in_levels(pop.levels[d], levels)
+            hr += excess * in_levels(take_rows(pop.levels[d], rows), levels)
     for name, flag in MORTALITY_HISTORY.items():
         excess = params[f"demography.mortality.hr.{name}"] - 1.0
         if excess != 0.0:
-            hr += excess * getattr(pop, flag)
+            hr += excess * take_rows(getattr(pop, flag), rows)
     return hr
 
 
@@ -95,12 +96,13 @@ class Demography:
     observed and expected deaths (at general-population mortality) of groups that have
     published standardised mortality ratios."""
 
-    #: groups for standardised mortality: name -> who is in it at the start of a month
+    #: groups for standardised mortality: name -> who is in it at the start of a month,
+    #: from the levels and the homeless history (of the living)
     SMR_GROUPS = {
-        "everyone": lambda pop: np.ones(pop.n, dtype=bool),
-        "ever_homeless": lambda pop: pop.ever_homeless,
-        "homeless": lambda pop: in_levels(pop.levels[Domain.HOUSING], HOMELESS),
-        "drug_treatment": lambda pop: pop.levels[Domain.SUBSTANCE] == Substance.TREATMENT,
+        "everyone": lambda levels, ever_homeless: np.ones(levels.shape[1], dtype=bool),
+        "ever_homeless": lambda levels, ever_homeless: ever_homeless,
+        "homeless": lambda levels, ever_homeless: in_levels(levels[Domain.HOUSING], HOMELESS),
+        "drug_treatment": lambda levels, ever_homeless: levels[Domain.SUBSTANCE] == Substance.TREATMENT,
     }
 
     def __init__(self, params: Parameters, streams: RandomStreams, start_size: int):
@@ -118,18 +120,29 @@ class Demography:
         newcomers), citizen indices. Updates ``model.population`` only; the model tells
         the network, services and ledger (``WelfareModel._apply_demography``)."""
         pop, p, month = model.population, self.params, model.month
-        alive = pop.alive
         st: dict[str, float] = {"month": month}
-        # deaths, from the states at the start of the month
-        mu = general_mortality(p, pop.age) / 12.0
-        h = mu * hazard_ratio(p, pop)
+        # deaths among the living (``rows``; None: everyone), from the states at the start
+        # of the month; each living citizen's hazard is computed from their own row alone
+        rows = pop.step_rows()
+        mu = general_mortality(p, take_rows(pop.age, rows)) / 12.0
+        h = mu * hazard_ratio(p, pop, rows)
         u = self.streams.uniform("demography.death", month, pop.n)
-        died = np.flatnonzero(alive & (u < -np.expm1(-h)))
+        dies = take_rows(u, rows) < -np.expm1(-h)
+        died = np.flatnonzero(dies) if rows is None else rows[dies]
         q = -np.expm1(-mu)  # the general population's monthly death probability
+        levels, ever_homeless = take_rows(pop.levels, rows), take_rows(pop.ever_homeless, rows)
+        if rows is not None:
+            # a masked sum's rounding depends on the positions: sum over all rows, as before
+            q_all, at_risk_all = np.zeros(pop.n), np.zeros(pop.n, dtype=bool)
+            q_all[rows] = q
         for group, members in self.SMR_GROUPS.items():
-            at_risk = alive & members(pop)
-            st[f"observed_{group}"] = float(at_risk[died].sum())
-            st[f"expected_{group}"] = float(q.sum(where=at_risk))
+            at_risk = members(levels, ever_homeless)
+            st[f"observed_{group}"] = float(np.count_nonzero(at_risk[dies]))
+            if rows is None:
+                st[f"expected_{group}"] = float(q.sum(where=at_risk))
+            else:
+                at_risk_all[rows] = at_risk
+                st[f"expected_{group}"] = float(q_all.sum(where=at_risk_all))
             st[f"person_months_{group}"] = float(np.count_nonzero(at_risk))
         pop.leave(died, DIED)
         # exits at the exit age (after the deaths of the month)

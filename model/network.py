@@ -45,12 +45,21 @@ class SocialNetwork:
         edges = self.edges
         rows = np.concatenate([edges[:, 0], edges[:, 1]])
         cols = np.concatenate([edges[:, 1], edges[:, 0]])
-        self._adj = sp.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n, n))
+        # int8 ones: contact counts are exact integers (``_contact_counts``), and one byte
+        # per contact is a quarter of the memory a float64 adjacency streams every month
+        self._adj = sp.csr_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n, n))
         self._n_built = n
         self.degree = np.asarray(self._adj.sum(axis=1)).ravel().astype(np.int32)
-        inv = np.divide(1.0, self.degree, out=np.zeros(n), where=self.degree > 0)
-        #: row-normalised adjacency: (A @ x)[i] is the mean of x over i's contacts
-        self._mean_op = (sp.diags(inv) @ self._adj).tocsr()
+        self._mean_op_cache: sp.csr_matrix | None = None
+
+    @property
+    def _mean_op(self) -> sp.csr_matrix:
+        """Row-normalised adjacency: (A @ x)[i] is the mean of x over i's contacts. Used
+        only while everyone is alive and nobody has joined, so it is built on first use."""
+        if self._mean_op_cache is None:
+            inv = np.divide(1.0, self.degree, out=np.zeros(self._n_built), where=self.degree > 0)
+            self._mean_op_cache = (sp.diags(inv) @ self._adj.astype(np.float64)).tocsr()
+        return self._mean_op_cache
 
     @classmethod
     def build(cls, params: Parameters, complexity: np.ndarray, streams: RandomStreams) -> SocialNetwork:
@@ -105,28 +114,54 @@ class SocialNetwork:
             self._build(n)
             self._recent = self._recent[:0]
 
-    def peer_share(self, indicator: np.ndarray, alive: np.ndarray | None = None,
-                   living_contacts: np.ndarray | None = None) -> np.ndarray:
+    def peer_share(self, indicator: np.ndarray, alive: np.ndarray | None = None) -> np.ndarray:
         """Share of each citizen's living contacts for whom ``indicator`` is true (0 if no
-        living contacts). ``alive=None``: everyone is alive. ``living_contacts``: the
-        denominator (:meth:`living_contacts`) when several shares of one month share it."""
-        if alive is None and self._n_built == indicator.size and self._recent.size == 0:
-            return self._mean_op @ indicator.astype(np.float64)
-        w = np.ones(indicator.size) if alive is None else alive.astype(np.float64)
-        return _share(self._sum(indicator * w), self._sum(w) if living_contacts is None else living_contacts)
+        living contacts). ``alive=None``: everyone is alive."""
+        return self.peer_shares([indicator], alive)[0]
 
-    def living_contacts(self, alive: np.ndarray) -> np.ndarray:
-        """Per citizen, the number of living contacts (the denominator of ``peer_share``)."""
-        return self._sum(alive.astype(np.float64))
+    def peer_shares(self, indicators: list[np.ndarray], alive: np.ndarray | None = None) -> list[np.ndarray]:
+        """``peer_share`` of each indicator, computed together (the pathway engine's peer
+        features of a month). While everyone is alive and no newcomer's contacts wait
+        outside the sparse matrix, a share is the row-normalised product (``_mean_op``).
+        Otherwise it is a ratio of two contact counts, exact integers whatever the order
+        of summation, so they are counted in one pass (``_contact_counts``) and the
+        shares are the same bits as sums of 0/1 floats over each citizen's contacts."""
+        if not indicators:
+            return []
+        n = indicators[0].size
+        if alive is None and self._n_built == n and self._recent.size == 0:
+            return [self._mean_op @ ind.astype(np.float64) for ind in indicators]
+        w = np.ones(n, dtype=bool) if alive is None else alive
+        living, *counts = self._contact_counts([w, *(ind & w for ind in indicators)])
+        den = living.astype(np.float64)
+        return [_share(c.astype(np.float64), den) for c in counts]
 
-    def _sum(self, x: np.ndarray) -> np.ndarray:
-        """Per citizen, the sum of ``x`` over their contacts."""
-        n, m = x.size, self._n_built
-        out = np.zeros(n)
-        out[:m] = self._adj @ x[:m]
-        if self._recent.size:
-            a, b = self._recent[:, 0], self._recent[:, 1]
-            out += np.bincount(a, weights=x[b], minlength=n) + np.bincount(b, weights=x[a], minlength=n)
+    def _contact_counts(self, flags: list[np.ndarray]) -> list[np.ndarray]:
+        """Per citizen and flag (a bool per citizen), the number of contacts flagged.
+
+        The flags are packed into one int64 per citizen, ``width`` bits each (a count
+        never exceeds the number of citizens, so fields cannot overflow into each other),
+        and summed over the contacts in one sparse product: the memory of the contacts is
+        streamed once for up to three flags."""
+        n = flags[0].size
+        width = max(n.bit_length(), 1)
+        per_pass, field = 63 // width, (1 << width) - 1
+        m = self._n_built
+        a, b = self._recent[:, 0], self._recent[:, 1]
+        out = []
+        for start in range(0, len(flags), per_pass):
+            chunk = flags[start:start + per_pass]
+            packed = np.zeros(n, dtype=np.int64)
+            for f, flag in enumerate(chunk):
+                packed |= flag.astype(np.int64) << (width * f)
+            sums = np.zeros(n, dtype=np.int64)
+            sums[:m] = self._adj @ packed[:m]
+            for f, flag in enumerate(chunk):
+                count = (sums >> (width * f)) & field
+                if a.size:  # contacts of the recent newcomers, not yet in the sparse matrix
+                    count += np.bincount(a, weights=flag[b], minlength=n).astype(np.int64)
+                    count += np.bincount(b, weights=flag[a], minlength=n).astype(np.int64)
+                out.append(count)
         return out
 
     def neighbours(self, i: int) -> np.ndarray:

@@ -30,7 +30,7 @@ import numpy as np
 
 from agents.states import LEVELS, Domain, Employment, Substance, domain_name
 from model.params import ParameterError, Parameters
-from model.population import extend, zeros_with_room
+from model.population import take_rows
 
 #: Largest log-rate used: e^60 ~ 1e26 per month is certain departure, and a domain's sum of
 #: such rates stays far below float32's maximum (~3e38), so rates are never inf (nor NaN).
@@ -146,6 +146,7 @@ class PathwayEngine:
         self._complexity = self.feature_index["complexity"]
         self._log_rate_bound = self._static_log_rate_bound()
         self._x: np.ndarray | None = None
+        self._r: np.ndarray | None = None
 
     def _add_hazard_ratio(self, feature: int, k: int, hr: float) -> None:
         """Record ``hr`` for (feature, transition k): 0 blocks, otherwise its log is added
@@ -167,43 +168,57 @@ class PathwayEngine:
         return self.log_base + terms.sum(axis=0)
 
     # -- the three steps of the rule ----------------------------------------------------------
-    def features(self, state, network, service_columns: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
-        """The feature matrix X, stored features x citizens (each feature a contiguous row)."""
-        n = state.n
-        if self._x is None:
-            self._x = zeros_with_room((len(self.feature_names), n), dtype=np.float32)
-        elif self._x.shape[1] != n:  # newcomers, or another population (amortised growth)
-            self._x = extend(self._x, n, 0.0) if n > self._x.shape[1] else np.zeros((len(self.feature_names), n), dtype=np.float32)
-        x = self._x
+    def features(self, state, network, service_columns: Mapping[str, np.ndarray] | None = None,
+                 rows: np.ndarray | None = None) -> np.ndarray:
+        """The feature matrix X, stored features x citizens (each feature a contiguous row).
+
+        ``rows``: the citizens (row indices, ascending) to compute for, one column each
+        (``PopulationState.step_rows``: the living); ``None`` for every row. A column is
+        computed from its own row's state alone (peer shares from every row's), so it is
+        the same whichever other rows are included."""
+        n = state.n if rows is None else rows.size
+        x = self._buffer(n)
+        levels, months = take_rows(state.levels, rows), take_rows(state.months_in_level, rows)
         j = 0
         for _, d, lv in self.level_feats:
-            np.equal(state.levels[d], lv, out=x[j], casting="unsafe")
+            np.equal(levels[d], lv, out=x[j], casting="unsafe")
             j += 1
-        x[j] = state.complexity
+        x[j] = take_rows(state.complexity, rows)
         j += 1
         for d in Domain:
-            np.minimum(state.months_in_level[d], DURATION_CAP_YEARS * 12, out=x[j], casting="unsafe")
+            np.minimum(months[d], DURATION_CAP_YEARS * 12, out=x[j], casting="unsafe")
             x[j] *= 1.0 / 12.0
             j += 1
         alive = None if state.all_alive else state.alive
-        living = network.living_contacts(alive) if alive is not None and self.used_peer_features else None
-        for f, (d, lv) in PEER_FEATURES.items():
-            x[j] = network.peer_share(state.levels[d] == lv, alive, living) if f in self.used_peer_features else 0.0
+        shares = dict(zip(self.used_peer_features, network.peer_shares(
+            [state.levels[PEER_FEATURES[f][0]] == PEER_FEATURES[f][1] for f in self.used_peer_features], alive)))
+        for f in PEER_FEATURES:
+            x[j] = take_rows(shares[f], rows) if f in shares else 0.0
             j += 1
-        x[j] = state.ever_prison
-        x[j + 1] = state.ever_homeless
+        x[j] = take_rows(state.ever_prison, rows)
+        x[j + 1] = take_rows(state.ever_homeless, rows)
         j += 2
         for f in self.service_features:
             col = (service_columns or {}).get(f)
-            x[j] = 0.0 if col is None else col
+            x[j] = 0.0 if col is None else take_rows(col, rows)
             j += 1
         return x
 
+    def _buffer(self, n: int) -> np.ndarray:
+        """The feature matrix's memory for ``n`` citizens: a C-contiguous (features x n)
+        view of one buffer kept across months and grown with room (the living change in
+        number every month), so no month allocates it anew."""
+        size = len(self.feature_names) * n
+        if self._x is None or self._x.size < size:
+            self._x = np.empty(size + size // 8 + 1024, dtype=np.float32)
+        return self._x[:size].reshape(len(self.feature_names), n)
+
     def rates(self, state, x: np.ndarray) -> np.ndarray:
-        """Monthly hazard rate of every transition (rows) for every citizen (columns):
-        finite and >= 0; exactly 0 where the citizen is not in the transition's source
-        level, where its base rate is 0, and where a feature with hazard ratio 0 is non-zero."""
-        r = np.empty((len(self.transitions), x.shape[1]), dtype=np.float32)
+        """Monthly hazard rate of every transition (rows) for every citizen (columns of
+        ``x``; valid until the next call): finite and >= 0; exactly 0 where the citizen
+        is not in the transition's source level, where its base rate is 0, and where a
+        feature with hazard ratio 0 is non-zero."""
+        r = self._rates_buffer(x.shape[1])
         tmp = np.empty(x.shape[1], dtype=np.float32)
         for k, terms in enumerate(self._terms):
             row = r[k]
@@ -221,6 +236,14 @@ class PathwayEngine:
             for f in blockers:
                 np.multiply(r[k], x[f] == 0, out=r[k])
         return r
+
+    def _rates_buffer(self, n: int) -> np.ndarray:
+        """The rate matrix's memory (transitions x ``n``), kept across months like the
+        feature matrix's (``_buffer``): valid until the next call of ``rates``."""
+        size = len(self.transitions) * n
+        if self._r is None or self._r.size < size:
+            self._r = np.empty(size + size // 8 + 1024, dtype=np.float32)
+        return self._r[:size].reshape(len(self.transitions), n)
 
     def _overflowing(self, x: np.ndarray) -> np.ndarray:
         """Transitions whose log-rate could exceed MAX_LOG_RATE this month (the static bound

@@ -625,6 +625,8 @@ class ServiceSystem:
     def _admit_from_waiting_list(self, k: int, spec: ServiceSpec, pop: PopulationState, held: np.ndarray) -> None:
         """Admit from the list up to the free places; a level service moves the admitted
         into its level, and that is their move in the domain this month (``held``)."""
+        if not self.waiting[k].any():  # nobody on the list: skip the eligibility pass
+            return
         candidates = np.flatnonzero(self.waiting[k] & self._still_needs(k, spec, pop))
         admitted = self._admit(k, candidates, prefer_waiting=True)
         if admitted.size and spec.level is not None:

@@ -66,7 +66,7 @@ from model.params import ParameterError, Parameters
 from model.pathways import PathwayEngine
 from model.children import CHILD, CHILD_KEYS, START as CHILDREN_START, Children
 from model.demography import Demography
-from model.population import DIED, EXITED, PENDING, synthesize
+from model.population import DIED, EXITED, PENDING, synthesize, take_rows
 from model.ledger import Ledger
 from model.rng import RandomStreams, seed_entropy
 from model.services import ServiceSystem
@@ -179,20 +179,21 @@ class WelfareModel(mesa.Model):
             self._sync_children()
         pop = self.population
         held = self.services.start_month(self)
-        x = self.engine.features(pop, self.network, self.services.feature_columns())
+        rows = pop.step_rows()  # the living (None: everyone): the dead make no move
+        x = self.engine.features(pop, self.network, self.services.feature_columns(), rows)
         rates = self.engine.rates(pop, x)
         moves: list[tuple[Domain, np.ndarray, np.ndarray]] = []
         for d in Domain:
             u = self.streams.uniform(f"pathway.{d.name.lower()}", self.month, pop.n)
-            choice = self.engine.draw(rates, d, u)
-            if held is not None:
-                choice[held[d]] = -1  # changed at the start of the month: that was the move
-            if not pop.all_alive:
-                choice[~pop.alive] = -1  # the dead make no move
+            choice = self.engine.draw(rates, d, take_rows(u, rows))
+            if held is not None:  # changed at the start of the month: that was the move
+                choice[take_rows(held[d], rows)] = -1
             who = np.flatnonzero(choice >= 0)
             if who.size == 0:
                 continue
             chosen = choice[who]
+            if rows is not None:
+                who = rows[who]
             keep = np.ones(who.size, dtype=bool)
             for k in np.unique(chosen):
                 sel = chosen == k

@@ -120,16 +120,22 @@ def _checked_engine(model: WelfareModel) -> list[str]:
     """Wrap the model's engine so every month's rates and draws are checked where they are
     made (against the start-of-month levels); returns the list of problems found."""
     engine, problems = model.engine, []
-    rates_of, draw_of = engine.rates, engine.draw
+    features_of, rates_of, draw_of = engine.features, engine.rates, engine.draw
     source = np.array([t.source for t in engine.transitions])
     blockers = _blocking_features(model)
+    columns = {}  # the citizen (row) of each column of the month's feature matrix
+
+    def features(state, network, service_columns=None, rows=None):
+        columns["rows"] = np.arange(state.n) if rows is None else rows
+        return features_of(state, network, service_columns, rows)
 
     def rates(state, x):
         r = rates_of(state, x)
         if not np.isfinite(r).all() or (r < 0).any():
             problems.append(f"month {model.month}: {np.isnan(r).sum()} NaN, {np.isinf(r).sum()} inf rates")
+        levels = state.levels[:, columns["rows"]]
         for k, t in enumerate(engine.transitions):
-            off_source = state.levels[t.domain] != t.source
+            off_source = levels[t.domain] != t.source
             blocked = (t.rate == 0) | (x[blockers[k]] != 0).any(axis=0)
             if (r[k, off_source | blocked] != 0).any():
                 problems.append(f"month {model.month}: {t.name} has a rate where it is blocked")
@@ -138,14 +144,14 @@ def _checked_engine(model: WelfareModel) -> list[str]:
     def draw(r, domain, u):
         k = draw_of(r, domain, u)
         moved = np.flatnonzero(k >= 0)
-        wrong = source[k[moved]] != model.population.levels[domain][moved]
+        wrong = source[k[moved]] != model.population.levels[domain][columns["rows"][moved]]
         if wrong.any():
             problems.append(f"month {model.month}: {wrong.sum()} citizens moved by a transition from another level")
         if (r[k[moved], moved] <= 0).any():
             problems.append(f"month {model.month}: a move drawn with rate 0")
         return k
 
-    engine.rates, engine.draw = rates, draw
+    engine.features, engine.rates, engine.draw = features, rates, draw
     return problems
 
 
