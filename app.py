@@ -17,9 +17,12 @@ Sections of this file:
 
 from __future__ import annotations
 
+
+import functools
 import io
 import re
 import threading
+import time
 import tomllib
 from collections import deque
 from dataclasses import dataclass
@@ -263,6 +266,13 @@ class DashboardModel(WelfareModel):
         self._layout: NetworkLayout | None = None
         self.figures: dict[tuple, LiveFigure] = {}
         self.timings: deque[float] = deque(maxlen=50)  # seconds per step (model + counterfactual + history)
+        #: held by a step and by every view that reads the model (``reads_the_model``)
+        self.lock = threading.RLock()
+        #: Play's back-pressure (``wait_for_the_page``): the last ``update_counter`` value a
+        #: page has drawn, and when; None while no page draws this model (tests, scripts)
+        self._drawn = threading.Condition()
+        self.drawn_counter: int | None = None
+        self.drawn_at = 0.0
 
     @property
     def counterfactual(self) -> WelfareModel | None:
@@ -304,9 +314,41 @@ class DashboardModel(WelfareModel):
                          for h in self.enrolment_history]).astype(bool)
 
     # -- the step ---------------------------------------------------------------------------
-    def step(self) -> None:
-        import time
+    #: seconds a step waits at most for the page to draw the previous month
+    PAGE_WAIT = 3.0
+    #: seconds between a drawn month and the next step: the page sends the drawing to the browser
+    PAGE_GAP = 0.1
 
+    def drawn(self, counter: int) -> None:
+        """The page drew the model at Mesa's ``update_counter`` = ``counter`` (an effect of
+        ``Dashboard``, run after the render pass)."""
+        with self._drawn:
+            self.drawn_counter = max(counter, self.drawn_counter or 0)
+            self.drawn_at = time.monotonic()
+            self._drawn.notify_all()
+
+    def wait_for_the_page(self) -> None:
+        """Play's back-pressure: wait until the page has drawn the last month Mesa asked it to
+        draw, then ``PAGE_GAP``. Mesa's Play steps in a thread and asks for a render after
+        every step; when one render takes longer than a step (a tab opened during Play draws
+        its figures from scratch), the thread that renders re-renders for ever and holds the
+        page's messages back: the browser froze (issue 14). Never waits when no page draws
+        this model, never longer than ``PAGE_WAIT`` (a lost render cannot stop Play)."""
+        if self.drawn_counter is None:
+            return
+        wanted = update_counter.value
+        with self._drawn:
+            self._drawn.wait_for(lambda: self.drawn_counter >= wanted, timeout=self.PAGE_WAIT)
+            gap = self.PAGE_GAP - (time.monotonic() - self.drawn_at)
+        if gap > 0:
+            time.sleep(gap)
+
+    def step(self) -> None:
+        self.wait_for_the_page()
+        with self.lock:  # views never read a half-stepped model (Play steps in a thread)
+            self._step_locked()
+
+    def _step_locked(self) -> None:
         t0 = time.perf_counter()
         prev = self.level_history[-1]
         self.pair.step()  # this model's world, then the counterfactual; records the levels
@@ -1203,8 +1245,24 @@ TABS = ("Results over runs", "Pathways and money", "Flows and services", "Citize
 tab_index = solara.reactive(0)
 
 
+def reads_the_model(component):
+    """A component body that reads ``model`` runs under ``model.lock``, which the model's
+    step holds: Mesa's Play steps in a thread while the page renders (a tab switch during
+    Play used to read the scenario's ledger one month ahead of the counterfactual's and
+    crash the page). Child components render after the body returns, so a lock is held
+    for one body at a time, never across the tree."""
+
+    @functools.wraps(component)
+    def body(model, *args, **kwargs):
+        with model.lock:
+            return component(model, *args, **kwargs)
+
+    return body
+
+
 @solara.component
-def Plot(build, dependencies: list):
+@reads_the_model
+def Plot(model: DashboardModel, build, dependencies: list):
     """A matplotlib figure rebuilt and re-encoded only when ``dependencies`` change."""
     fig = solara.use_memo(build, dependencies)
     return solara.FigureMatplotlib(fig, dependencies=dependencies, format="png")
@@ -1227,11 +1285,13 @@ def cards_html(items: list[tuple[str, str, str]], css_class: str) -> str:
 
 
 @solara.component
+@reads_the_model
 def Counters(model: DashboardModel, month: int):
     solara.HTML(tag="div", unsafe_innerHTML=counters_html(model))
 
 
 @solara.component
+@reads_the_model
 def LivePlot(model: DashboardModel, month: int, kind: type[LiveFigure], args: tuple = (),
              extra: list | None = None, configure=None):
     """A live figure's current frame; re-encoded only when the month (or ``extra``) changes."""
@@ -1247,6 +1307,7 @@ def LivePlot(model: DashboardModel, month: int, kind: type[LiveFigure], args: tu
 
 
 @solara.component
+@reads_the_model
 def NetworkView(model: DashboardModel, month: int):
 
     def ring(fig: NetworkFigure) -> None:
@@ -1258,16 +1319,19 @@ def NetworkView(model: DashboardModel, month: int):
 
 
 @solara.component
+@reads_the_model
 def OccupancyView(model: DashboardModel, month: int):
     LivePlot(model, month, OccupancyFigure)
 
 
 @solara.component
+@reads_the_model
 def MoneyView(model: DashboardModel, month: int):
     LivePlot(model, month, MoneyFigure)
 
 
 @solara.component
+@reads_the_model
 def WhoPaysView(model: DashboardModel, month: int):
     html = solara.use_memo(lambda: who_pays_html(model), [model, model.month])
     with solara.Column():
@@ -1276,13 +1340,15 @@ def WhoPaysView(model: DashboardModel, month: int):
 
 
 @solara.component
+@reads_the_model
 def FlowsView(model: DashboardModel, month: int):
     with solara.Column():
         solara.Checkbox(label="since month 1 (otherwise: last month)", value=cumulative_moves)
-        Plot(lambda: fig_transitions(model, cumulative_moves.value), [model, model.month, cumulative_moves.value])
+        Plot(model, lambda: fig_transitions(model, cumulative_moves.value), [model, model.month, cumulative_moves.value])
 
 
 @solara.component
+@reads_the_model
 def FundingView(model: DashboardModel):
     """What the scenario funds and changes; the appraisal on demand (pilots take seconds)."""
     from model.governance import offered
@@ -1311,11 +1377,13 @@ def FundingView(model: DashboardModel):
 
 
 @solara.component
+@reads_the_model
 def ServicesView(model: DashboardModel, month: int):
-    Plot(lambda: fig_services(model), [model, model.month])
+    Plot(model, lambda: fig_services(model), [model, model.month])
 
 
 @solara.component
+@reads_the_model
 def CitizenView(model: DashboardModel, month: int):
     n = model.population.n
     i = min(max(int(citizen_pick.value or 0), 0), n - 1)
@@ -1337,7 +1405,7 @@ def CitizenView(model: DashboardModel, month: int):
             f" (counterfactual {s[f'cost_{b}_counterfactual'] / 1000:,.0f}k)" if model.counterfactual is not None
             else "") for b in BUDGETS)
         solara.Text(f"Net public cost to date: {costs}")
-        Plot(lambda: fig_citizen(model, i), [model, model.month, i])
+        Plot(model, lambda: fig_citizen(model, i), [model, model.month, i])
 
 
 def _random_homeless(model: DashboardModel) -> int:
@@ -1348,6 +1416,7 @@ def _random_homeless(model: DashboardModel) -> int:
 
 
 @solara.component
+@reads_the_model
 def ContractView(model: DashboardModel, month: int):
     """Outcome contracts (Payment by Results, Social Impact Bonds): for a contract preset,
     the contract simulated on these citizens (``DashboardContract``): cumulative cash flows
@@ -1360,7 +1429,7 @@ def ContractView(model: DashboardModel, month: int):
             solara.Text(f"Contract: {info['repr']}")
             flows = info.get("cash_flows")
             if isinstance(flows, pd.DataFrame) and not flows.empty:
-                Plot(lambda: fig_contract(model, flows), [model, month])
+                Plot(model, lambda: fig_contract(model, flows), [model, month])
             elif isinstance(flows, str):
                 solara.Error(flows)
             summary = info.get("summary")
@@ -1376,6 +1445,7 @@ def ContractView(model: DashboardModel, month: int):
 
 
 @solara.component
+@reads_the_model
 def ChildrenView(model: DashboardModel, month: int):
     """The second generation (``model/children.py``): counters in words, children by
     placement and the cumulative placements and entries into the target group per month
@@ -1511,12 +1581,15 @@ def ResultsView(model: DashboardModel):
 
 
 @solara.component
+@reads_the_model
 def Dashboard(model: DashboardModel):
     """The main area: headline counters, then the views in tabs.
 
     It subscribes to Mesa's ``update_counter`` (bumped by Step and Play) and hands the
-    month to every view: a child component re-renders only when its arguments change."""
-    update_counter.get()
+    month to every view: a child component re-renders only when its arguments change.
+    After each render pass it tells the model what it drew (``DashboardModel.drawn``)."""
+    counter = update_counter.get()
+    solara.use_effect(lambda: model.drawn(counter), [model, counter])
     with solara.Column(style={"padding": "8px", "width": "100%"}):
         if model.error:
             solara.Error(model.error)

@@ -549,3 +549,29 @@ def test_the_second_generation_is_said_in_words_in_the_results():
     assert list(table["outcome"]) == list(CHILD_OUTCOME_WORDS.values())
     assert table["change, median"].str.match(r"^[+-]\d").all()
     assert table["10th-90th percentile"].str.contains(" to ").all()
+
+
+def test_play_waits_for_the_page_to_draw_the_last_month_but_never_for_ever():
+    """Back-pressure (issue 14): Mesa's Play steps in a thread and asks the page to draw
+    after each step; the next step waits until the page has drawn it, so a slow tab cannot
+    make the server re-render for ever while the browser shows an old month."""
+    import threading
+
+    from mesa.visualization.utils import update_counter
+
+    model = app.DashboardModel("baseline", **{"population.size": 200})
+    model.step()  # no page draws this model: no wait
+    model.drawn(update_counter.value)
+    update_counter.value += 1  # Mesa asks the page to draw the month
+    stepped = threading.Event()
+    threading.Thread(target=lambda: (model.step(), stepped.set()), daemon=True).start()
+    assert not stepped.wait(0.5), "stepped before the page drew the last month"
+    model.drawn(update_counter.value)
+    assert stepped.wait(5)
+    assert model.month == 2
+
+    model.PAGE_WAIT = 0.2  # a render that never comes delays Play, never stops it
+    update_counter.value += 1
+    t0 = time.perf_counter()
+    model.step()
+    assert model.month == 3 and 0.2 <= time.perf_counter() - t0 < 3

@@ -139,3 +139,29 @@ def test_every_asset_was_served_locally(dashboard, server_log):
     dashboard.step()
     assert "Could not load URL" not in server_log(), server_log()[-3000:]
     assert_clean(dashboard)
+
+
+def test_play_and_switching_tabs_never_freezes_the_page(dashboard, server_log):
+    """Issue 14: a tab switch during Play froze the page (the browser kept the month it
+    showed while the server stepped on; DashboardModel.wait_for_the_page). Play, visit
+    every tab three times: the months still move on the page; pause: it still steps, and
+    the server logged no render error."""
+    page = dashboard.page
+    tabs = [t.inner_text().strip() for t in page.get_by_role("tab").all()]
+    dashboard.click("▶")
+    for _ in range(3):
+        for name in tabs:
+            page.get_by_role("tab", name=name, exact=True).click()
+            page.wait_for_timeout(400)
+    still_playing = dashboard.steps()
+    page.wait_for_timeout(3000)
+    played = dashboard.steps()
+    assert played > still_playing > 0, f"the page stopped showing Play's months at {played}"
+    dashboard.click("❚❚")
+    page.get_by_role("button", name="Step", exact=True).wait_for()
+    played = dashboard.steps()
+    dashboard.step()
+    assert dashboard.steps() > played
+    log = server_log()
+    assert "Too many renders" not in log and "Traceback" not in log, log[-3000:]
+    assert_clean(dashboard)
