@@ -21,6 +21,7 @@ import solara
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # app.py lives at the repo root
 import app  # noqa: E402
+from dashboard import controls, figures, tables  # noqa: E402
 from model import Parameters  # noqa: E402
 from model.compare import paired_run  # noqa: E402
 from model.economics import headline, who_pays_matrix  # noqa: E402
@@ -105,7 +106,7 @@ def test_money_views_agree_with_the_paired_comparison():
     expected = paired.flows()
     got = m.flows()
     pd.testing.assert_frame_equal(got, expected, check_exact=True)  # the same pairing, stepped by the page
-    pd.testing.assert_frame_equal(app.who_pays(m), who_pays_matrix(expected), check_exact=False)
+    pd.testing.assert_frame_equal(tables.who_pays(m), who_pays_matrix(expected), check_exact=False)
     by_budget = (m.ledger.by_budget() - m.counterfactual.ledger.by_budget()).cumsum()
     np.testing.assert_allclose(m.cumulative_difference().loc[1:, ["kommune", "region", "stat"]], by_budget)
     payback = headline(expected).loc["total", "payback_month"]
@@ -131,7 +132,7 @@ def test_history_feeds_the_flows_and_the_citizen_timeline():
     living_both = sum(int(((a[0] >= 0) & (b[0, :a.shape[1]] >= 0)).sum()) for a, b in zip(hist, hist[1:]))
     assert sum(x.sum() for x in m.moves_total) == 5 * living_both
     s = app.citizen_summary(m, 7)
-    assert s["citizen"] == 7 and s["housing"] in app.level_names(app.Domain.HOUSING)
+    assert s["citizen"] == 7 and s["housing"] in figures.level_names(app.Domain.HOUSING)
 
 
 def test_the_network_layout_is_computed_once_per_model(monkeypatch):
@@ -149,7 +150,7 @@ def test_the_network_layout_is_computed_once_per_model(monkeypatch):
     assert len(calls) == 1
     assert again != first
     lay = m.layout()
-    assert lay.nodes.size == app.MAX_NETWORK_NODES and lay.total == 2000
+    assert lay.nodes.size == figures.MAX_NETWORK_NODES and lay.total == 2000
 
 
 def test_live_figures_redraw_only_their_data_each_month():
@@ -165,7 +166,7 @@ def test_live_figures_redraw_only_their_data_each_month():
 
 # -- the controls ----------------------------------------------------------------------------
 def test_controls_become_parameters():
-    p = app.scenario_parameters("housing_first", mode="coordinated", sizing="fixed", capacity_scale=2.0,
+    p = controls.scenario_parameters("housing_first", mode="coordinated", sizing="fixed", capacity_scale=2.0,
                                 service="shelter", service_places=0.0, service_price_scale=0.5,
                                 changes="governance.funding = pooled; services.cti.price = 6000",
                                 **{"population.size": 400})
@@ -176,7 +177,7 @@ def test_controls_become_parameters():
     assert p["services.shelter.price"] == 0.5 * base["services.shelter.price"]
     assert p["governance.funding"] == "pooled" and p.leaf("services.cti.price").value == 6000.0  # nominal, its price year
     assert p["population.size"] == 400
-    assert app.scenario_parameters("coordinated") == Parameters.load("coordinated")  # "as preset" changes nothing
+    assert controls.scenario_parameters("coordinated") == Parameters.load("coordinated")  # "as preset" changes nothing
 
 
 def test_the_money_is_for_the_population_chosen_in_the_sidebar():
@@ -190,7 +191,7 @@ def test_the_money_is_for_the_population_chosen_in_the_sidebar():
     odense.run_for(6)
     pd.testing.assert_frame_equal(national.flows(), odense.flows())  # the same simulation...
     assert odense.money_scale == pytest.approx(named_population("odense").persons / 300)
-    saving = dict((label, value) for label, value, _ in app.kpis(odense))["Net public saving, Odense"]
+    saving = dict((label, value) for label, value, _ in tables.kpis(odense))["Net public saving, Odense"]
     total = -odense.cumulative_difference().iloc[-1]["total"] * odense.money_scale  # + = the public saves
     assert saving == f"{total / 1e6:+,.1f}m DKK"  # ...with its money for Odense's persons
     assert "Money for Odense (" in odense.describe() and "DKK million for Odense" in app.who_pays_html(odense)
