@@ -41,10 +41,11 @@ from dashboard.figures import (
     fig_services, fig_transitions, live_figure,
 )
 from dashboard.session import DashboardModel
+from dashboard.words import DEFAULT_LANGUAGE, LANGUAGES, number, percent, say
 from dashboard.tables import (
     CHILDREN_OFF, appraisal_html, cards_html, changes_html, children_kpis, children_money_html,
-    children_outcomes_table, citizen_summary, contract_info, contract_parameters, counters_html, funding_html,
-    funding_warnings, most_costly_citizen, policy_names, programmes_text, results_table, who_pays_html,
+    citizen_summary, contract_info, contract_parameters, counters_html, funding_html,
+    funding_warnings, most_costly_citizen, programmes_text, who_pays_html,
 )
 
 # =========================================================================================
@@ -93,9 +94,11 @@ colour_domain = solara.reactive("housing")
 citizen_pick = solara.reactive(0)
 cumulative_moves = solara.reactive(False)
 #: the tabs, in order: the answer over runs first, then the views that explore one run
-TABS = ("Results over runs", "Pathways and money", "Flows and services", "Citizen", "Contract", "Funding and changes",
-        "Children")
+TAB_KEYS = ("results", "pathways", "flows", "citizen", "contract", "funding", "children")
+TABS = tuple(say(f"tab.{key}", "en") for key in TAB_KEYS)
 tab_index = solara.reactive(0)
+#: the page's language (``dashboard/words.py``): "en" or "da"
+language = solara.reactive(DEFAULT_LANGUAGE)
 
 
 def reads_the_model(component):
@@ -123,8 +126,8 @@ def Plot(model: DashboardModel, build, dependencies: list):
 
 @solara.component
 @reads_the_model
-def Counters(model: DashboardModel, month: int):
-    solara.HTML(tag="div", unsafe_innerHTML=counters_html(model))
+def Counters(model: DashboardModel, month: int, lang: str = "en"):
+    solara.HTML(tag="div", unsafe_innerHTML=counters_html(model, lang))
 
 
 @solara.component
@@ -169,10 +172,10 @@ def MoneyView(model: DashboardModel, month: int):
 
 @solara.component
 @reads_the_model
-def WhoPaysView(model: DashboardModel, month: int):
-    html = solara.use_memo(lambda: who_pays_html(model), [model, model.month])
+def WhoPaysView(model: DashboardModel, month: int, lang: str = "en"):
+    html = solara.use_memo(lambda: who_pays_html(model, lang), [model, model.month, lang])
     with solara.Column():
-        solara.Text("Who pays, who saves", style={"font-weight": "600"})
+        solara.Text(say("who.title", lang), style={"font-weight": "600"})
         solara.HTML(tag="div", unsafe_innerHTML=html)
 
 
@@ -322,54 +325,88 @@ def run_results(scenario: str, years: int, runs: int, population: NamedPopulatio
                    **{"population.size": RESULTS_SIZE})
 
 
+def _h(text: str) -> str:
+    """Text for an HTML widget: <, > and & escaped (quotes are harmless between tags)."""
+    import html
+
+    return html.escape(text, quote=False)
+
+
+def _html_table(frame: pd.DataFrame, css_class: str) -> None:
+    solara.HTML(tag="div", unsafe_innerHTML=frame.to_html(index=False, border=0, classes=css_class))
+
+
 @solara.component
-def ResultsView(model: DashboardModel):
+def ResultsView(model: DashboardModel, lang: str = "en"):
     """The answer first: pick a policy by name, a horizon and a number of runs; the
     comparison with its base scenario runs in the background (``model.compare.compare``
     on 2,000 citizens per run, money for the dashboard's population) and opens with one
-    plain paragraph, then the table per budget holder with bands and the full report."""
+    plain paragraph, then the NPV per budget holder with bands, warnings where an effect
+    is within the noise, who gains and who pays, the SØM table per year, what the money
+    buys and what the policy funds (``dashboard/results.py``), then the full report."""
+
+    from dashboard import results
+
     choice = results_choice.value
-    names = policy_names()
+    names = results.policy_names(lang)
     by_name = {v: k for k, v in names.items()}
     with solara.Column():
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-            solara.Select("Policy", values=list(names), value=by_name.get(choice["scenario"], list(names)[0]),
+            solara.Select(say("results.policy", lang), values=list(names),
+                          value=by_name.get(choice["scenario"], list(names)[0]),
                           on_value=lambda v: results_choice.set({**choice, "scenario": names[v]}))
-            solara.Select("Horizon (years)", values=[str(y) for y in RESULTS_YEARS], value=str(choice["years"]),
-                          on_value=lambda v: results_choice.set({**choice, "years": int(v)}))
-            solara.Select("Runs (seeds)", values=[str(r) for r in RESULTS_RUNS], value=str(choice["runs"]),
+            solara.Select(say("results.horizon", lang), values=[str(y) for y in RESULTS_YEARS],
+                          value=str(choice["years"]), on_value=lambda v: results_choice.set({**choice, "years": int(v)}))
+            solara.Select(say("results.runs", lang), values=[str(r) for r in RESULTS_RUNS], value=str(choice["runs"]),
                           on_value=lambda v: results_choice.set({**choice, "runs": int(v)}))
-            solara.Button("Run", color="primary", disabled=run_results.pending,
+            solara.Button(say("results.run", lang), color="primary", disabled=run_results.pending,
                           on_click=lambda: run_results(choice["scenario"], choice["years"], choice["runs"],
                                                        model.target))
-        solara.Text(f"Each run: {RESULTS_SIZE:,} simulated citizens, the policy against its base scenario on the "
-                    f"same citizens and random numbers; money for {model.target.name} "
-                    f"({model.target.persons:,.0f} persons). + = the public saves.")
+        solara.Text(say("results.intro", lang, size=number(RESULTS_SIZE, lang), population=model.target.name,
+                        persons=number(model.target.persons, lang), sign=say("sign", lang),
+                        prices="2023 prices" if lang == "en" else "2023-priser"))
         if run_results.pending:
             solara.ProgressLinear(run_results.progress or True)
-            solara.Text(f"Running: {run_results.progress or 0:.0f}% of the runs done.")
+            solara.Text(say("results.running", lang, done=percent((run_results.progress or 0) / 100, lang)))
         elif run_results.error:
-            solara.Error(f"The comparison failed: {run_results.exception}")
+            solara.Error(say("results.failed", lang, error=run_results.exception))
         elif run_results.finished and run_results.value is not None:
             c = run_results.value
-            import html
-
-            solara.HTML(tag="p", unsafe_innerHTML=f"<b>{html.escape(c.summary_sentence())}</b>")
-            table = results_table(c)
-            solara.HTML(tag="div", unsafe_innerHTML=table.to_html(index=False, border=0, classes="results-table"))
-            children = children_outcomes_table(c)
+            solara.HTML(tag="p", unsafe_innerHTML=f"<b>{_h(results.summary_paragraph(c, lang))}</b>",
+                        classes=["results-answer"])
+            _html_table(results.npv_table(c, lang), "results-table")
+            for warning in results.noise_warnings(c, lang):
+                solara.Warning(warning)
+            solara.HTML(tag="h4", unsafe_innerHTML=_h(say("results.winners", lang)))
+            solara.Text(" · ".join(results.winners_and_losers(c, lang)) or "–")
+            solara.HTML(tag="h4", unsafe_innerHTML=_h(say("results.som", lang, prices=results.prices(c, lang))))
+            solara.Text(say("sign", lang) + ("; cumulative, undiscounted; median (10th to 90th percentile)."
+                                             if lang == "en" else "; kumuleret, udiskonteret; median (10.-90. percentil)."))
+            _html_table(results.som_table(c, lang), "som-table")
+            solara.HTML(tag="h4", unsafe_innerHTML=_h(say("results.outcomes", lang)))
+            solara.Text("The policy minus its base, persons of the population; per DKK 1m = per million kroner the "
+                        "policy invests (present value)." if lang == "en" else
+                        "Indsatsen minus basis, personer i befolkningen; pr. mio. kr. = pr. million kroner, indsatsen "
+                        "investerer (nutidsværdi).")
+            _html_table(results.outcomes_table(c, lang), "outcomes-table")
+            children = results.outcomes_table(c, lang, results.CHILD_OUTCOMES)
             if not children.empty:
-                solara.HTML(tag="h4", unsafe_innerHTML="The second generation: the target group's children")
-                solara.HTML(tag="div", unsafe_innerHTML=children.to_html(index=False, border=0,
-                                                                          classes="children-outcomes"))
-                who = c.population.name if c.population is not None else "the simulation"
-                solara.Text(f"Scenario minus base over {c.months / 12:g} years, in persons of {who} (negative = "
-                            "fewer). Grown-up children are followed from 18 to 30: outcomes at 25 and 30 count only "
-                            "those who reach that age within the horizon (choose 30 years for early help).")
-            with solara.Details("The full report (the SØM table per year, line items, outcomes, cost per outcome)"):
+                solara.HTML(tag="h4", unsafe_innerHTML=_h(say("results.second", lang)))
+                _html_table(children, "children-outcomes")
+                solara.Text("Grown-up children are followed from 18 to 30: outcomes at 25 and 30 count only those who "
+                            "reach that age within the horizon (choose 30 years for early help)." if lang == "en" else
+                            "Voksne børn følges fra 18 til 30 år: effekter som 25- og 30-årige tæller kun dem, der når "
+                            "den alder inden for horisonten (vælg 30 år for tidlig hjælp).")
+            solara.HTML(tag="h4", unsafe_innerHTML=_h(say("results.funds", lang)))
+            funds, changes = results.funds_table(c, lang), results.changes_table(c, lang)
+            if not funds.empty:
+                _html_table(funds, "funds-table")
+            if not changes.empty:
+                _html_table(changes, "changes-table")
+            with solara.Details(say("results.report", lang)):
                 solara.Markdown(c.report())
         else:
-            solara.Info("Choose a policy, a horizon and the number of runs, then press Run.")
+            solara.Info(say("results.ask", lang))
 
 
 @solara.component
@@ -382,33 +419,37 @@ def Dashboard(model: DashboardModel):
     After each render pass it tells the model what it drew (``DashboardModel.drawn``)."""
     counter = update_counter.get()
     solara.use_effect(lambda: model.drawn(counter), [model, counter])
+    lang = language.value
     with solara.Column(style={"padding": "8px", "width": "100%"}):
+        with solara.Row(style={"align-items": "center", "justify-content": "flex-end"}):
+            solara.ToggleButtonsSingle(value=LANGUAGES[lang], values=list(LANGUAGES.values()),
+                                       on_value=lambda v: language.set(next(k for k, n in LANGUAGES.items() if n == v)))
         if model.error:
             solara.Error(model.error)
         for warning in funding_warnings(model):
             solara.Warning(warning)
         solara.Text(model.describe())
-        Counters(model, model.month)
+        Counters(model, model.month, lang)
         with solara.lab.Tabs(value=tab_index, lazy=True):
-            with solara.lab.Tab(TABS[0]):  # the answer first; the rest explores one run
-                ResultsView(model)
-            with solara.lab.Tab("Pathways and money"):
+            with solara.lab.Tab(say("tab.results", lang)):  # the answer first; the rest explores one run
+                ResultsView(model, lang)
+            with solara.lab.Tab(say("tab.pathways", lang)):
                 with solara.Columns([5, 7]):
                     NetworkView(model, model.month)
                     OccupancyView(model, model.month)
                 with solara.Columns([7, 5]):
                     MoneyView(model, model.month)
-                    WhoPaysView(model, model.month)
-            with solara.lab.Tab("Flows and services"):
+                    WhoPaysView(model, model.month, lang)
+            with solara.lab.Tab(say("tab.flows", lang)):
                 FlowsView(model, model.month)
                 ServicesView(model, model.month)
-            with solara.lab.Tab("Citizen"):
+            with solara.lab.Tab(say("tab.citizen", lang)):
                 CitizenView(model, model.month)
-            with solara.lab.Tab("Contract"):
+            with solara.lab.Tab(say("tab.contract", lang)):
                 ContractView(model, model.month)
-            with solara.lab.Tab("Funding and changes"):
+            with solara.lab.Tab(say("tab.funding", lang)):
                 FundingView(model)
-            with solara.lab.Tab("Children"):
+            with solara.lab.Tab(say("tab.children", lang)):
                 ChildrenView(model, model.month)
 
 

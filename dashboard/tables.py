@@ -4,7 +4,7 @@ over runs. Plain functions, testable without a browser."""
 
 from __future__ import annotations
 
-import re
+import functools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -14,7 +14,7 @@ from agents.states import HOMELESS, Domain, Employment, Mental, Substance, level
 from model import ParameterError, Parameters, WelfareModel
 from model.children import PLACEMENT_ACCOUNTS, PREVENTIVE_ACCOUNT, PROGRAMMES
 from model.economics import who_pays_matrix
-from model.params import SCENARIO_DIR
+from dashboard import words
 from model.services import BUDGETS
 from dashboard.controls import PROGRAMME_LABELS, parse_changes, programme_path
 
@@ -108,30 +108,42 @@ def _fmt_value(v: Any) -> str:
     return f"{v:,.6g}" if isinstance(v, float) else str(v)
 
 
-def who_pays_html(model: DashboardModel) -> str:
-    """The who-pays / who-saves matrix to date as an HTML table (DKK million): rows
-    invest, columns save; green = saving, red = extra cost."""
-    mat = who_pays(model) * model.money_scale / 1e6
-    lim = max(float(np.abs(mat[list(BUDGETS)].to_numpy()).max()), 1e-9)
-
-    def cell(v: float) -> str:
-        alpha = min(abs(v) / lim, 1.0) * 0.6
-        colour = f"rgba(26,152,80,{alpha:.2f})" if v >= 0 else f"rgba(215,48,39,{alpha:.2f})"
-        return f'<td style="background:{colour};text-align:right;padding:4px 10px">{v:,.1f}</td>'
-
-    head = "".join(f'<th style="padding:4px 10px">{b} saves</th>' for b in BUDGETS)
-    rows = "".join(
-        f'<tr><th style="text-align:left;padding:4px 10px">{b}</th>'
-        f'<td style="text-align:right;padding:4px 10px">{mat.loc[b, "investment"]:,.1f}</td>'
-        + "".join(cell(float(mat.loc[b, c])) for c in BUDGETS)
-        + f'<td style="text-align:right;padding:4px 10px"><b>{mat.loc[b, "total_return"]:,.1f}</b></td></tr>'
-        for b in BUDGETS)
-    return (f'<table class="who-pays" style="border-collapse:collapse;font-size:13px">'
-            f'<tr><th style="text-align:left;padding:4px 10px">invested by</th><th style="padding:4px 10px">invests</th>'
-            f'{head}<th style="padding:4px 10px">total return</th></tr>{rows}</table>'
-            f'<div style="font-size:11px;color:#666;margin-top:4px">DKK million for {model.target.label()} to month '
-            f'{model.month}, scenario minus counterfactual. Each budget\'s return (savings and revenue) is shared among the investors in '
-            f'proportion to their investment (model/economics.py).</div>')
+def who_pays_html(model: DashboardModel, lang: str = "en") -> str:
+    """Who pays, who saves, to date, as an HTML table (DKK million for the money's
+    population, scenario minus counterfactual): per budget holder what it invests, what it
+    gets back (savings and revenue, cashable) and its net, with one sign: + = the public
+    saves, − = it spends more; green = better off, red = worse off. The wrong pocket shows
+    as a holder that invests and a different one that saves."""
+    flows = model.flows()
+    rows_html = ""
+    for b in (*BUDGETS, "total"):
+        if flows.empty:
+            inv = ret = 0.0
+        else:
+            inv = float(flows[("investment", b)].sum()) * model.money_scale
+            ret = float(flows[("return", b)].sum()) * model.money_scale
+        net = ret - inv
+        colour = "rgba(26,152,80,.25)" if net > 0.05e6 else "rgba(215,48,39,.25)" if net < -0.05e6 else "transparent"
+        weight = "font-weight:600;" if b == "total" else ""
+        rows_html += (f'<tr style="{weight}"><th style="text-align:left;padding:4px 10px">{words.budget_name(b, lang)}</th>'
+                      f'<td style="text-align:right;padding:4px 10px">{words.number(-inv / 1e6, lang, 1, sign=True)}</td>'
+                      f'<td style="text-align:right;padding:4px 10px">{words.number(ret / 1e6, lang, 1, sign=True)}</td>'
+                      f'<td style="text-align:right;padding:4px 10px;background:{colour}">'
+                      f'{words.number(net / 1e6, lang, 1, sign=True)}</td></tr>')
+    if lang == "en":
+        head = ("budget holder", "invests", "gets back", "net")
+        note = (f"DKK million for {model.target.label()} to month {model.month}, scenario minus counterfactual, "
+                "undiscounted. " + words.say("sign", lang) + ". Invests = the interventions the scenario funds; gets "
+                "back = everything else the budget saves or earns, in cash.")
+    else:
+        head = ("budgetholder", "investerer", "får tilbage", "netto")
+        note = (f"Mio. kr. for {model.target.label()} til og med måned {model.month}, scenarie minus kontrafaktisk, "
+                "udiskonteret. " + words.say("sign", lang) + ". Investerer = de indsatser, scenariet finansierer; får "
+                "tilbage = alt andet, budgettet sparer eller tjener, kontant.")
+    th = "".join(f'<th style="padding:4px 10px;text-align:{"left" if i == 0 else "right"}">{h}</th>'
+                 for i, h in enumerate(head))
+    return (f'<table class="who-pays" style="border-collapse:collapse;font-size:13px"><tr>{th}</tr>{rows_html}</table>'
+            f'<div style="font-size:11px;color:#666;margin-top:4px">{note}</div>')
 
 
 def service_table(model: WelfareModel) -> pd.DataFrame:
@@ -170,32 +182,35 @@ def most_costly_citizen(model: DashboardModel) -> int:
     return int(np.argmax(model.ledger.citizen_total.sum(axis=0))) if model.month else 0
 
 
-def kpis(model: DashboardModel) -> list[tuple[str, str, str]]:
-    """(label, value, comparison with the counterfactual) for the headline counters."""
+def kpis(model: DashboardModel, lang: str = "en") -> list[tuple[str, str, str]]:
+    """(label, value, comparison with the counterfactual) for the headline counters, in
+    ``lang``; money with one sign: + = the public saves."""
     occ, cf = model.occupancy, (model.counterfactual.occupancy if model.counterfactual is not None else None)
+    n = functools.partial(words.number, lang=lang)
 
-    def count(label: str, keys: list[str]) -> tuple[str, str, str]:
+    def count(key: str, keys: list[str]) -> tuple[str, str, str]:
         v = sum(occ[k] for k in keys)
         if cf is None:
-            return label, f"{v:,}", ""
+            return words.say(key, lang), n(v), ""
         delta = v - sum(cf[k] for k in keys)
-        return label, f"{v:,}", f"{delta:+,} vs counterfactual"
+        return words.say(key, lang), n(v), words.say("kpi.vs", lang, n=n(delta, sign=True))
 
     cum = -model.cumulative_difference().iloc[-1] * model.money_scale  # + = the public saves
     per_person = cum["total"] / model.target.persons
     pb = model.payback()
     return [
-        ("Month", f"{model.month}", f"year {model.month // 12 + 1}"),
-        count("Homeless", [level_key(Domain.HOUSING, h) for h in HOMELESS]),
-        count("In addiction treatment", [level_key(Domain.SUBSTANCE, Substance.TREATMENT)]),
-        count("Untreated mental illness", [level_key(Domain.MENTAL, Mental.UNTREATED)]),
-        count("Employed", [level_key(Domain.EMPLOYMENT, Employment.EMPLOYED)]),
-        count("Deaths so far", ["died"]),
-        (f"Net public saving, {model.target.name}", f"{cum['total'] / 1e6:+,.1f}m DKK",
-         "kommune {:,.1f} / region {:,.1f} / stat {:,.1f}; ".format(*(cum[b] / 1e6 for b in BUDGETS))
-         + f"{per_person:,.0f} DKK per person"),
-        ("Payback", "n/a" if model.counterfactual is None else (f"month {pb}" if pb is not None else "not yet"),
-         "all public budgets"),
+        (words.say("kpi.month", lang), n(model.month), words.say("kpi.year", lang, n=model.month // 12 + 1)),
+        count("kpi.homeless", [level_key(Domain.HOUSING, h) for h in HOMELESS]),
+        count("kpi.treatment", [level_key(Domain.SUBSTANCE, Substance.TREATMENT)]),
+        count("kpi.untreated", [level_key(Domain.MENTAL, Mental.UNTREATED)]),
+        count("kpi.employed", [level_key(Domain.EMPLOYMENT, Employment.EMPLOYED)]),
+        count("kpi.deaths", ["died"]),
+        (words.say("kpi.saving", lang, population=model.target.name), words.millions(cum["total"], lang),
+         " / ".join(f"{b} {n(cum[b] / 1e6, decimals=1, sign=True)}" for b in BUDGETS) + "; "
+         + words.say("kpi.per_person", lang, amount=words.kroner(per_person, lang, sign=True))),
+        (words.say("kpi.payback", lang), "–" if model.counterfactual is None else (
+            words.say("kpi.payback_month", lang, n=pb) if pb is not None else words.say("kpi.not_yet", lang)),
+         words.say("kpi.all_budgets", lang)),
     ]
 
 
@@ -408,9 +423,9 @@ def programmes_text(model: DashboardModel) -> str:
                    "then Reset.")
 
 
-def counters_html(model: DashboardModel) -> str:
+def counters_html(model: DashboardModel, lang: str = "en") -> str:
     """The headline counters as one HTML block (one widget: cheap to update per step)."""
-    return cards_html(kpis(model), "counters")
+    return cards_html(kpis(model, lang), "counters")
 
 
 def cards_html(items: list[tuple[str, str, str]], css_class: str) -> str:
@@ -424,46 +439,3 @@ def cards_html(items: list[tuple[str, str, str]], css_class: str) -> str:
     return f'<div class="{css_class}" style="display:flex;flex-wrap:wrap;gap:8px;margin:4px 0">{cards}</div>'
 
 
-def policy_names() -> dict[str, str]:
-    """Shipped policies (no contracts) by a human name, the first sentence of each file's
-    description, mapped to the scenario name."""
-    out = {}
-    for path in sorted(SCENARIO_DIR.glob("*.toml")):
-        if path.stem.startswith("contract_"):
-            continue
-        text = " ".join(Parameters.load(path.stem).description.split())
-        label = re.split(r"[:.;(]", text)[0].strip() if text else path.stem
-        if len(label) > 70:
-            label = label[:70].rsplit(" ", 1)[0] + "…"
-        out[f"{label} ({path.stem})"] = path.stem
-    return out
-
-
-def results_table(c) -> pd.DataFrame:
-    """Per budget holder: NPV (median and 10th-90th percentile, DKK million, cashable), the
-    median break-even year and the share of runs that break even within the horizon."""
-    h = c.headline
-    rows = []
-    for b in h.index:
-        year = h.loc[b, ("payback_year", "median")]
-        rows.append({"budget holder": b,
-                     "NPV, median (DKK million)": round(h.loc[b, ("npv", "median")] / 1e6, 1),
-                     "NPV, 10th-90th percentile (DKK million)":
-                         f"{h.loc[b, ('npv', 'p10')] / 1e6:,.1f} to {h.loc[b, ('npv', 'p90')] / 1e6:,.1f}",
-                     "break-even year, median": "never" if pd.isna(year) else int(year),
-                     "runs that break even": f"{c.pays_back.loc[b, 'within_horizon']:.0%}"})
-    return pd.DataFrame(rows)
-
-
-def children_outcomes_table(c) -> pd.DataFrame:
-    """The second generation's outcomes in words (``model.compare.CHILD_OUTCOME_WORDS``):
-    scenario minus base, median and 10th-90th percentile, in persons of the population;
-    empty when the comparison has no children."""
-    from model.compare import CHILD_OUTCOME_WORDS, OUTCOME_UNITS
-
-    o = c.outcomes
-    return pd.DataFrame([{"outcome": words, "unit": OUTCOME_UNITS.get(name, "persons"),
-                          "change, median": f"{o.loc[name, 'median']:+,.1f}",
-                          "10th-90th percentile": f"{o.loc[name, 'p10']:+,.1f} to {o.loc[name, 'p90']:+,.1f}"}
-                         for name, words in CHILD_OUTCOME_WORDS.items() if name in o.index],
-                        columns=["outcome", "unit", "change, median", "10th-90th percentile"])

@@ -21,7 +21,7 @@ import solara
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # app.py lives at the repo root
 import app  # noqa: E402
-from dashboard import controls, figures, tables  # noqa: E402
+from dashboard import controls, figures, tables, words  # noqa: E402
 from model import Parameters  # noqa: E402
 from model.compare import paired_run  # noqa: E402
 from model.economics import headline, who_pays_matrix  # noqa: E402
@@ -193,7 +193,7 @@ def test_the_money_is_for_the_population_chosen_in_the_sidebar():
     assert odense.money_scale == pytest.approx(named_population("odense").persons / 300)
     saving = dict((label, value) for label, value, _ in tables.kpis(odense))["Net public saving, Odense"]
     total = -odense.cumulative_difference().iloc[-1]["total"] * odense.money_scale  # + = the public saves
-    assert saving == f"{total / 1e6:+,.1f}m DKK"  # ...with its money for Odense's persons
+    assert saving == words.millions(total, "en")  # ...with its money for Odense's persons, e.g. "-DKK 0.8m"
     assert "Money for Odense (" in odense.describe() and "DKK million for Odense" in app.who_pays_html(odense)
     bad = app.DashboardModel("housing_first", rng=3, target_population="atlantis", **SMALL)
     assert bad.target.key == "national" and "Population rejected" in bad.error
@@ -407,31 +407,95 @@ def test_a_service_left_at_zero_places_is_announced_at_the_top():
 
 
 # -- results over runs -----------------------------------------------------------------------
-def test_every_policy_has_a_human_name_in_the_results_view():
+def test_every_policy_has_a_human_name_in_both_languages():
+    from dashboard import results, words
     from model.params import SCENARIO_DIR
 
-    names = app.policy_names()
     shipped = {p.stem for p in SCENARIO_DIR.glob("*.toml") if not p.stem.startswith("contract_")}
-    assert set(names.values()) == shipped and len(names) == len(shipped)
-    assert all(len(label) < 100 and "_" not in label.split(" (")[0] for label in names)
+    for lang in words.LANGUAGES:
+        names = results.policy_names(lang)
+        assert set(names.values()) == shipped and len(names) == len(shipped)
+        assert all(len(label) < 100 and "_" not in label for label in names), names
 
 
-def test_the_results_view_asks_first_then_answers_in_one_paragraph_with_bands():
+@pytest.fixture(scope="module")
+def odense_comparison():
+    from model.compare import compare
+
+    return compare("baseline", "housing_first", replications=3, months=24, population="odense",
+                   **{"population.size": 600})
+
+
+def test_the_results_view_asks_first_then_answers_in_one_paragraph_with_bands(odense_comparison):
+    from dashboard import results
+
     m = app.DashboardModel("baseline", rng=1, **SMALL)
     app.tab_index.set(app.TABS.index("Results over runs"))
     rc = render_page(m)
     assert "press Run" in page_text(rc) and "+ = the public saves" in page_text(rc)
-    from model.compare import compare
-
-    c = compare("baseline", "housing_first", replications=3, months=24, population="odense",
-                **{"population.size": 600})
-    text = c.summary_sentence()
+    c = odense_comparison
+    text = results.summary_paragraph(c, "en")
+    assert text == c.summary_sentence() and text in c.report()  # the report opens with the same answer
     assert text.startswith("housing_first against baseline, for Odense, over 2 years in 2023 prices")
     assert "of 3 runs" in text and "Homeless person-years" in text and "deaths" in text
-    table = app.results_table(c)
-    assert list(table["budget holder"]) == ["kommune", "region", "stat", "total"]
+    table = results.npv_table(c, "en")
+    assert list(table["budget holder"]) == ["kommune (municipality)", "region", "state", "all public budgets"]
     assert table["runs that break even"].str.endswith("%").all()
-    assert text in c.report()  # the report opens with the same answer
+    assert table["NPV, median"].str.match(r"^[+-]?DKK \d").all()
+
+
+def test_the_danish_answer_says_the_same_facts_with_danish_numbers(odense_comparison):
+    from dashboard import results
+
+    c = odense_comparison
+    f = c.summary_facts()
+    da = results.summary_paragraph(c, "da")
+    assert da.startswith("Housing First med ACT-støtte til hjemløse borgere mod ")
+    assert "over 2 år i 2023-priser (3 kørsler)" in da and "mio. kr." in da
+    k, lo, hi = f["break_even"]["kommune"]
+    assert (f"kommunen når break-even i år {lo}" in da) if k else ("kommunen når ikke break-even" in da)
+    npv = f["npv"][0] / 1e6
+    assert f"{abs(npv):.1f}".replace(".", ",") in da  # decimal comma
+    table = results.npv_table(c, "da")
+    assert list(table["budgetholder"]) == ["kommune", "region", "stat", "hele den offentlige sektor"]
+    assert table["Nutidsværdi, median"].str.endswith(" mio. kr.").all()
+    assert table["kørsler med break-even"].str.endswith(" %").all()
+
+
+def test_the_som_table_runs_year_by_year_to_the_break_even_year(odense_comparison):
+    from dashboard import results
+
+    c = odense_comparison
+    som = results.som_table(c, "en")
+    assert list(som["year"]) == ["1", "2", "break-even year, median"]
+    assert list(som.columns[1:]) == ["kommune (municipality)", "region", "state", "all public budgets"]
+    last_year = som.iloc[1]["all public budgets"]  # cumulative net saving, median (band)
+    assert last_year.startswith(f"{c.som.loc[('total', 2), ('cumulative_net', 'median')] / 1e6:+,.1f} (")
+    assert " to " in last_year
+
+
+def test_winners_losers_noise_outcomes_and_what_the_policy_funds(odense_comparison):
+    from dashboard import results
+
+    c = odense_comparison
+    h = c.headline
+    said = " ".join(results.winners_and_losers(c, "en"))
+    for b, name in (("kommune", "kommune (municipality)"), ("region", "region"), ("stat", "state")):
+        v = h.loc[b, ("npv", "median")]
+        if abs(v) >= 0.05e6:
+            assert f"{name} {'gains' if v > 0 else 'pays'}" in said
+    noisy = [b for b in ("kommune", "region", "stat", "total") if h.loc[b, ("npv", "p10")] < 0 < h.loc[b, ("npv", "p90")]]
+    assert bool(results.noise_warnings(c, "en")) == bool(noisy)
+    out = results.outcomes_table(c, "en")
+    homeless = out.set_index("outcome").loc["homeless"]
+    assert homeless["unit"] == "person-years" and homeless["change, median"].startswith("-")
+    per_m = float(homeless["per DKK 1m invested"].replace(",", ""))
+    expected = c.outcomes.loc["homeless", "median"] / (h.loc["total", ("pv_investment", "median")] / 1e6)
+    assert per_m == pytest.approx(expected, abs=0.006)
+    funds = results.funds_table(c, "en")
+    assert list(funds["service"]) == ["Housing First: own flat with ACT/ICM support"]
+    assert funds.iloc[0]["base, per 1,000"] == "0.0" and float(funds.iloc[0]["policy, per 1,000"]) > 0
+    assert "services.housing_first.capacity" in set(results.changes_table(c, "en")["parameter"])
 
 
 def test_run_computes_in_the_background_with_progress_then_shows_the_answer():
@@ -449,9 +513,15 @@ def test_run_computes_in_the_background_with_progress_then_shows_the_answer():
     text = page_text(render_page(m))  # a page rendered now shows the finished task's answer
     assert "Running" not in text
     assert "housing_first against baseline, for" in text and "of 5 runs" in text
-    assert "break-even year, median" in text
-    assert "The second generation: the target group's children" in text  # in words, from CHILD_OUTCOME_WORDS
-    assert "grown-up children entering the vulnerable target group (18-29)" in text
+    assert "break-even year, median" in text and "The SØM table" in text and "What the money buys" in text
+    assert "The second generation: the target group's children" in text
+    assert "grown-up children entering the target group" in text
+    app.language.set("da")  # the same answer in Danish
+    try:
+        text = page_text(render_page(m))
+        assert "Housing First med ACT-støtte til hjemløse borgere mod" in text and "SØM-tabellen" in text
+    finally:
+        app.language.set("en")
 
 
 def test_a_typed_change_that_overrides_a_slider_is_said_at_the_top():
@@ -513,7 +583,7 @@ def test_family_programmes_are_funded_from_the_sidebar():
         assert control["type"] == "SliderFloat" and (control["min"], control["max"]) == (-1.0, 20.0)
         assert control["value"] == -1.0 and control["label"] == app.PROGRAMME_LABELS[name]  # -1: as the preset
     assert {"early_family_help", "family_addiction", "children_of_prisoners"} <= set(app.presets())  # shipped
-    assert {"early_family_help", "family_addiction", "children_of_prisoners"} <= set(app.policy_names().values())
+    assert {"early_family_help", "family_addiction", "children_of_prisoners"} <= set(__import__("dashboard.results").results.policy_names().values())
     path = app.programme_path("family_therapy")
     m = app.DashboardModel("baseline", rng=1, **SMALL, **{path: 5.0})
     assert m.error is None and m.params[path] == 5.0
@@ -543,12 +613,13 @@ def test_the_children_tab_explains_itself_when_children_are_off():
 
 
 def test_the_second_generation_is_said_in_words_in_the_results():
-    from model.compare import CHILD_OUTCOME_WORDS, compare
+    from dashboard import results
+    from model.compare import compare
 
     c = compare("baseline", "early_family_help", replications=2, months=12, **{"population.size": 300})
-    table = app.children_outcomes_table(c)
-    assert list(table["outcome"]) == list(CHILD_OUTCOME_WORDS.values())
-    assert table["change, median"].str.match(r"^[+-]\d").all()
+    table = results.outcomes_table(c, "en", results.CHILD_OUTCOMES)
+    assert list(table["outcome"])[:2] == ["children placed in care", "years children spend in care"]
+    assert table["change, median"].str.match(r"^[+-]?\d").all()
     assert table["10th-90th percentile"].str.contains(" to ").all()
 
 
