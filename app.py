@@ -14,11 +14,15 @@ draw lives in the ``dashboard`` package:
 * ``dashboard/session.py``: ``DashboardModel``, the model a tab shows with its counterfactual;
 * ``dashboard/figures.py``: matplotlib figures, one colour per level and budget holder;
 * ``dashboard/tables.py``: counters, tables and HTML;
+* ``dashboard/results.py``: the results view's answer (sentence, bands, SØM table, outcomes);
+* ``dashboard/contract.py``: the Contract tab (term sheet, cash flows, replications);
+* ``dashboard/words.py``: the page's words in English and Danish, and numbers for people.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
 import numpy as np
@@ -37,14 +41,17 @@ from dashboard.controls import (
     SERVICE_LABELS, SIZE_MAX, SIZE_MIN, SIZING_LABELS, presets, programme_path,
 )
 from dashboard.figures import (
-    ChildrenFigure, DOMAINS, LiveFigure, MoneyFigure, NetworkFigure, OccupancyFigure, fig_citizen, fig_contract,
-    fig_services, fig_transitions, live_figure,
+    DOMAINS, ChildrenFigure, LiveFigure, MoneyFigure, NetworkFigure, OccupancyFigure, ServicesFigure,
+    TransitionsFigure, CitizenFigure, live_figure,
+)
+from dashboard.contract import (
+    DashboardContract, contract_info, contract_parameters, fig_contract,
 )
 from dashboard.session import DashboardModel
 from dashboard.words import DEFAULT_LANGUAGE, LANGUAGES, number, percent, say
 from dashboard.tables import (
     CHILDREN_OFF, appraisal_html, cards_html, changes_html, children_kpis, children_money_html,
-    citizen_summary, contract_info, contract_parameters, counters_html, funding_html,
+    citizen_summary, counters_html, funding_html,
     funding_warnings, most_costly_citizen, programmes_text, who_pays_html,
 )
 
@@ -184,7 +191,7 @@ def WhoPaysView(model: DashboardModel, month: int, lang: str = "en"):
 def FlowsView(model: DashboardModel, month: int):
     with solara.Column():
         solara.Checkbox(label="since month 1 (otherwise: last month)", value=cumulative_moves)
-        Plot(model, lambda: fig_transitions(model, cumulative_moves.value), [model, model.month, cumulative_moves.value])
+        LivePlot(model, month, TransitionsFigure, (bool(cumulative_moves.value),))
 
 
 @solara.component
@@ -219,7 +226,7 @@ def FundingView(model: DashboardModel):
 @solara.component
 @reads_the_model
 def ServicesView(model: DashboardModel, month: int):
-    Plot(model, lambda: fig_services(model), [model, model.month])
+    LivePlot(model, month, ServicesFigure)
 
 
 @solara.component
@@ -244,8 +251,10 @@ def CitizenView(model: DashboardModel, month: int):
         costs = " · ".join(f"{b} {s[f'cost_{b}'] / 1000:,.0f}k" + (
             f" (counterfactual {s[f'cost_{b}_counterfactual'] / 1000:,.0f}k)" if model.counterfactual is not None
             else "") for b in BUDGETS)
-        solara.Text(f"Net public cost to date: {costs}")
-        Plot(model, lambda: fig_citizen(model, i), [model, model.month, i])
+        children = (f"; of which their children's placements in care {s['cost_children_in_care'] / 1000:,.0f}k"
+                    if s["cost_children_in_care"] else "")
+        solara.Text(f"Net public cost to date (+ = costs the public, DKK): {costs}{children}")
+        LivePlot(model, month, CitizenFigure, (i,))
 
 
 def _random_homeless(model: DashboardModel) -> int:
@@ -257,31 +266,67 @@ def _random_homeless(model: DashboardModel) -> int:
 
 @solara.component
 @reads_the_model
-def ContractView(model: DashboardModel, month: int):
-    """Outcome contracts (Payment by Results, Social Impact Bonds): for a contract preset,
-    the contract simulated on these citizens (``DashboardContract``): cumulative cash flows
-    per party, the investor's return, deadweight and creaming; otherwise a note."""
+def ContractView(model: DashboardModel, month: int, lang: str = "en"):
+    """Outcome contracts (Payment by Results, Social Impact Bonds), readable by an investor.
+    For a contract preset: the contract simulated once on these citizens and seed
+    (``DashboardContract``) as a term sheet in words, the cohort recruited against the
+    contracted places, the investor's figures, the yearly cash flows per party and their
+    cumulative chart (+ = money in for that party); on demand, the contract over several
+    seeds in the background (P(investor loss), the IRR's band); the raw ``contract.*``
+    parameters folded away. Otherwise a note. Builders and words: ``dashboard/contract.py``."""
+    from dashboard import contract as c
+
     info = contract_info(model)
     terms = contract_parameters(model.params)
-    enabled = bool(terms.get("contract.enabled", False))
+    task = c.replications_task
     with solara.Column():
-        if info is not None:
+        contract = info.get("contract") if info is not None else None
+        if info is None:
+            solara.Info(c.say("none", lang))
+        elif info.get("error"):
+            solara.Error(info["error"])
+        elif isinstance(contract, DashboardContract):
+            flows = contract.cash_flows()
+            solara.HTML(tag="h4", unsafe_innerHTML=_h(c.say("h.terms", lang)))
+            solara.HTML(tag="div", unsafe_innerHTML=c.term_sheet_html(contract.terms, lang))
+            solara.Text(c.cohort_sentence(contract, lang))
+            solara.HTML(tag="h4", unsafe_innerHTML=_h(c.say("h.run", lang, seed=model.seed)))
+            solara.HTML(tag="div", unsafe_innerHTML=c.table_html(
+                c.metrics_table(contract.metrics, contract.terms, lang, int(contract.run.cohort.size)),
+                "contract-metrics"))
+            solara.HTML(tag="h4", unsafe_innerHTML=_h(c.say("h.yearly", lang)))
+            solara.HTML(tag="div", unsafe_innerHTML=c.yearly_html(flows, contract.terms, lang))
+            Plot(model, lambda: fig_contract(model, flows, lang, contract.terms), [model, lang])
+            solara.HTML(tag="h4", unsafe_innerHTML=_h(c.say("h.replications", lang)))
+            with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+                solara.Select(c.say("r.runs", lang), values=[str(r) for r in c.REPLICATIONS],
+                              value=str(c.replication_runs.value), on_value=lambda v: c.replication_runs.set(int(v)),
+                              style={"max-width": "12em"})
+                solara.Button(c.say("r.button", lang), color="primary", disabled=task.pending,
+                              on_click=lambda: task(model.params, model.seed, c.replication_runs.value))
+            solara.Text(c.say("r.intro", lang, runs=c.replication_runs.value))
+            if task.pending:
+                solara.ProgressLinear(task.progress or True)
+                solara.Text(c.say("r.running", lang, done=percent((task.progress or 0) / 100, lang)))
+            elif task.error:
+                solara.Error(c.say("r.failed", lang, error=task.exception))
+            elif task.finished and task.value is not None and task.value.matches(model):
+                solara.HTML(tag="div", unsafe_innerHTML=c.replications_html(task.value.result, lang))
+        else:  # an object a test or script put on ``model.contract``: its flows and summary as given
             solara.Text(f"Contract: {info['repr']}")
             flows = info.get("cash_flows")
             if isinstance(flows, pd.DataFrame) and not flows.empty:
-                Plot(model, lambda: fig_contract(model, flows), [model, month])
+                Plot(model, lambda: fig_contract(model, flows, lang), [model, month, lang])
             elif isinstance(flows, str):
                 solara.Error(flows)
-            summary = info.get("summary")
-            if summary is not None:
-                solara.Text(str(summary))
-        else:
-            solara.Info("This scenario has no outcome contract. Choose a contract preset (contract_*) to see the "
-                        "cash flows between outcome payer, provider, investor and the public budgets.")
-        if enabled:
-            solara.Text("Contract terms (change them under 'More changes', e.g. contract.payment.cap = 5000000, "
-                        "then Reset):")
-            solara.HTML(tag="div", unsafe_innerHTML="<br>".join(f"<code>{p} = {v}</code>" for p, v in terms.items()))
+            if info.get("summary") is not None:
+                solara.Text(str(info["summary"]))
+        if bool(terms.get("contract.enabled", False)):
+            with solara.Details(c.say("h.expert", lang)):
+                if info is not None:
+                    solara.Text(f"Simulated: {info['repr']}. {info.get('summary') or ''}")
+                solara.HTML(tag="div", unsafe_innerHTML="<br>".join(f"<code>{_h(p)} = {_h(str(v))}</code>"
+                                                                     for p, v in terms.items()))
 
 
 @solara.component
@@ -308,12 +353,32 @@ RESULTS_SIZE = 2000
 RESULTS_YEARS = (5, 10, 20, 30)  # 30: early help to children pays back, if at all, late
 RESULTS_RUNS = (5, 10, 20)
 results_choice = solara.reactive({"scenario": "housing_first", "years": 10, "runs": 10})
+#: worker processes for the results view (``WELFARE_PATHWAYS_DASHBOARD_WORKERS``; 1 = in the
+#: server's own thread): the runs are independent and their results do not depend on it
+RESULTS_WORKERS = int(os.environ.get("WELFARE_PATHWAYS_DASHBOARD_WORKERS", min(2, os.cpu_count() or 1)))
+_results_pool: list = []  # one pool of worker processes for the server, made at the first Run
+
+
+def results_executor():
+    """The server's pool of ``RESULTS_WORKERS`` processes (spawned, so no thread of the
+    server is copied into them), kept warm between runs; None for one worker."""
+    if RESULTS_WORKERS < 2:
+        return None
+    if not _results_pool:
+        import atexit
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        pool = ProcessPoolExecutor(RESULTS_WORKERS, mp_context=multiprocessing.get_context("spawn"))
+        atexit.register(pool.shutdown, wait=False, cancel_futures=True)
+        _results_pool.append(pool)
+    return _results_pool[0]
 
 
 @solara.lab.task
 def run_results(scenario: str, years: int, runs: int, population: NamedPopulation):
-    """``compare`` the policy with its base scenario over ``runs`` seeds, in a thread,
-    reporting the share of runs done in ``run_results.progress``."""
+    """``compare`` the policy with its base scenario over ``runs`` seeds in the server's
+    worker processes, reporting the share of runs done in ``run_results.progress``."""
     from model.compare import compare
 
     def progress(done: int, total: int) -> None:
@@ -321,7 +386,7 @@ def run_results(scenario: str, years: int, runs: int, population: NamedPopulatio
 
     run_results.progress = 0.0
     return compare(Parameters.load(scenario).base_name, scenario, replications=runs, months=12 * years,
-                   population=population, progress=progress, appraisal=False,
+                   population=population, progress=progress, appraisal=False, executor=results_executor(),
                    **{"population.size": RESULTS_SIZE})
 
 
@@ -430,27 +495,43 @@ def Dashboard(model: DashboardModel):
             solara.Warning(warning)
         solara.Text(model.describe())
         Counters(model, model.month, lang)
-        with solara.lab.Tabs(value=tab_index, lazy=True):
+        # Every tab is mounted the first time it is shown and then kept (a tab unmounted by
+        # Tabs(lazy=True) and shown again had buttons the browser's clicks no longer reached);
+        # a tab out of sight keeps the month it last showed, so it is not redrawn on Step or Play.
+        active = tab_index.value
+        visited, months = solara.use_ref(set()).current, solara.use_ref({}).current
+        visited.add(active)
+        months[active] = model.month
+        shown = {key: TAB_KEYS.index(key) in visited for key in TAB_KEYS}
+        month = {key: months.get(TAB_KEYS.index(key), model.month) for key in TAB_KEYS}
+        with solara.lab.Tabs(value=tab_index):
             with solara.lab.Tab(say("tab.results", lang)):  # the answer first; the rest explores one run
-                ResultsView(model, lang)
+                if shown["results"]:
+                    ResultsView(model, lang)
             with solara.lab.Tab(say("tab.pathways", lang)):
-                with solara.Columns([5, 7]):
-                    NetworkView(model, model.month)
-                    OccupancyView(model, model.month)
-                with solara.Columns([7, 5]):
-                    MoneyView(model, model.month)
-                    WhoPaysView(model, model.month, lang)
+                if shown["pathways"]:
+                    with solara.Columns([5, 7]):
+                        NetworkView(model, month["pathways"])
+                        OccupancyView(model, month["pathways"])
+                    with solara.Columns([7, 5]):
+                        MoneyView(model, month["pathways"])
+                        WhoPaysView(model, month["pathways"], lang)
             with solara.lab.Tab(say("tab.flows", lang)):
-                FlowsView(model, model.month)
-                ServicesView(model, model.month)
+                if shown["flows"]:
+                    FlowsView(model, month["flows"])
+                    ServicesView(model, month["flows"])
             with solara.lab.Tab(say("tab.citizen", lang)):
-                CitizenView(model, model.month)
+                if shown["citizen"]:
+                    CitizenView(model, month["citizen"])
             with solara.lab.Tab(say("tab.contract", lang)):
-                ContractView(model, model.month)
+                if shown["contract"]:
+                    ContractView(model, month["contract"], lang)
             with solara.lab.Tab(say("tab.funding", lang)):
-                FundingView(model)
+                if shown["funding"]:
+                    FundingView(model)
             with solara.lab.Tab(say("tab.children", lang)):
-                ChildrenView(model, model.month)
+                if shown["children"]:
+                    ChildrenView(model, month["children"])
 
 
 # =========================================================================================
@@ -482,6 +563,17 @@ CSS = """
 .v-slider__thumb-label { transform: translate(10px, -4px) !important; width: auto !important;
                          height: 16px !important; border-radius: 3px !important; padding: 0 4px; font-size: 10px; }
 .v-slider__thumb-label > div, .v-slider__thumb-label > div > span { transform: none !important; }
+.results-table, .som-table, .outcomes-table, .funds-table, .changes-table, .children-outcomes {
+    border-collapse: collapse; font-size: 13px; margin: 4px 0 10px 0; }
+.results-table th, .som-table th, .outcomes-table th, .funds-table th, .changes-table th, .children-outcomes th,
+.results-table td, .som-table td, .outcomes-table td, .funds-table td, .changes-table td, .children-outcomes td {
+    padding: 3px 10px; border-bottom: 1px solid #e0e0e0; text-align: right; white-space: nowrap; }
+.results-table th:first-child, .som-table th:first-child, .outcomes-table th:first-child, .funds-table th:first-child,
+.changes-table th:first-child, .children-outcomes th:first-child, .results-table td:first-child,
+.som-table td:first-child, .outcomes-table td:first-child, .funds-table td:first-child,
+.changes-table td:first-child, .children-outcomes td:first-child { text-align: left; }
+.funds-table td:last-child, .changes-table td { white-space: normal; }
+.som-table tr:last-child td { font-weight: 600; }
 """
 
 

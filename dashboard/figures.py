@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
+from matplotlib.colors import to_rgb
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from PIL import Image as PILImage
@@ -303,110 +303,170 @@ def live_figure(model: DashboardModel, kind: type[LiveFigure], *args: Any) -> Li
     return cache[key]
 
 
-def fig_transitions(model: DashboardModel, cumulative: bool = False) -> Figure:
-    """Moves between levels per domain (rows from, columns to; staying put not shown)."""
-    moves = model.moves_total if cumulative else model.moves_last
-    fig = Figure(figsize=(11, 3.4), dpi=DPI, layout="constrained")
-    axes = fig.subplots(1, 5)
-    for ax, d in zip(axes, Domain):
-        m = moves[d].astype(float)
-        np.fill_diagonal(m, np.nan)
-        ax.imshow(m, cmap="Blues", vmin=0)
-        names = level_names(d)
-        for r in range(len(names)):
-            for c in range(len(names)):
-                if r != c:
-                    ax.text(c, r, f"{int(moves[d][r, c])}", ha="center", va="center", fontsize=7)
-        ax.set_xticks(range(len(names)), names, rotation=45, ha="right", fontsize=7)
-        ax.set_yticks(range(len(names)), names, fontsize=7)
-        ax.set_title(d.name.lower(), fontsize=9)
-    span = f"months 1-{model.month}" if cumulative else f"month {model.month}"
-    fig.suptitle(f"Moves between levels, {span} (row = from, column = to)", fontsize=9)
-    return fig
+class TransitionsFigure(LiveFigure):
+    """Moves between levels per domain, last month or since month 1 (``cumulative``): one
+    heat map per domain, rows from, columns to (staying put not shown), each cell with its
+    count of citizens. Only the colours and counts change from month to month."""
+
+    def __init__(self, model: DashboardModel, cumulative: bool = False):
+        super().__init__((11, 3.4))
+        self.cumulative = cumulative
+        axes = self.fig.subplots(1, len(Domain))
+        self.images, self.texts = [], []
+        for ax, d in zip(axes, Domain):
+            names = level_names(d)
+            k = len(names)
+            self.images.append(self.animate(ax.imshow(np.full((k, k), np.nan), cmap="Blues", vmin=0, vmax=1)))
+            self.texts.append({(r, c): self.animate(ax.text(c, r, "", ha="center", va="center", fontsize=7))
+                               for r in range(k) for c in range(k) if r != c})
+            ax.set_xticks(range(k), names, rotation=45, ha="right", fontsize=7)
+            ax.set_yticks(range(k), names, fontsize=7)
+            ax.set_title(d.name.lower(), fontsize=9)
+        self.title = self.animate(self.fig.suptitle("", fontsize=9))
+
+    def update(self, model: DashboardModel) -> bool:
+        moves = model.moves_total if self.cumulative else model.moves_last
+        for d, image, texts in zip(Domain, self.images, self.texts):
+            m = moves[d].astype(float)
+            np.fill_diagonal(m, np.nan)
+            image.set_data(m)
+            image.set_clim(0, max(float(np.nanmax(m)) if np.isfinite(m).any() else 0.0, 1.0))
+            for (r, c), text in texts.items():
+                text.set_text(f"{int(moves[d][r, c])}")
+        span = f"months 1-{model.month}" if self.cumulative else f"month {model.month}"
+        self.title.set_text(f"Moves between levels, {span}: citizens (row = from, column = to)")
+        return False
 
 
-def fig_services(model: DashboardModel) -> Figure:
-    table = service_table(model)
-    fig = Figure(figsize=(7.2, 4.0), dpi=DPI, layout="constrained")
-    ax = fig.subplots()
-    if table.empty:
-        ax.text(0.5, 0.5, "no services modelled", ha="center")
-        return fig
-    y = np.arange(len(table))
-    ax.barh(y - 0.2, table["enrolled"], height=0.4, color="#2c7fb8", label="enrolled")
-    ax.barh(y + 0.2, table["waiting"], height=0.4, color="#f0a500", label="waiting")
-    places = table["places"].to_numpy()
-    limited = places >= 0
-    ax.scatter(places[limited], y[limited], marker="|", s=160, color="black", label="places")
-    ax.set_yticks(y, table.index, fontsize=7)
-    ax.invert_yaxis()
-    ax.tick_params(axis="x", labelsize=7)
-    ax.legend(fontsize=7, frameon=False, loc="lower right")
-    ax.set_title(f"Services in month {model.month}: enrolled, waiting and places", fontsize=9)
-    return fig
+class ServicesFigure(LiveFigure):
+    """Per service now: citizens enrolled and waiting (bars) and its places (a tick);
+    the x-axis grows in steps, the only full redraw."""
+
+    def __init__(self, model: DashboardModel):
+        super().__init__((7.2, 4.0))
+        table = service_table(model)
+        self.services = list(table.index)
+        ax = self.ax = self.fig.subplots()
+        y = np.arange(len(self.services))
+        zero = np.zeros(len(self.services))
+        self.enrolled = [self.animate(b) for b in ax.barh(y - 0.2, zero, height=0.4, color="#2c7fb8", label="enrolled")]
+        self.waiting = [self.animate(b) for b in ax.barh(y + 0.2, zero, height=0.4, color="#f0a500", label="waiting")]
+        self.places = self.animate(ax.scatter(zero, y, marker="|", s=160, color="black", label="places"))
+        ax.set_yticks(y, [s.replace("_", " ") for s in self.services], fontsize=7)
+        ax.invert_yaxis()
+        ax.tick_params(axis="x", labelsize=7)
+        ax.set_xlabel("citizens", fontsize=8)
+        ax.legend(fontsize=7, frameon=False, loc="lower right")
+        self.title = self.animate(ax.set_title("", fontsize=9))
+        ax.set_autoscale_on(False)
+        ax.set_xlim(0, 10)
+        if not self.services:
+            ax.text(0.5, 0.5, "no services modelled", ha="center", transform=ax.transAxes)
+
+    def update(self, model: DashboardModel) -> bool:
+        table = service_table(model)
+        if table.empty:
+            return False
+        table = table.reindex(self.services).fillna(0)
+        for bar, v in zip(self.enrolled, table["enrolled"]):
+            bar.set_width(float(v))
+        for bar, v in zip(self.waiting, table["waiting"]):
+            bar.set_width(float(v))
+        places = table["places"].to_numpy(dtype=float)
+        y = np.arange(len(self.services))
+        limited = places >= 0
+        self.places.set_offsets(np.column_stack([places[limited], y[limited]]))
+        self.title.set_text(f"Services in month {model.month}: citizens enrolled, waiting, and places")
+        top = float(max(table["enrolled"].max(), table["waiting"].max(), places[limited].max() if limited.any() else 0))
+        if top > self.ax.get_xlim()[1]:
+            self.ax.set_xlim(0, top * 1.3)
+            return True
+        return False
 
 
-def fig_citizen(model: DashboardModel, i: int) -> Figure:
+class CitizenFigure(LiveFigure):
     """A citizen's timeline: level per domain per month, services received, and the
-    cumulative net public cost to each budget (scenario solid, counterfactual dashed)."""
-    hist = stack_levels(model.level_history)[:, :, i]  # months+1 x domains; -1: not in the group
-    enrol = model.enrolment_of(i)  # months+1 x services
-    specs = list(getattr(model.services, "specs", ()))
-    used = [k for k in range(enrol.shape[1]) if enrol[:, k].any()]
-    months = np.arange(hist.shape[0])
-    fig = Figure(figsize=(11, 5.2), dpi=DPI, layout="constrained")
-    top, mid, bottom = fig.subplots(3, 1, sharex=True, height_ratios=[5, max(len(used), 1), 4])
-    gone = {"alive": "not yet in the group", "died": "died", "exited": "left at the exit age",
-            "pending": "outside the target group"}[model.citizens[i].status]
-    for row, d in enumerate(Domain):
-        colours = [LEVEL_COLOURS[d][x] if x >= 0 else "#e0e0e0" for x in hist[:, d]]
-        top.barh(row, np.ones(months.size), left=months - 0.5, color=colours, height=0.8, linewidth=0)
-        changes = np.flatnonzero(np.diff(hist[:, d])) + 1
-        for m in [0, *changes.tolist()]:
-            x = hist[m, d]
-            label = level_names(d)[x] if x >= 0 else (gone if m else "not yet in the group")
-            top.text(m - 0.4, row, label, fontsize=7, va="center", color="white" if x > 0 else "black", clip_on=True)
-    top.set_yticks(range(len(Domain)), DOMAINS, fontsize=8)
-    top.invert_yaxis()
-    top.set_title(f"Citizen {i}: life states per month", fontsize=9)
-    for row, k in enumerate(used):
-        on = months[enrol[:, k]]
-        mid.barh(np.full(on.size, row), np.ones(on.size), left=on - 0.5, color="#2c7fb8", height=0.7, linewidth=0)
-    mid.set_yticks(range(len(used)), [specs[k].name for k in used] if specs else [], fontsize=7)
-    mid.invert_yaxis()
-    if not used:
-        mid.text(0.01, 0.5, "no services received", transform=mid.transAxes, fontsize=8, va="center")
-        mid.set_yticks([])
-    mid.set_title("services received", fontsize=9)
-    costs = citizen_costs(model, i)
-    for b in BUDGETS:
-        for arm, ls in (("scenario", "-"), ("counterfactual", "--")):
-            if arm == "counterfactual" and model.counterfactual is None:
-                continue
+    cumulative net public cost to each budget (+ = costs the public; scenario solid,
+    counterfactual dashed). One pixel per domain or service and month, so a month costs
+    the same at month 1 and month 240; the x-axis grows in steps of 24 months (a full
+    redraw only then)."""
+
+    def __init__(self, model: DashboardModel, i: int):
+        super().__init__((11, 5.6))
+        self.i = i
+        self.specs = [s.name for s in getattr(model.services, "specs", ())]
+        top, mid, bottom = self.axes = self.fig.subplots(3, 1, sharex=True, height_ratios=[5, 6, 4])
+        self.states = self.animate(top.imshow(np.ones((len(Domain), 1, 3)), aspect="auto", interpolation="nearest"))
+        self.services = self.animate(mid.imshow(np.ones((max(len(self.specs), 1), 1, 3)), aspect="auto",
+                                                interpolation="nearest"))
+        self.labels: dict[tuple[int, int], Any] = {}  # (domain, month) -> text at a change of level
+        top.set_yticks(range(len(Domain)), DOMAINS, fontsize=8)
+        top.set_ylim(len(Domain) - 0.5, -0.5)
+        self.title = self.animate(top.set_title("", fontsize=9))
+        mid.set_yticks(range(len(self.specs)), self.specs, fontsize=7)
+        mid.set_ylim(max(len(self.specs), 1) - 0.5, -0.5)
+        mid.set_title("services received", fontsize=9)
+        self.lines = {}
+        for b in BUDGETS:
+            for arm, ls in (("scenario", "-"), ("counterfactual", "--")):
+                if arm == "counterfactual" and model.counterfactual is None:
+                    continue
+                self.lines[(b, arm)] = self.animate(bottom.plot([], [], color=BUDGET_COLOURS[b], ls=ls, lw=1.4,
+                                                                label=b if arm == "scenario" else None)[0])
+        bottom.set_title("cumulative net public cost of this citizen and their children in care, DKK thousand "
+                         "(+ = costs the public; — scenario, - - same citizen in the counterfactual)", fontsize=9)
+        bottom.legend(fontsize=7, frameon=False, loc="upper left")
+        bottom.set_xlabel("month", fontsize=8)
+        bottom.set_ylabel("DKK thousand", fontsize=8)
+        for ax in self.axes:
+            ax.tick_params(labelsize=7)
+            ax.set_autoscale_on(False)
+        bottom.set_ylim(-1, 1)
+        bottom.set_xlim(-0.5, _horizon(0) + 0.5)
+
+    def update(self, model: DashboardModel) -> bool:
+        i = self.i
+        top, mid, bottom = self.axes
+        hist = stack_levels(model.level_history)[:, :, i]  # months+1 x domains; -1: not in the group
+        months = np.arange(hist.shape[0])
+        extent = (-0.5, months.size - 0.5, None, None)
+        rgb = np.ones((len(Domain), months.size, 3))
+        gone = {"alive": "not yet in the group", "died": "died", "exited": "left at the exit age",
+                "pending": "outside the target group"}[model.citizens[i].status]
+        for row, d in enumerate(Domain):
+            palette = np.array([to_rgb(c) for c in (*LEVEL_COLOURS[d], "#e0e0e0")])  # -1 (not in the group): grey
+            rgb[row] = palette[hist[:, d]]
+            for m in [0, *(np.flatnonzero(np.diff(hist[:, d])) + 1).tolist()]:
+                if (row, m) not in self.labels:
+                    x = hist[m, d]
+                    label = level_names(d)[x] if x >= 0 else (gone if m else "not yet in the group")
+                    self.labels[(row, m)] = self.animate(top.text(m - 0.4, row, label, fontsize=7, va="center",
+                                                                  color="white" if x > 0 else "black", clip_on=True))
+        self.states.set_data(rgb)
+        self.states.set_extent((extent[0], extent[1], len(Domain) - 0.5, -0.5))
+        enrol = model.enrolment_of(i)  # months+1 x services
+        on = np.ones((max(len(self.specs), 1), months.size, 3))
+        if self.specs:
+            on[enrol[:, : len(self.specs)].T] = to_rgb("#2c7fb8")
+        self.services.set_data(on)
+        self.services.set_extent((extent[0], extent[1], max(len(self.specs), 1) - 0.5, -0.5))
+        self.title.set_text(f"Citizen {i}: life states per month (month {model.month})")
+        costs = citizen_costs(model, i)
+        low, high = 0.0, 0.0
+        for (b, arm), line in self.lines.items():
             series = np.concatenate([[0.0], costs[arm][b].cumsum().to_numpy()]) / 1000
-            bottom.plot(months[: series.size], series, color=BUDGET_COLOURS[b], ls=ls, lw=1.4,
-                        label=b if arm == "scenario" else None)
-    bottom.set_title("cumulative net public cost of this citizen, DKK thousand "
-                     "(— scenario, - - same citizen in the counterfactual)", fontsize=9)
-    bottom.legend(fontsize=7, frameon=False, loc="upper left")
-    bottom.set_xlabel("month", fontsize=8)
-    for ax in (top, mid, bottom):
-        ax.tick_params(labelsize=7)
-    bottom.set_xlim(-0.5, max(12, model.month) + 0.5)
-    return fig
-
-
-def fig_contract(model: WelfareModel, flows: pd.DataFrame) -> Figure:
-    fig = Figure(figsize=(7.2, 4.0), dpi=DPI, layout="constrained")
-    ax = fig.subplots()
-    cum = flows.select_dtypes("number").cumsum() / 1e6
-    for col in cum.columns:
-        ax.plot(cum.index, cum[col], lw=1.5, label=str(col))
-    ax.axhline(0, color="#888888", lw=0.8)
-    ax.legend(fontsize=7, frameon=False)
-    ax.set_title("Contract: cumulative cash flows per party, DKK million (+ = money in for that party)", fontsize=9)
-    ax.tick_params(labelsize=7)
-    return fig
+            line.set_data(months[: series.size], series)
+            low, high = min(low, float(series.min())), max(high, float(series.max()))
+        changed = False
+        h = _horizon(model.month)
+        if bottom.get_xlim()[1] != h + 0.5:
+            bottom.set_xlim(-0.5, h + 0.5)
+            changed = True
+        new = _grown(low, high, bottom.get_ylim())
+        if new is not None:
+            bottom.set_ylim(*new)
+            changed = True
+        return changed
 
 
 class ChildrenFigure(LiveFigure):

@@ -1,5 +1,5 @@
 """What the dashboard's views show, as numbers, tables and HTML: counters, who pays,
-funding, the appraisal, a citizen's summary, the contract, the children and the results
+funding, the appraisal, a citizen's summary, the children and the results
 over runs. Plain functions, testable without a browser."""
 
 from __future__ import annotations
@@ -157,7 +157,8 @@ def service_table(model: WelfareModel) -> pd.DataFrame:
 
 def citizen_summary(model: DashboardModel, i: int) -> dict[str, Any]:
     """One citizen: levels now, personal facts, services now, and the net public cost to
-    date per budget holder in the scenario and in the counterfactual."""
+    date per budget holder in the scenario and in the counterfactual, and how much of it
+    is their children's placements in care (booked on the parent, ``model/children.py``)."""
     c = model.citizens[i]
     specs = getattr(model.services, "specs", ())
     now = [s.name for k, s in enumerate(specs) if model._enrolled()[k, i]]
@@ -168,6 +169,9 @@ def citizen_summary(model: DashboardModel, i: int) -> dict[str, Any]:
     for b in BUDGETS:
         out[f"cost_{b}"] = float(costs["scenario"][b].sum())
         out[f"cost_{b}_counterfactual"] = float(costs["counterfactual"][b].sum())
+    ledger = model.ledger  # the children's placements are booked on their parent's row
+    out["cost_children_in_care"] = float(sum(ledger.citizen_total[ledger.account_index[("kommune", a)], i]
+                                             for a in PLACEMENT_ACCOUNTS))
     return out
 
 
@@ -212,78 +216,6 @@ def kpis(model: DashboardModel, lang: str = "en") -> list[tuple[str, str, str]]:
             words.say("kpi.payback_month", lang, n=pb) if pb is not None else words.say("kpi.not_yet", lang)),
          words.say("kpi.all_budgets", lang)),
     ]
-
-
-class DashboardContract:
-    """The contract of a contract preset, simulated once over its whole horizon on the
-    dashboard's own citizens and seed (``model.contracts.simulate``: the contract arm and
-    its counterfactual), built the first time the Contract tab is opened."""
-
-    def __init__(self, params: Parameters, seed: int):
-        from model.contracts import simulate
-
-        self.run = simulate(params, seed=seed)
-        self.terms = self.run.terms
-
-    def cash_flows(self) -> pd.DataFrame:
-        flows = self.run.cash_flows()
-        return flows[["investor", "provider", "guarantor", *BUDGETS, "public_purse"]]
-
-    #: the contract's metrics as a person reads them: key -> (label, how the value is shown)
-    METRICS = {
-        "investor_irr": ("investor's return a year (IRR)", lambda v: "n/a" if pd.isna(v) else f"{v:+.1%}"),
-        "investor_multiple": ("money back per krone invested", lambda v: "n/a" if pd.isna(v) else f"{v:.2f}x"),
-        "investor_loss": ("investor loses money", lambda v: _fmt_metric(v)),
-        "guarantee_used": ("first-loss guarantee used", lambda v: _fmt_metric(v)),
-        "outcome_payments": ("outcome payments (simulated DKK)", lambda v: f"{v:,.0f}"),
-        "deadweight_share": ("paid outcomes that would have happened anyway", lambda v: f"{v:.0%}"),
-        "creaming_index": ("creaming index (problems of those recruited vs eligible)", lambda v: f"{v:.2f}"),
-    }
-
-    def summary(self) -> str:
-        m = self.run.summary().metrics
-        return " · ".join(f"{label}: {show(m[k])}" for k, (label, show) in self.METRICS.items() if k in m)
-
-    def __repr__(self) -> str:
-        return f"{self.terms.service} for a cohort of {len(self.run.cohort)}, horizon {self.terms.horizon} months"
-
-
-def _fmt_metric(v: Any) -> str:
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
-    if isinstance(v, (int, np.integer)):
-        return f"{v:,}"
-    if isinstance(v, (float, np.floating)):
-        return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.2f}"
-    return str(v)
-
-
-def contract_info(model: WelfareModel) -> dict[str, Any] | None:
-    """What the contract view shows, or ``None`` when the model has no contract.
-
-    Duck-typed on purpose (the contract module is built separately): a contract may give
-    ``cash_flows()`` (a frame per month: one column per party, DKK) and a ``summary()``."""
-    contract = getattr(model, "contract", None)
-    if contract is None and bool(model.params["contract.enabled"]):
-        try:
-            contract = model.contract = DashboardContract(model.params, model.seed)
-        except Exception as exc:  # noqa: BLE001 - a bad contract term must not break the page
-            return {"name": "contract", "repr": "could not be simulated", "cash_flows": f"contract: {exc}"}
-    if contract is None:
-        return None
-    info: dict[str, Any] = {"name": type(contract).__name__, "repr": repr(contract)}
-    for attr in ("cash_flows", "summary"):
-        fn = getattr(contract, attr, None)
-        if callable(fn):
-            try:
-                info[attr] = fn()
-            except Exception as exc:  # noqa: BLE001 - show, do not crash the page
-                info[attr] = f"{attr}() failed: {exc}"
-    return info
-
-
-def contract_parameters(params: Parameters) -> dict[str, Any]:
-    return {p: params[p] for p in params if p.startswith("contract.")}
 
 
 #: where a child lives, in words: (occupancy key, words, colour)

@@ -247,11 +247,11 @@ WORDS: dict[str, dict[str, str]] = {
     "results.runs": {"en": "Runs (seeds)", "da": "Kørsler (frø)"},
     "results.run": {"en": "Run", "da": "Kør"},
     "results.intro": {"en": "Each run: {size} simulated citizens, the policy against its base scenario on the same "
-                            "citizens and random numbers; money for {population} ({persons} persons), {prices}, "
-                            "discounted as the report says. {sign}.",
+                            "citizens and random numbers; money for {population} ({persons} persons), {prices}; present values "
+                            "at the Danish public discount rate (3.5% a year). {sign}.",
                       "da": "Hver kørsel: {size} simulerede borgere, indsatsen mod sit basisscenarie på de samme "
-                            "borgere og tilfældige tal; økonomi for {population} ({persons} personer), {prices}, "
-                            "diskonteret som rapporten angiver. {sign}."},
+                            "borgere og tilfældige tal; økonomi for {population} ({persons} personer), {prices}; nutidsværdier "
+                            "med Finansministeriets diskonteringsrente (3,5 % om året). {sign}."},
     "results.running": {"en": "Running: {done} of the runs done.", "da": "Kører: {done} af kørslerne er færdige."},
     "results.failed": {"en": "The comparison failed: {error}", "da": "Sammenligningen fejlede: {error}"},
     "results.ask": {"en": "Choose a policy, a horizon and the number of runs, then press Run.",
@@ -300,7 +300,7 @@ WORDS: dict[str, dict[str, str]] = {
     "kpi.not_yet": {"en": "not yet", "da": "endnu ikke"},
     "kpi.all_budgets": {"en": "all public budgets", "da": "alle offentlige budgetter"},
     "kpi.now": {"en": "now", "da": "nu"},
-    "kpi.vs": {"en": "counterfactual {n}", "da": "kontrafaktisk {n}"},
+    "kpi.vs": {"en": "{n} vs counterfactual", "da": "{n} mod kontrafaktisk"},
     # who pays
     "who.title": {"en": "Who pays, who saves", "da": "Hvem betaler, hvem sparer"},
 }

@@ -26,7 +26,7 @@ population, the horizon, the price year and the discounting (``Comparison.about`
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable
@@ -345,7 +345,7 @@ class Comparison:
             "came into play: see its places and changes)."
         parts = []
         for b, (k, lo, hi) in f["break_even"].items():
-            label = "the public purse as a whole" if b == "total" else f"the {b}"
+            label = {"total": "the public purse as a whole", "stat": "the state"}.get(b, f"the {b}")
             if k == 0:
                 parts.append(f"{label} does not break even in any run")
                 continue
@@ -655,7 +655,7 @@ def compare(baseline: ScenarioLike, scenario: ScenarioLike, *, replications: int
     Replication ``r`` uses child ``r`` of ``numpy.random.SeedSequence(seed)`` in both arms.
     ``executor`` (any ``concurrent.futures.Executor``) runs replications in parallel; the
     result does not depend on it. ``progress(done, replications)`` is called after each
-    replication (serially; with an executor, once at the end). ``population`` names whom the money belongs to
+    replication (with an executor, as each finishes). ``population`` names whom the money belongs to
     (``model.populations.named_population``: a preset such as ``"odense"``, a homeless
     count, or None for the national target group): totals are scaled to it."""
     if replications < 1:
@@ -665,15 +665,19 @@ def compare(baseline: ScenarioLike, scenario: ScenarioLike, *, replications: int
     seeds = np.random.SeedSequence(seed).spawn(replications)
     jobs = [(base_p, scen_p, s, months, overrides) for s in seeds]
     if executor:
-        runs = list(executor.map(_replication, jobs))
+        futures = [executor.submit(_replication, job) for job in jobs]
+        done = 0
+        for _ in as_completed(futures):  # progress as runs finish; results kept in seed order
+            done += 1
+            if progress is not None:
+                progress(done, replications)
+        runs = [f.result() for f in futures]
     else:
         runs = []
         for job in jobs:
             runs.append(_replication(job))
             if progress is not None:
                 progress(len(runs), replications)
-    if progress is not None and executor:
-        progress(replications, replications)
     arm_params = {arm: (p.with_overrides(overrides, origin="compare") if overrides else p)
                   for arm, p in (("counterfactual", base_p), ("scenario", scen_p))}
     out = summarise(runs, base_p.name, scen_p.name, months, population=pop,
