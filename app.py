@@ -437,6 +437,9 @@ def ResultsView(model: DashboardModel, lang: str = "en"):
             solara.Error(say("results.failed", lang, error=run_results.exception))
         elif run_results.finished and run_results.value is not None:
             c = run_results.value
+            stale = results.stale_note(c, choice["scenario"], choice["years"], choice["runs"], model.target.name, lang)
+            if stale:
+                solara.Warning(stale)
             solara.HTML(tag="p", unsafe_innerHTML=f"<b>{_h(results.summary_paragraph(c, lang))}</b>",
                         classes=["results-answer"])
             _html_table(results.npv_table(c, lang), "results-table")

@@ -215,3 +215,17 @@ def changes_table(c, lang: str = "en") -> pd.DataFrame:
     if lang == "da":
         cols = {"path": "parameter", "calibrated": "kalibreret", "scenario": "indsats", "unit": "enhed"}
     return ch[list(cols)].rename(columns=cols).reset_index(drop=True)
+
+
+def stale_note(c, scenario: str, years: int, runs: int, population: str, lang: str = "en") -> str:
+    """"" when the comparison ``c`` answers the choice on screen; otherwise one sentence
+    saying which choice it answers, so an old answer is never read as the new one's."""
+    who = c.population.name if c.population is not None else ""
+    if (c.scenario, c.months, c.replications, who) == (scenario, 12 * years, runs, population):
+        return ""
+    name = words.policy_name(c.scenario, lang)
+    if lang == "en":
+        return (f"These results answer an earlier choice: {name}, {c.months // 12} years, {c.replications} runs, money "
+                f"for {who}. Press Run for the choice above.")
+    return (f"Resultaterne svarer på et tidligere valg: {name}, {c.months // 12} år, {c.replications} kørsler, økonomi "
+            f"for {who}. Tryk Kør for valget ovenfor.")

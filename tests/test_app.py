@@ -612,6 +612,18 @@ def test_the_children_tab_explains_itself_when_children_are_off():
     assert "Children are off" in page_text(rc) and "Traceback" not in page_text(rc)
 
 
+def test_an_answer_to_an_earlier_choice_says_so(odense_comparison):
+    from dashboard import results
+
+    c = odense_comparison  # housing_first, 2 years, 3 runs, Odense
+    assert results.stale_note(c, "housing_first", 2, 3, "Odense") == ""
+    for changed in (("coordinated", 2, 3, "Odense"), ("housing_first", 5, 3, "Odense"),
+                    ("housing_first", 2, 10, "Odense"), ("housing_first", 2, 3, "København")):
+        note = results.stale_note(c, *changed)
+        assert note.startswith("These results answer an earlier choice: Housing First") and "2 years, 3 runs" in note
+    assert results.stale_note(c, "coordinated", 2, 3, "Odense", "da").startswith("Resultaterne svarer på et tidligere")
+
+
 def test_the_second_generation_is_said_in_words_in_the_results():
     from dashboard import results
     from model.compare import compare
