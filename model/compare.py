@@ -26,7 +26,7 @@ population, the horizon, the price year and the discounting (``Comparison.about`
 
 from __future__ import annotations
 
-from concurrent.futures import Executor
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable
@@ -302,45 +302,67 @@ class Comparison:
                               numeric=set(range(2, 2 + len(holders))))
         return lines + [""]
 
+    def summary_facts(self) -> dict[str, Any]:
+        """The facts of :meth:`summary_sentence`, for a sentence in another language (the
+        dashboard's Danish): ``who``, ``years``, ``runs``, ``no_difference``; ``break_even``
+        per budget holder (total first): (runs that break even, first year, last year);
+        ``npv`` of all public budgets (median, p10, p90, DKK); ``outcomes`` homeless,
+        employed and deaths (median, p10, p90, rounded); ``noisy`` outcomes whose band
+        spans zero; ``entering``: grown-up children the scenario brings into the group
+        (median; negative = kept out)."""
+        R = self.replications
+        facts: dict[str, Any] = {
+            "who": self.population.name if self.population is not None else f"{self.size:,} simulated citizens",
+            "years": self.months / 12, "runs": R,
+            "no_difference": all(not np.any(r.flows.to_numpy()) for r in self.runs)}
+        break_even = {}
+        for b in ("total", *BUDGETS):
+            k = int(round(float(self.pays_back.loc[b, "within_horizon"]) * R))
+            paid = np.array([r.headline.loc[b, "payback_month"] for r in self.runs], dtype=float)
+            paid = np.sort(paid[np.isfinite(paid) & (paid <= self.months)])
+            lo, hi = (int(np.ceil(paid[0] / 12)), int(np.ceil(paid[-1] / 12))) if k and paid.size else (0, 0)
+            break_even[b] = (k, lo, hi)
+        facts["break_even"] = break_even
+        facts["npv"] = tuple(float(self.headline.loc["total", ("npv", s)]) for s in ("median", "p10", "p90"))
+        o = self.outcomes
+        facts["outcomes"] = {name: tuple(round(float(o.loc[name, s])) + 0 for s in ("median", "p10", "p90"))  # no "-0"
+                             for name in ("homeless", "employed", "deaths")}
+        facts["noisy"] = [name for name in ("homeless", "employed", "deaths") if o.loc[name, "p10"] < 0 < o.loc[name, "p90"]]
+        facts["entering"] = (float(o.loc["young_adults_entering", "median"]) if "young_adults_entering" in o.index
+                             else 0.0)
+        return facts
+
     def summary_sentence(self) -> str:
         """The answer in one plain paragraph: for whom, over which horizon, in which prices;
         when each budget holder breaks even (in how many runs), and the main outcomes with
-        their 10th-90th percentile band."""
-        years = self.months / 12
-        who = self.population.name if self.population is not None else f"{self.size:,} simulated citizens"
-        R = self.replications
-        head = (f"{self.scenario} against {self.baseline}, for {who}, over {years:g} years in "
+        their 10th-90th percentile band (:meth:`summary_facts`)."""
+        f = self.summary_facts()
+        R = f["runs"]
+        head = (f"{self.scenario} against {self.baseline}, for {f['who']}, over {f['years']:g} years in "
                 f"{self.price_year} ({R} runs): ")
-        if all(not np.any(r.flows.to_numpy()) for r in self.runs):
+        if f["no_difference"]:
             return head + "no difference to any public budget or outcome in any run (nothing the scenario changes "
             "came into play: see its places and changes)."
         parts = []
-        for b in ("total", *BUDGETS):
-            share = float(self.pays_back.loc[b, "within_horizon"])
-            k = int(round(share * R))
-            label = "the public purse as a whole" if b == "total" else f"the {b}"
+        for b, (k, lo, hi) in f["break_even"].items():
+            label = {"total": "the public purse as a whole", "stat": "the state"}.get(b, f"the {b}")
             if k == 0:
                 parts.append(f"{label} does not break even in any run")
                 continue
-            paid = np.array([r.headline.loc[b, "payback_month"] for r in self.runs], dtype=float)
-            paid = np.sort(paid[np.isfinite(paid) & (paid <= self.months)])
-            lo, hi = (int(np.ceil(paid[0] / 12)), int(np.ceil(paid[-1] / 12))) if paid.size else (0, 0)
             when = f"in year {lo}" if lo == hi else f"in years {lo}-{hi}"
             parts.append(f"{label} breaks even {when} in {k} of {R} runs")
-        o = self.outcomes
+
         def outcome(name: str, what: str) -> str:
-            m, lo, hi = (round(float(o.loc[name, s])) + 0 for s in ("median", "p10", "p90"))  # no "-0"
+            m, lo, hi = f["outcomes"][name]
             return f"{what} {m:+,d} ({lo:+,d} to {hi:+,d})"
-        npv, lo, hi = (self.headline.loc["total", ("npv", s)] for s in ("median", "p10", "p90"))
-        noise = [name for name in ("homeless", "employed", "deaths")
-                 if o.loc[name, "p10"] < 0 < o.loc[name, "p90"]]
+        npv, lo, hi = f["npv"]
         caution = ""
         if lo < 0 < hi:
             caution += (" Caution: the net present value's 10th-90th percentile band "
                         f"({lo / 1e6:+,.1f} to {hi / 1e6:+,.1f} million) spans zero: the effect on the public purse "
                         "is smaller than the spread between runs.")
-        if noise:
-            caution += (f" The change in {', '.join(noise)} is smaller than the spread between runs "
+        if f["noisy"]:
+            caution += (f" The change in {', '.join(f['noisy'])} is smaller than the spread between runs "
                         "(its band spans zero).")
         if self.composition_note():
             caution += " " + self.composition_note()
@@ -633,7 +655,7 @@ def compare(baseline: ScenarioLike, scenario: ScenarioLike, *, replications: int
     Replication ``r`` uses child ``r`` of ``numpy.random.SeedSequence(seed)`` in both arms.
     ``executor`` (any ``concurrent.futures.Executor``) runs replications in parallel; the
     result does not depend on it. ``progress(done, replications)`` is called after each
-    replication (serially; with an executor, once at the end). ``population`` names whom the money belongs to
+    replication (with an executor, as each finishes). ``population`` names whom the money belongs to
     (``model.populations.named_population``: a preset such as ``"odense"``, a homeless
     count, or None for the national target group): totals are scaled to it."""
     if replications < 1:
@@ -643,15 +665,19 @@ def compare(baseline: ScenarioLike, scenario: ScenarioLike, *, replications: int
     seeds = np.random.SeedSequence(seed).spawn(replications)
     jobs = [(base_p, scen_p, s, months, overrides) for s in seeds]
     if executor:
-        runs = list(executor.map(_replication, jobs))
+        futures = [executor.submit(_replication, job) for job in jobs]
+        done = 0
+        for _ in as_completed(futures):  # progress as runs finish; results kept in seed order
+            done += 1
+            if progress is not None:
+                progress(done, replications)
+        runs = [f.result() for f in futures]
     else:
         runs = []
         for job in jobs:
             runs.append(_replication(job))
             if progress is not None:
                 progress(len(runs), replications)
-    if progress is not None and executor:
-        progress(replications, replications)
     arm_params = {arm: (p.with_overrides(overrides, origin="compare") if overrides else p)
                   for arm, p in (("counterfactual", base_p), ("scenario", scen_p))}
     out = summarise(runs, base_p.name, scen_p.name, months, population=pop,

@@ -21,6 +21,7 @@ import solara
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # app.py lives at the repo root
 import app  # noqa: E402
+from dashboard import controls, figures, tables, words  # noqa: E402
 from model import Parameters  # noqa: E402
 from model.compare import paired_run  # noqa: E402
 from model.economics import headline, who_pays_matrix  # noqa: E402
@@ -105,7 +106,7 @@ def test_money_views_agree_with_the_paired_comparison():
     expected = paired.flows()
     got = m.flows()
     pd.testing.assert_frame_equal(got, expected, check_exact=True)  # the same pairing, stepped by the page
-    pd.testing.assert_frame_equal(app.who_pays(m), who_pays_matrix(expected), check_exact=False)
+    pd.testing.assert_frame_equal(tables.who_pays(m), who_pays_matrix(expected), check_exact=False)
     by_budget = (m.ledger.by_budget() - m.counterfactual.ledger.by_budget()).cumsum()
     np.testing.assert_allclose(m.cumulative_difference().loc[1:, ["kommune", "region", "stat"]], by_budget)
     payback = headline(expected).loc["total", "payback_month"]
@@ -131,7 +132,7 @@ def test_history_feeds_the_flows_and_the_citizen_timeline():
     living_both = sum(int(((a[0] >= 0) & (b[0, :a.shape[1]] >= 0)).sum()) for a, b in zip(hist, hist[1:]))
     assert sum(x.sum() for x in m.moves_total) == 5 * living_both
     s = app.citizen_summary(m, 7)
-    assert s["citizen"] == 7 and s["housing"] in app.level_names(app.Domain.HOUSING)
+    assert s["citizen"] == 7 and s["housing"] in figures.level_names(app.Domain.HOUSING)
 
 
 def test_the_network_layout_is_computed_once_per_model(monkeypatch):
@@ -149,7 +150,7 @@ def test_the_network_layout_is_computed_once_per_model(monkeypatch):
     assert len(calls) == 1
     assert again != first
     lay = m.layout()
-    assert lay.nodes.size == app.MAX_NETWORK_NODES and lay.total == 2000
+    assert lay.nodes.size == figures.MAX_NETWORK_NODES and lay.total == 2000
 
 
 def test_live_figures_redraw_only_their_data_each_month():
@@ -165,7 +166,7 @@ def test_live_figures_redraw_only_their_data_each_month():
 
 # -- the controls ----------------------------------------------------------------------------
 def test_controls_become_parameters():
-    p = app.scenario_parameters("housing_first", mode="coordinated", sizing="fixed", capacity_scale=2.0,
+    p = controls.scenario_parameters("housing_first", mode="coordinated", sizing="fixed", capacity_scale=2.0,
                                 service="shelter", service_places=0.0, service_price_scale=0.5,
                                 changes="governance.funding = pooled; services.cti.price = 6000",
                                 **{"population.size": 400})
@@ -176,7 +177,7 @@ def test_controls_become_parameters():
     assert p["services.shelter.price"] == 0.5 * base["services.shelter.price"]
     assert p["governance.funding"] == "pooled" and p.leaf("services.cti.price").value == 6000.0  # nominal, its price year
     assert p["population.size"] == 400
-    assert app.scenario_parameters("coordinated") == Parameters.load("coordinated")  # "as preset" changes nothing
+    assert controls.scenario_parameters("coordinated") == Parameters.load("coordinated")  # "as preset" changes nothing
 
 
 def test_the_money_is_for_the_population_chosen_in_the_sidebar():
@@ -190,9 +191,9 @@ def test_the_money_is_for_the_population_chosen_in_the_sidebar():
     odense.run_for(6)
     pd.testing.assert_frame_equal(national.flows(), odense.flows())  # the same simulation...
     assert odense.money_scale == pytest.approx(named_population("odense").persons / 300)
-    saving = dict((label, value) for label, value, _ in app.kpis(odense))["Net public saving, Odense"]
+    saving = dict((label, value) for label, value, _ in tables.kpis(odense))["Net public saving, Odense"]
     total = -odense.cumulative_difference().iloc[-1]["total"] * odense.money_scale  # + = the public saves
-    assert saving == f"{total / 1e6:+,.1f}m DKK"  # ...with its money for Odense's persons
+    assert saving == words.millions(total, "en")  # ...with its money for Odense's persons, e.g. "-DKK 0.8m"
     assert "Money for Odense (" in odense.describe() and "DKK million for Odense" in app.who_pays_html(odense)
     bad = app.DashboardModel("housing_first", rng=3, target_population="atlantis", **SMALL)
     assert bad.target.key == "national" and "Population rejected" in bad.error
@@ -406,31 +407,95 @@ def test_a_service_left_at_zero_places_is_announced_at_the_top():
 
 
 # -- results over runs -----------------------------------------------------------------------
-def test_every_policy_has_a_human_name_in_the_results_view():
+def test_every_policy_has_a_human_name_in_both_languages():
+    from dashboard import results, words
     from model.params import SCENARIO_DIR
 
-    names = app.policy_names()
     shipped = {p.stem for p in SCENARIO_DIR.glob("*.toml") if not p.stem.startswith("contract_")}
-    assert set(names.values()) == shipped and len(names) == len(shipped)
-    assert all(len(label) < 100 and "_" not in label.split(" (")[0] for label in names)
+    for lang in words.LANGUAGES:
+        names = results.policy_names(lang)
+        assert set(names.values()) == shipped and len(names) == len(shipped)
+        assert all(len(label) < 100 and "_" not in label for label in names), names
 
 
-def test_the_results_view_asks_first_then_answers_in_one_paragraph_with_bands():
+@pytest.fixture(scope="module")
+def odense_comparison():
+    from model.compare import compare
+
+    return compare("baseline", "housing_first", replications=3, months=24, population="odense",
+                   **{"population.size": 600})
+
+
+def test_the_results_view_asks_first_then_answers_in_one_paragraph_with_bands(odense_comparison):
+    from dashboard import results
+
     m = app.DashboardModel("baseline", rng=1, **SMALL)
     app.tab_index.set(app.TABS.index("Results over runs"))
     rc = render_page(m)
     assert "press Run" in page_text(rc) and "+ = the public saves" in page_text(rc)
-    from model.compare import compare
-
-    c = compare("baseline", "housing_first", replications=3, months=24, population="odense",
-                **{"population.size": 600})
-    text = c.summary_sentence()
+    c = odense_comparison
+    text = results.summary_paragraph(c, "en")
+    assert text == c.summary_sentence() and text in c.report()  # the report opens with the same answer
     assert text.startswith("housing_first against baseline, for Odense, over 2 years in 2023 prices")
     assert "of 3 runs" in text and "Homeless person-years" in text and "deaths" in text
-    table = app.results_table(c)
-    assert list(table["budget holder"]) == ["kommune", "region", "stat", "total"]
+    table = results.npv_table(c, "en")
+    assert list(table["budget holder"]) == ["kommune (municipality)", "region", "state", "all public budgets"]
     assert table["runs that break even"].str.endswith("%").all()
-    assert text in c.report()  # the report opens with the same answer
+    assert table["NPV, median"].str.match(r"^[+-]?DKK \d").all()
+
+
+def test_the_danish_answer_says_the_same_facts_with_danish_numbers(odense_comparison):
+    from dashboard import results
+
+    c = odense_comparison
+    f = c.summary_facts()
+    da = results.summary_paragraph(c, "da")
+    assert da.startswith("Housing First med ACT-støtte til hjemløse borgere mod ")
+    assert "over 2 år i 2023-priser (3 kørsler)" in da and "mio. kr." in da
+    k, lo, hi = f["break_even"]["kommune"]
+    assert (f"kommunen når break-even i år {lo}" in da) if k else ("kommunen når ikke break-even" in da)
+    npv = f["npv"][0] / 1e6
+    assert f"{abs(npv):.1f}".replace(".", ",") in da  # decimal comma
+    table = results.npv_table(c, "da")
+    assert list(table["budgetholder"]) == ["kommune", "region", "stat", "hele den offentlige sektor"]
+    assert table["Nutidsværdi, median"].str.endswith(" mio. kr.").all()
+    assert table["kørsler med break-even"].str.endswith(" %").all()
+
+
+def test_the_som_table_runs_year_by_year_to_the_break_even_year(odense_comparison):
+    from dashboard import results
+
+    c = odense_comparison
+    som = results.som_table(c, "en")
+    assert list(som["year"]) == ["1", "2", "break-even year, median"]
+    assert list(som.columns[1:]) == ["kommune (municipality)", "region", "state", "all public budgets"]
+    last_year = som.iloc[1]["all public budgets"]  # cumulative net saving, median (band)
+    assert last_year.startswith(f"{c.som.loc[('total', 2), ('cumulative_net', 'median')] / 1e6:+,.1f} (")
+    assert " to " in last_year
+
+
+def test_winners_losers_noise_outcomes_and_what_the_policy_funds(odense_comparison):
+    from dashboard import results
+
+    c = odense_comparison
+    h = c.headline
+    said = " ".join(results.winners_and_losers(c, "en"))
+    for b, name in (("kommune", "kommune (municipality)"), ("region", "region"), ("stat", "state")):
+        v = h.loc[b, ("npv", "median")]
+        if abs(v) >= 0.05e6:
+            assert f"{name} {'gains' if v > 0 else 'pays'}" in said
+    noisy = [b for b in ("kommune", "region", "stat", "total") if h.loc[b, ("npv", "p10")] < 0 < h.loc[b, ("npv", "p90")]]
+    assert bool(results.noise_warnings(c, "en")) == bool(noisy)
+    out = results.outcomes_table(c, "en")
+    homeless = out.set_index("outcome").loc["homeless"]
+    assert homeless["unit"] == "person-years" and homeless["change, median"].startswith("-")
+    per_m = float(homeless["per DKK 1m invested"].replace(",", ""))
+    expected = c.outcomes.loc["homeless", "median"] / (h.loc["total", ("pv_investment", "median")] / 1e6)
+    assert per_m == pytest.approx(expected, abs=0.006)
+    funds = results.funds_table(c, "en")
+    assert list(funds["service"]) == ["Housing First: own flat with ACT/ICM support"]
+    assert funds.iloc[0]["base, per 1,000"] == "0.0" and float(funds.iloc[0]["policy, per 1,000"]) > 0
+    assert "services.housing_first.capacity" in set(results.changes_table(c, "en")["parameter"])
 
 
 def test_run_computes_in_the_background_with_progress_then_shows_the_answer():
@@ -448,9 +513,15 @@ def test_run_computes_in_the_background_with_progress_then_shows_the_answer():
     text = page_text(render_page(m))  # a page rendered now shows the finished task's answer
     assert "Running" not in text
     assert "housing_first against baseline, for" in text and "of 5 runs" in text
-    assert "break-even year, median" in text
-    assert "The second generation: the target group's children" in text  # in words, from CHILD_OUTCOME_WORDS
-    assert "grown-up children entering the vulnerable target group (18-29)" in text
+    assert "break-even year, median" in text and "The SØM table" in text and "What the money buys" in text
+    assert "The second generation: the target group's children" in text
+    assert "grown-up children entering the target group" in text
+    app.language.set("da")  # the same answer in Danish
+    try:
+        text = page_text(render_page(m))
+        assert "Housing First med ACT-støtte til hjemløse borgere mod" in text and "SØM-tabellen" in text
+    finally:
+        app.language.set("en")
 
 
 def test_a_typed_change_that_overrides_a_slider_is_said_at_the_top():
@@ -512,7 +583,7 @@ def test_family_programmes_are_funded_from_the_sidebar():
         assert control["type"] == "SliderFloat" and (control["min"], control["max"]) == (-1.0, 20.0)
         assert control["value"] == -1.0 and control["label"] == app.PROGRAMME_LABELS[name]  # -1: as the preset
     assert {"early_family_help", "family_addiction", "children_of_prisoners"} <= set(app.presets())  # shipped
-    assert {"early_family_help", "family_addiction", "children_of_prisoners"} <= set(app.policy_names().values())
+    assert {"early_family_help", "family_addiction", "children_of_prisoners"} <= set(__import__("dashboard.results").results.policy_names().values())
     path = app.programme_path("family_therapy")
     m = app.DashboardModel("baseline", rng=1, **SMALL, **{path: 5.0})
     assert m.error is None and m.params[path] == 5.0
@@ -541,11 +612,50 @@ def test_the_children_tab_explains_itself_when_children_are_off():
     assert "Children are off" in page_text(rc) and "Traceback" not in page_text(rc)
 
 
+def test_an_answer_to_an_earlier_choice_says_so(odense_comparison):
+    from dashboard import results
+
+    c = odense_comparison  # housing_first, 2 years, 3 runs, Odense
+    assert results.stale_note(c, "housing_first", 2, 3, "Odense") == ""
+    for changed in (("coordinated", 2, 3, "Odense"), ("housing_first", 5, 3, "Odense"),
+                    ("housing_first", 2, 10, "Odense"), ("housing_first", 2, 3, "København")):
+        note = results.stale_note(c, *changed)
+        assert note.startswith("These results answer an earlier choice: Housing First") and "2 years, 3 runs" in note
+    assert results.stale_note(c, "coordinated", 2, 3, "Odense", "da").startswith("Resultaterne svarer på et tidligere")
+
+
 def test_the_second_generation_is_said_in_words_in_the_results():
-    from model.compare import CHILD_OUTCOME_WORDS, compare
+    from dashboard import results
+    from model.compare import compare
 
     c = compare("baseline", "early_family_help", replications=2, months=12, **{"population.size": 300})
-    table = app.children_outcomes_table(c)
-    assert list(table["outcome"]) == list(CHILD_OUTCOME_WORDS.values())
-    assert table["change, median"].str.match(r"^[+-]\d").all()
+    table = results.outcomes_table(c, "en", results.CHILD_OUTCOMES)
+    assert list(table["outcome"])[:2] == ["children placed in care", "years children spend in care"]
+    assert table["change, median"].str.match(r"^[+-]?\d").all()
     assert table["10th-90th percentile"].str.contains(" to ").all()
+
+
+def test_play_waits_for_the_page_to_draw_the_last_month_but_never_for_ever():
+    """Back-pressure (issue 14): Mesa's Play steps in a thread and asks the page to draw
+    after each step; the next step waits until the page has drawn it, so a slow tab cannot
+    make the server re-render for ever while the browser shows an old month."""
+    import threading
+
+    from mesa.visualization.utils import update_counter
+
+    model = app.DashboardModel("baseline", **{"population.size": 200})
+    model.step()  # no page draws this model: no wait
+    model.drawn(update_counter.value)
+    update_counter.value += 1  # Mesa asks the page to draw the month
+    stepped = threading.Event()
+    threading.Thread(target=lambda: (model.step(), stepped.set()), daemon=True).start()
+    assert not stepped.wait(0.5), "stepped before the page drew the last month"
+    model.drawn(update_counter.value)
+    assert stepped.wait(5)
+    assert model.month == 2
+
+    model.PAGE_WAIT = 0.2  # a render that never comes delays Play, never stops it
+    update_counter.value += 1
+    t0 = time.perf_counter()
+    model.step()
+    assert model.month == 3 and 0.2 <= time.perf_counter() - t0 < 3

@@ -297,8 +297,9 @@ class Dashboard:
         self.wait_for_text(re.compile(r"^Time: 0(\.0)?$"))
 
     def plot_sources(self) -> list[str]:
-        """``src`` of every <img> (Mesa's matplotlib plots): they change after a Step."""
-        return self.page.locator("img").evaluate_all("els => els.map(e => e.src)")
+        """``src`` of every visible <img> (the open tab's plots): they change after a Step.
+        Tabs once opened stay in the page, hidden, and keep the month they last showed."""
+        return self.page.locator("img:visible").evaluate_all("els => els.map(e => e.src)")
 
     def select(self, label: str, value: str):
         """Choose ``value`` in the (Vuetify) select labelled ``label``."""

@@ -2,7 +2,8 @@
 
 One journey per test, each on a fresh page that starts with Reset: step and watch the
 counters and plots move, switch governance, look at every tab, push controls to their
-ends. The first test also takes the README's screenshot (docs/dashboard.png).
+ends. The first test also takes the README's screenshot of one run explored
+(docs/dashboard-explore.png).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def counters(dashboard) -> str:
 
 
 def wait_for_plots(dashboard, n: int) -> list[str]:
-    dashboard.page.locator("main img").nth(n - 1).wait_for()
+    dashboard.page.locator("main img:visible").nth(n - 1).wait_for()
     return dashboard.plot_sources()
 
 
@@ -43,7 +44,7 @@ def test_steps_move_counters_and_plots_then_governance_switches(dashboard):
     page.get_by_role("tab", name="Results over runs").wait_for()
     dashboard.wait_for_text(re.compile("press Run"))  # the page opens on the answer's controls
     page.get_by_role("tab", name="Pathways and money").click()
-    page.locator("main img").nth(2).wait_for()
+    page.locator("main img:visible").nth(2).wait_for()
     dashboard.wait_for_text(re.compile(r"^Time: 0"))
     first_render = time.perf_counter() - t0
     print(f"\n[e2e] first render (page load -> counters and all overview plots): {first_render:.1f} s")
@@ -79,7 +80,7 @@ def test_steps_move_counters_and_plots_then_governance_switches(dashboard):
     page.set_viewport_size({"width": 1400, "height": 1450})
     page.wait_for_timeout(500)
     DOCS.mkdir(exist_ok=True)
-    page.screenshot(path=str(DOCS / "dashboard.png"))
+    page.screenshot(path=str(DOCS / "dashboard-explore.png"))  # one run explored (README)
     assert_clean(dashboard)
 
 
@@ -110,7 +111,7 @@ def test_every_tab_shows_its_views(dashboard):
     page.wait_for_function("([el, old]) => el.src !== old", arg=[figure.element_handle(), before])
 
     page.get_by_role("tab", name="Pathways and money").click()
-    network = page.locator("main img").first
+    network = page.locator("main img:visible").first
     network.wait_for()
     before = network.get_attribute("src")
     dashboard.select("Colour citizens by", "justice")
@@ -126,8 +127,8 @@ def test_extreme_controls_never_break_the_page(dashboard):
         dashboard.wait_for_text(re.compile(rf"· {size} citizens at the start"))
         dashboard.step(2)
         assert re.search(r"Month\s+2\b", counters(dashboard))
-    dashboard.page.get_by_label("Seed").fill("not a seed")
-    dashboard.page.get_by_label("Seed").press("Enter")
+    dashboard.page.get_by_label("Seed", exact=True).fill("not a seed")
+    dashboard.page.get_by_label("Seed", exact=True).press("Enter")
     dashboard.reset()
     dashboard.wait_for_text(re.compile(r"Settings rejected: seed = 'not a seed'"))
     dashboard.step()
@@ -138,4 +139,30 @@ def test_every_asset_was_served_locally(dashboard, server_log):
     """The page drew (above) with no internet: the server fetched nothing from a CDN."""
     dashboard.step()
     assert "Could not load URL" not in server_log(), server_log()[-3000:]
+    assert_clean(dashboard)
+
+
+def test_play_and_switching_tabs_never_freezes_the_page(dashboard, server_log):
+    """Issue 14: a tab switch during Play froze the page (the browser kept the month it
+    showed while the server stepped on; DashboardModel.wait_for_the_page). Play, visit
+    every tab three times: the months still move on the page; pause: it still steps, and
+    the server logged no render error."""
+    page = dashboard.page
+    tabs = [t.inner_text().strip() for t in page.get_by_role("tab").all()]
+    dashboard.click("▶")
+    for _ in range(3):
+        for name in tabs:
+            page.get_by_role("tab", name=name, exact=True).click()
+            page.wait_for_timeout(400)
+    still_playing = dashboard.steps()
+    page.wait_for_timeout(3000)
+    played = dashboard.steps()
+    assert played > still_playing > 0, f"the page stopped showing Play's months at {played}"
+    dashboard.click("❚❚")
+    page.get_by_role("button", name="Step", exact=True).wait_for()
+    played = dashboard.steps()
+    dashboard.step()
+    assert dashboard.steps() > played
+    log = server_log()
+    assert "Too many renders" not in log and "Traceback" not in log, log[-3000:]
     assert_clean(dashboard)

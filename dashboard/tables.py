@@ -1,0 +1,373 @@
+"""What the dashboard's views show, as numbers, tables and HTML: counters, who pays,
+funding, the appraisal, a citizen's summary, the children and the results
+over runs. Plain functions, testable without a browser."""
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from agents.states import HOMELESS, Domain, Employment, Mental, Substance, level_key
+from model import ParameterError, Parameters, WelfareModel
+from model.children import PLACEMENT_ACCOUNTS, PREVENTIVE_ACCOUNT, PROGRAMMES
+from model.economics import who_pays_matrix
+from dashboard import words
+from model.services import BUDGETS
+from dashboard.controls import PROGRAMME_LABELS, parse_changes, programme_path
+
+if TYPE_CHECKING:  # annotations only: no import cycle
+    from dashboard.session import DashboardModel
+
+
+def who_pays(model: DashboardModel) -> pd.DataFrame:
+    return who_pays_matrix(model.flows())
+
+
+def _table_html(frame: pd.DataFrame, css_class: str, note: str = "") -> str:
+    """A plain HTML table (index as the first column) with a small note under it."""
+    head = "".join(f'<th style="padding:3px 8px;text-align:left">{c}</th>' for c in [frame.index.name or "", *frame.columns])
+    rows = "".join("<tr>" + f'<th style="padding:3px 8px;text-align:left">{i}</th>'
+                   + "".join(f'<td style="padding:3px 8px">{v}</td>' for v in row) + "</tr>"
+                   for i, row in zip(frame.index, frame.itertuples(index=False)))
+    foot = f'<div style="font-size:11px;color:#666;margin-top:4px">{note}</div>' if note else ""
+    return f'<table class="{css_class}" style="border-collapse:collapse;font-size:13px">' \
+           f'<tr>{head}</tr>{rows}</table>{foot}'
+
+
+def funding_warnings(model: DashboardModel) -> list[str]:
+    """For the top of the page: offered interventions left at 0 places, and sidebar
+    controls that a typed change overrides (the typed value wins, as the Reset applied it)."""
+    plan = getattr(model.services, "plan", None)
+    out = [f"Scenario: {w}" for w in plan.warnings()] if plan is not None else []
+    try:
+        typed = parse_changes(model.settings.get("changes", ""))
+    except ParameterError:
+        typed = {}
+    controlled = {"population.size": "the Citizens slider", "governance.mode": "Governance mode",
+                  "governance.sizing": "Capacity sizing",
+                  **{programme_path(name): f"the slider '{label}'" for name, label in PROGRAMME_LABELS.items()}}
+    for path, control in controlled.items():
+        if path in typed:
+            out.append(f"'More changes' sets {path} = {typed[path]}, which overrides {control}.")
+    return out
+
+
+def funding_html(model: DashboardModel) -> str:
+    """Places funded per service in both arms, who pays and why (``FundingPlan``)."""
+    from model.compare import ArmDescription
+
+    arms = {"scenario": ArmDescription.of(model.params, appraisal=False)}
+    if model.counterfactual is not None:
+        arms["counterfactual"] = ArmDescription.of(model.counterfactual.params, appraisal=False)
+    tables = {arm: d.funding() for arm, d in arms.items()}
+    scen = tables["scenario"]
+    out = pd.DataFrame({"budget holder": scen["budget_holder"]}, index=scen.index.rename("service"))
+    for arm, t in tables.items():
+        out[f"{arm}: places per 1,000 (places)"] = [f"{f:g} ({p:,})" for f, p in zip(t["funded_per_1000"], t["places"])]
+    out["paid by (scenario)"] = scen["paid_by"]
+    out["decision (scenario)"] = scen["decision"]
+    keep = (scen["offered_per_1000"] > 0) | (tables.get("counterfactual", scen)["offered_per_1000"] > 0)
+    return _table_html(out[keep], "funding", f"Places the scenario funds at {model.population.n:,} simulated citizens "
+                                             "(model/governance.py). Interventions not listed are not offered.")
+
+
+def changes_html(params: Parameters) -> str:
+    """What the settings change relative to the calibrated default (``Parameters.differences``)."""
+    rows = [r for r in params.differences() if r["path"] != "population.size"]
+    if not rows:
+        return "<div>No changes from the calibrated default.</div>"
+    frame = pd.DataFrame([{"parameter": r["path"], "calibrated": _fmt_value(r["calibrated"]),
+                           "this scenario": _fmt_value(r["scenario"]),
+                           "ratio": "" if r["ratio"] is None else f"x{r['ratio']:.2f}", "how": r["how"],
+                           "unit": r["unit"]} for r in rows]).set_index("parameter")
+    return _table_html(frame, "changes", "Every parameter that differs from the calibrated default.")
+
+
+def appraisal_html(frame: pd.DataFrame, params: Parameters) -> str:
+    """The appraisal of the offered interventions: net gain per budget holder (DKK million,
+    median [p10, p90]) and the probability of paying back."""
+    if frame.empty:
+        return "<div>The scenario offers no discretionary intervention to appraise.</div>"
+    cells = {}
+    for (svc, budget), r in frame.set_index(["service", "budget"]).iterrows():
+        cells.setdefault(svc, {})[budget] = (f"{r['median'] / 1e6:,.1f} [{r['p10'] / 1e6:,.1f}, {r['p90'] / 1e6:,.1f}] "
+                                             f"· P {r['p_pays_back']:.0%}")
+    table = pd.DataFrame(cells).T.rename_axis("intervention")
+    return _table_html(table, "appraisal",
+                       f"Pays back within {params['governance.appraisal_months']:g} months? Net gain with the "
+                       f"intervention (DKK million, median [10th, 90th percentile] over "
+                       f"{params['governance.appraisal_replications']} pilots of {params['governance.appraisal_size']:,} "
+                       "citizens; + = the budget is better off, the owner paying its cost) and P = the share of pilots "
+                       "that pay back.")
+
+
+def _fmt_value(v: Any) -> str:
+    return f"{v:,.6g}" if isinstance(v, float) else str(v)
+
+
+def who_pays_html(model: DashboardModel, lang: str = "en") -> str:
+    """Who pays, who saves, to date, as an HTML table (DKK million for the money's
+    population, scenario minus counterfactual): per budget holder what it invests, what it
+    gets back (savings and revenue, cashable) and its net, with one sign: + = the public
+    saves, − = it spends more; green = better off, red = worse off. The wrong pocket shows
+    as a holder that invests and a different one that saves."""
+    flows = model.flows()
+    rows_html = ""
+    for b in (*BUDGETS, "total"):
+        if flows.empty:
+            inv = ret = 0.0
+        else:
+            inv = float(flows[("investment", b)].sum()) * model.money_scale
+            ret = float(flows[("return", b)].sum()) * model.money_scale
+        net = ret - inv
+        colour = "rgba(26,152,80,.25)" if net > 0.05e6 else "rgba(215,48,39,.25)" if net < -0.05e6 else "transparent"
+        weight = "font-weight:600;" if b == "total" else ""
+        rows_html += (f'<tr style="{weight}"><th style="text-align:left;padding:4px 10px">{words.budget_name(b, lang)}</th>'
+                      f'<td style="text-align:right;padding:4px 10px">{words.number(-inv / 1e6, lang, 1, sign=True)}</td>'
+                      f'<td style="text-align:right;padding:4px 10px">{words.number(ret / 1e6, lang, 1, sign=True)}</td>'
+                      f'<td style="text-align:right;padding:4px 10px;background:{colour}">'
+                      f'{words.number(net / 1e6, lang, 1, sign=True)}</td></tr>')
+    if lang == "en":
+        head = ("budget holder", "invests", "gets back", "net")
+        note = (f"DKK million for {model.target.label()} to month {model.month}, scenario minus counterfactual, "
+                "undiscounted. " + words.say("sign", lang) + ". Invests = the interventions the scenario funds; gets "
+                "back = everything else the budget saves or earns, in cash.")
+    else:
+        head = ("budgetholder", "investerer", "får tilbage", "netto")
+        note = (f"Mio. kr. for {model.target.label()} til og med måned {model.month}, scenarie minus kontrafaktisk, "
+                "udiskonteret. " + words.say("sign", lang) + ". Investerer = de indsatser, scenariet finansierer; får "
+                "tilbage = alt andet, budgettet sparer eller tjener, kontant.")
+    th = "".join(f'<th style="padding:4px 10px;text-align:{"left" if i == 0 else "right"}">{h}</th>'
+                 for i, h in enumerate(head))
+    return (f'<table class="who-pays" style="border-collapse:collapse;font-size:13px"><tr>{th}</tr>{rows_html}</table>'
+            f'<div style="font-size:11px;color:#666;margin-top:4px">{note}</div>')
+
+
+def service_table(model: WelfareModel) -> pd.DataFrame:
+    """Per service now: places (-1 = unlimited), enrolled, waiting, and this month's
+    admissions, refusals and drop-outs."""
+    stats = model.services.stats[-1] if hasattr(model.services, "stats") else {}
+    return pd.DataFrame([{"service": name, **{k: st[k] for k in ("places", "enrolled", "waiting", "admitted",
+                                                                  "refused", "dropped_out")}}
+                         for name, st in stats.items()]).set_index("service") if stats else pd.DataFrame()
+
+
+def citizen_summary(model: DashboardModel, i: int) -> dict[str, Any]:
+    """One citizen: levels now, personal facts, services now, and the net public cost to
+    date per budget holder in the scenario and in the counterfactual, and how much of it
+    is their children's placements in care (booked on the parent, ``model/children.py``)."""
+    c = model.citizens[i]
+    specs = getattr(model.services, "specs", ())
+    now = [s.name for k, s in enumerate(specs) if model._enrolled()[k, i]]
+    out = {"citizen": i, **c.levels(), "status": c.status, "age": round(c.age, 1), "complexity": round(c.complexity, 2),
+           "contacts": len(model.network.neighbours(i)), "ever_prison": c.ever_prison,
+           "ever_homeless": c.ever_homeless, "services_now": ", ".join(now) or "none"}
+    costs = citizen_costs(model, i)
+    for b in BUDGETS:
+        out[f"cost_{b}"] = float(costs["scenario"][b].sum())
+        out[f"cost_{b}_counterfactual"] = float(costs["counterfactual"][b].sum())
+    ledger = model.ledger  # the children's placements are booked on their parent's row
+    out["cost_children_in_care"] = float(sum(ledger.citizen_total[ledger.account_index[("kommune", a)], i]
+                                             for a in PLACEMENT_ACCOUNTS))
+    return out
+
+
+def citizen_costs(model: DashboardModel, i: int) -> dict[str, pd.DataFrame]:
+    """Monthly net public cost per budget for citizen ``i``, scenario and counterfactual."""
+    mine = model.ledger.citizen_costs(i)
+    other = model.counterfactual.ledger.citizen_costs(i) if model.counterfactual is not None else mine
+    return {"scenario": mine, "counterfactual": other}
+
+
+def most_costly_citizen(model: DashboardModel) -> int:
+    return int(np.argmax(model.ledger.citizen_total.sum(axis=0))) if model.month else 0
+
+
+def kpis(model: DashboardModel, lang: str = "en") -> list[tuple[str, str, str]]:
+    """(label, value, comparison with the counterfactual) for the headline counters, in
+    ``lang``; money with one sign: + = the public saves."""
+    occ, cf = model.occupancy, (model.counterfactual.occupancy if model.counterfactual is not None else None)
+    n = functools.partial(words.number, lang=lang)
+
+    def count(key: str, keys: list[str]) -> tuple[str, str, str]:
+        v = sum(occ[k] for k in keys)
+        if cf is None:
+            return words.say(key, lang), n(v), ""
+        delta = v - sum(cf[k] for k in keys)
+        return words.say(key, lang), n(v), words.say("kpi.vs", lang, n=n(delta, sign=True))
+
+    cum = -model.cumulative_difference().iloc[-1] * model.money_scale  # + = the public saves
+    per_person = cum["total"] / model.target.persons
+    pb = model.payback()
+    return [
+        (words.say("kpi.month", lang), n(model.month), words.say("kpi.year", lang, n=model.month // 12 + 1)),
+        count("kpi.homeless", [level_key(Domain.HOUSING, h) for h in HOMELESS]),
+        count("kpi.treatment", [level_key(Domain.SUBSTANCE, Substance.TREATMENT)]),
+        count("kpi.untreated", [level_key(Domain.MENTAL, Mental.UNTREATED)]),
+        count("kpi.employed", [level_key(Domain.EMPLOYMENT, Employment.EMPLOYED)]),
+        count("kpi.deaths", ["died"]),
+        (words.say("kpi.saving", lang, population=model.target.name), words.millions(cum["total"], lang),
+         " / ".join(f"{b} {n(cum[b] / 1e6, decimals=1, sign=True)}" for b in BUDGETS) + "; "
+         + words.say("kpi.per_person", lang, amount=words.kroner(per_person, lang, sign=True))),
+        (words.say("kpi.payback", lang), "–" if model.counterfactual is None else (
+            words.say("kpi.payback_month", lang, n=pb) if pb is not None else words.say("kpi.not_yet", lang)),
+         words.say("kpi.all_budgets", lang)),
+    ]
+
+
+#: where a child lives, in words: (occupancy key, words, colour)
+CHILD_PLACEMENTS = (("children.home", "at home", "#4daf4a"),
+                    ("children.preventive", "at home with a preventive measure", "#f0a500"),
+                    ("children.foster", "in a foster family", "#2c7fb8"),
+                    ("children.institution", "in an institution", "#b2182b"))
+
+
+#: the children's ledger accounts in words: placements and preventive measures are the
+#: kommune's; a family programme is booked on its own budget (``children.programmes.<name>.budget``)
+CHILD_ACCOUNT_WORDS = {"placement_foster": "placements in a foster family",
+                       "placement_institution": "placements in an institution",
+                       PREVENTIVE_ACCOUNT: "preventive measures (children at home)",
+                       "family_therapy": "family therapy (MST/FFT)",
+                       "family_addiction": "family component in addiction treatment",
+                       "children_of_prisoners": "support for children of prisoners"}
+
+
+#: what the cumulative panel draws from ``Children.frame()``: (column, words, colour)
+CHILD_EVENTS = (("placements", "placements", "#b2182b"),
+                ("joined", "grown-up children entering the target group", "#7570b3"))
+
+
+CHILDREN_OFF = ("Children are off: demography.enabled or children.enabled is false, so this run has no second "
+                "generation.")
+
+
+def child_arms(model: DashboardModel) -> dict[str, WelfareModel]:
+    """The arms with children: the scenario, and its counterfactual when there is one with
+    children (empty when the scenario has none)."""
+    if model.children is None:
+        return {}
+    cf = model.counterfactual
+    return {"scenario": model, **({"counterfactual": cf} if cf is not None and cf.children is not None else {})}
+
+
+def child_events(model: WelfareModel) -> pd.DataFrame:
+    """Cumulative placements and grown-up children who entered the target group per month
+    (month 0 = 0), from ``Children.frame()``."""
+    cols = [key for key, _, _ in CHILD_EVENTS]
+    start = pd.DataFrame(0.0, index=pd.Index([0], name="month"), columns=cols)
+    frame = model.children.frame()
+    if frame.empty:
+        return start
+    return pd.concat([start, frame.reindex(columns=cols, fill_value=0.0).cumsum()])
+
+
+def child_money(model: WelfareModel) -> pd.Series:
+    """Net public cost to date of each of the children's ledger accounts, by (budget,
+    category); simulated DKK (``Ledger.frame`` summed over months, without building it)."""
+    ledger = model.ledger
+    total = np.sum(ledger.monthly, axis=0) if ledger.monthly else np.zeros(len(ledger.accounts))
+    keep = [(a, account) for a, account in enumerate(ledger.accounts) if account[1] in CHILD_ACCOUNT_WORDS]
+    return pd.Series([float(total[a]) for a, _ in keep], dtype=float,
+                     index=pd.MultiIndex.from_tuples([account for _, account in keep], names=["budget", "category"]))
+
+
+def children_so_far(model: WelfareModel) -> dict[str, float]:
+    """One arm's children: the counts now (``Children.counts``), those placed now, and to
+    date: placements, grown-up children who entered the target group and the kommune's
+    spending on placements (simulated DKK)."""
+    out: dict[str, float] = dict(model.children.counts())
+    out["placed"] = out["children.foster"] + out["children.institution"]
+    events = child_events(model).iloc[-1]
+    out["placements"] = int(round(events["placements"]))
+    out["joined"] = int(round(events["joined"]))
+    money = child_money(model)
+    placements = money.index.get_level_values("category").isin(list(PLACEMENT_ACCOUNTS))
+    out["placement_spending"] = float(money[placements].sum())
+    return out
+
+
+def children_kpis(model: DashboardModel) -> list[tuple[str, str, str]]:
+    """(label, value, comparison with the counterfactual) for the Children tab's counters.
+    Children are counted as simulated; the money is for the dashboard's population."""
+    arms = child_arms(model)
+    s = children_so_far(model)
+    cf = children_so_far(arms["counterfactual"]) if "counterfactual" in arms else None
+
+    def versus(key: str) -> str:
+        return "" if cf is None else f"{s[key] - cf[key]:+,} vs counterfactual ({cf[key]:,})"
+
+    million = model.money_scale / 1e6
+    spent = s["placement_spending"] * million
+    return [
+        ("Children now", f"{s['children']:,}",
+         f"{s['children.home']:,} at home, {s['children.preventive']:,} at home with a preventive measure"),
+        ("Placed now (foster family or institution)", f"{s['placed']:,}", versus("placed")),
+        ("Placements so far", f"{s['placements']:,}", "" if cf is None else
+         f"{cf['placements'] - s['placements']:+,} avoided (counterfactual {cf['placements']:,})"),
+        ("Grown-up children who entered the target group", f"{s['joined']:,}", versus("joined")),
+        (f"Kommune's spending on placements, {model.target.name}", f"{spent:,.1f}m DKK",
+         "" if cf is None else f"counterfactual {cf['placement_spending'] * million:,.1f}m DKK; "
+                               f"{cf['placement_spending'] * million - spent:+,.1f}m saved"),
+    ]
+
+
+def children_money_table(model: DashboardModel) -> pd.DataFrame:
+    """The children's money to date per account and budget holder (DKK million for the
+    dashboard's population): each arm, and what the scenario saves (+) or costs extra (-).
+    Placements and preventive measures are always listed, a programme only when paid for."""
+    arms = child_arms(model)
+    money = {arm: child_money(m) * model.money_scale / 1e6 for arm, m in arms.items()}
+    frame = pd.DataFrame(money).fillna(0.0)
+    programmes = frame.index.get_level_values("category").isin(list(PROGRAMMES))
+    frame = frame[~programmes | (frame.abs() > 0).any(axis=1)]
+    out = pd.DataFrame({"budget holder": frame.index.get_level_values("budget")},
+                       index=pd.Index([CHILD_ACCOUNT_WORDS[c] for c in frame.index.get_level_values("category")],
+                                      name="spent on"))
+    for arm in arms:
+        out[f"{arm} (DKK million)"] = [f"{v:,.2f}" for v in frame[arm]]
+    if "counterfactual" in arms:
+        out["saved (+) or extra cost (-)"] = [f"{v:+,.2f}" for v in frame["counterfactual"] - frame["scenario"]]
+    return out
+
+
+def children_money_html(model: DashboardModel) -> str:
+    return _table_html(children_money_table(model), "children-money",
+                       f"DKK million for {model.target.label()} to month {model.month}, undiscounted. Each child's "
+                       "cost is booked on the parent's row (model/children.py).")
+
+
+def programmes_text(model: DashboardModel) -> str:
+    """The family programmes each arm funds, in words."""
+    def funded(m: WelfareModel) -> str:
+        parts = [f"{CHILD_ACCOUNT_WORDS[p.name]} {m.params[programme_path(p.name)]:g} per 1,000 ({p.places:,} places, "
+                 f"paid by the {p.budget})" for p in m.children.programmes if p.places > 0 or
+                 m.params[programme_path(p.name)] > 0]
+        return "; ".join(parts) or "none"
+
+    arms = child_arms(model)
+    text = f"Family programmes funded: {funded(model)}"
+    if "counterfactual" in arms:
+        text += f". In the counterfactual: {funded(arms['counterfactual'])}"
+    return text + (". Fund them in the sidebar (places per 1,000 adults of the target group; -1 = as the preset), "
+                   "then Reset.")
+
+
+def counters_html(model: DashboardModel, lang: str = "en") -> str:
+    """The headline counters as one HTML block (one widget: cheap to update per step)."""
+    return cards_html(kpis(model, lang), "counters")
+
+
+def cards_html(items: list[tuple[str, str, str]], css_class: str) -> str:
+    """(label, value, note) counters as one HTML block of cards."""
+    cards = "".join(
+        f'<div class="kpi" style="min-width:150px;padding:6px 12px;border-radius:6px;'
+        f'box-shadow:0 1px 3px rgba(0,0,0,.25)"><div style="font-size:12px;color:#666">{label}</div>'
+        f'<div class="kpi-value" style="font-size:20px;font-weight:600">{value}</div>'
+        f'<div style="font-size:11px;color:#666">{note}</div></div>'
+        for label, value, note in items)
+    return f'<div class="{css_class}" style="display:flex;flex-wrap:wrap;gap:8px;margin:4px 0">{cards}</div>'
+
+

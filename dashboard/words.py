@@ -1,0 +1,315 @@
+"""The dashboard's words in English and Danish, and numbers formatted for people.
+
+Every view takes a language code, ``lang`` (``"en"`` or ``"da"``), and asks this module
+for its words (:func:`say`), the names of services, budget holders and ledger accounts,
+and its numbers: ``14.9`` million kroner is "DKK 14.9m" in English and "14,9 mio. kr." in
+Danish (a comma for decimals, a point between thousands). Money is always said with one
+sign, + = the public saves, and a view that shows money says so.
+
+The Danish names of services follow the law and common municipal usage (Serviceloven
+§101 and Sundhedsloven §141 misbrugsbehandling, §110 boformer, §107/§108 botilbud,
+Kriminalforsorgen). Text that comes from the model (the report's paragraphs, parameter
+paths) stays in English.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+LANGUAGES = {"en": "English", "da": "Dansk"}
+DEFAULT_LANGUAGE = "en"
+
+
+def _check(lang: str) -> str:
+    if lang not in LANGUAGES:
+        raise ValueError(f"language = {lang!r}: one of {', '.join(LANGUAGES)}")
+    return lang
+
+
+# -- numbers -----------------------------------------------------------------------------------
+
+def number(x: Any, lang: str = DEFAULT_LANGUAGE, decimals: int = 0, sign: bool = False) -> str:
+    """``12345.6`` -> "12,346" (en) / "12.346" (da); ``sign`` puts + before positives.
+    NaN and None are "n/a" / "–"."""
+    _check(lang)
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "n/a" if lang == "en" else "–"
+    text = f"{x:{'+' if sign else ''},.{decimals}f}"
+    if text.lstrip("+-") == f"{0:.{decimals}f}":  # no "-0.0"
+        text = text.lstrip("+-")
+    if lang == "da":
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def millions(dkk: Any, lang: str = DEFAULT_LANGUAGE, decimals: int = 1, sign: bool = True) -> str:
+    """Kroner as millions: ``14.9e6`` -> "+DKK 14.9m" (en) / "+14,9 mio. kr." (da)."""
+    if dkk is None or (isinstance(dkk, float) and math.isnan(dkk)):
+        return number(None, lang)
+    value = number(dkk / 1e6, lang, decimals, sign)
+    if lang == "da":
+        return f"{value} mio. kr."
+    head = value[0] if value[0] in "+-" else ""
+    return f"{head}DKK {value[len(head):]}m"
+
+
+def kroner(dkk: Any, lang: str = DEFAULT_LANGUAGE, sign: bool = False) -> str:
+    """Whole kroner: "DKK 145,000" (en) / "145.000 kr." (da)."""
+    if dkk is None or (isinstance(dkk, float) and math.isnan(dkk)):
+        return number(None, lang)
+    value = number(dkk, lang, 0, sign)
+    if lang == "da":
+        return f"{value} kr."
+    head = value[0] if value[0] in "+-" else ""
+    return f"{head}DKK {value[len(head):]}"
+
+
+def percent(share: Any, lang: str = DEFAULT_LANGUAGE, decimals: int = 0, sign: bool = False) -> str:
+    """A share as a percentage: ``0.456`` -> "46%" (en) / "46 %" (da)."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return number(None, lang)
+    return number(100 * share, lang, decimals, sign) + ("%" if lang == "en" else " %")
+
+
+def span(lo: Any, hi: Any, fmt, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A band, e.g. the 10th-90th percentile: "DKK -3.1m to +12.0m" / "-3,1 til +12,0 mio. kr."."""
+    a, b = fmt(lo, lang), fmt(hi, lang)
+    if lang == "da" and a.endswith(" mio. kr.") and b.endswith(" mio. kr."):
+        return f"{a[:-len(' mio. kr.')]} til {b}"
+    if lang == "en" and "DKK " in a and "DKK " in b:
+        return f"{a} to {b.replace('DKK ', '')}"
+    return f"{a} {'to' if lang == 'en' else 'til'} {b}"
+
+
+# -- names -------------------------------------------------------------------------------------
+
+#: budget holders (``model.services.BUDGETS``) and the total
+BUDGET_NAMES = {
+    "kommune": {"en": "kommune (municipality)", "da": "kommune"},
+    "region": {"en": "region", "da": "region"},
+    "stat": {"en": "state", "da": "stat"},
+    "total": {"en": "all public budgets", "da": "hele den offentlige sektor"},
+    "public_purse": {"en": "all public budgets", "da": "hele den offentlige sektor"},
+}
+
+#: services (``model.services.CATALOGUE``)
+SERVICE_NAMES = {
+    "addiction_treatment": {"en": "Outpatient addiction treatment (Serviceloven §101 / Sundhedsloven §141)",
+                            "da": "Ambulant misbrugsbehandling (SEL §101 / SUL §141)"},
+    "residential_treatment": {"en": "Residential addiction treatment",
+                              "da": "Døgnbehandling for misbrug"},
+    "psychiatry": {"en": "Regional psychiatry", "da": "Regionspsykiatri"},
+    "dual_diagnosis": {"en": "Integrated dual-diagnosis team",
+                       "da": "Integreret dobbeltdiagnoseteam (misbrug og psykisk lidelse)"},
+    "shelter": {"en": "§110 shelter", "da": "§110-boformer (forsorgshjem og herberg)"},
+    "supported_housing": {"en": "Supported housing (botilbud, §107/§108)", "da": "Botilbud (§107/§108)"},
+    "housing_first": {"en": "Housing First: own flat with ACT/ICM support",
+                      "da": "Housing First: egen bolig med ACT/ICM-støtte"},
+    "case_management": {"en": "Intensive case management (ICM)", "da": "Intensiv case management (ICM)"},
+    "cti": {"en": "Critical Time Intervention (CTI), 9 months after release or rehousing",
+            "da": "Critical Time Intervention (CTI), 9 måneder efter løsladelse eller genhusning"},
+    "job_centre": {"en": "Job-centre activation", "da": "Jobcentrets aktivering"},
+    "ips": {"en": "Individual Placement and Support (IPS)", "da": "IPS-beskæftigelsesindsats"},
+    "prison": {"en": "Prison (Kriminalforsorgen)", "da": "Fængsel (Kriminalforsorgen)"},
+    "probation": {"en": "Probation and parole", "da": "Tilsyn og prøveløsladelse"},
+    "family_therapy": {"en": "Family therapy (MST/FFT)", "da": "Familiebehandling (MST/FFT)"},
+    "family_addiction": {"en": "Family component in addiction treatment",
+                         "da": "Familieindsats i misbrugsbehandlingen"},
+    "children_of_prisoners": {"en": "Support for children of prisoners",
+                              "da": "Støtte til børn af indsatte"},
+}
+
+#: ledger categories (``model.ledger.accounts``) that are not services
+ACCOUNT_NAMES = {
+    "shelter_vacant": {"en": "empty shelter places", "da": "tomme pladser på boformer"},
+    "shelter_refund": {"en": "state refund of shelter costs (50%)", "da": "statsrefusion af boformer (50 %)"},
+    "housing_first_refund": {"en": "state refund of Housing First support", "da": "statsrefusion af Housing First-støtte"},
+    "psychiatric_bed_days": {"en": "psychiatric bed days", "da": "psykiatriske sengedage"},
+    "psychiatric_emergency": {"en": "psychiatric emergency contacts", "da": "psykiatriske akutkontakter"},
+    "somatic_admissions": {"en": "somatic hospital admissions", "da": "somatiske indlæggelser"},
+    "emergency_department": {"en": "emergency department visits", "da": "skadestue- og akutbesøg"},
+    "gp_and_medicine": {"en": "GP and medicine", "da": "almen praksis og medicin"},
+    "police": {"en": "police", "da": "politi"},
+    "kontanthjaelp": {"en": "social assistance (kontanthjælp)", "da": "kontanthjælp"},
+    "kontanthjaelp_refund": {"en": "state refund of social assistance", "da": "statsrefusion af kontanthjælp"},
+    "outside_benefit": {"en": "other benefits outside work", "da": "andre ydelser uden for arbejdsmarkedet"},
+    "outside_benefit_refund": {"en": "state refund of other benefits", "da": "statsrefusion af andre ydelser"},
+    "housing_benefit": {"en": "housing benefit", "da": "boligstøtte"},
+    "tax_revenue": {"en": "tax revenue (a saving when it rises)", "da": "skatteindtægter (en gevinst, når de stiger)"},
+    "placement_foster": {"en": "placements in a foster family", "da": "anbringelser i plejefamilie"},
+    "placement_institution": {"en": "placements in an institution", "da": "anbringelser på institution"},
+    "child_preventive": {"en": "preventive measures (children at home)", "da": "forebyggende foranstaltninger (børn hjemme)"},
+}
+
+
+#: the shipped policies (``runs/scenarios/*.toml`` without contracts) by a human name;
+#: ``tests/test_app.py`` fails when a shipped policy has none
+POLICY_NAMES = {
+    "case_management": {"en": "Intensive case management (ICM)", "da": "Intensiv case management (ICM)"},
+    "children_of_prisoners": {"en": "Support for children of prisoners, paid by the state",
+                              "da": "Støtte til børn af indsatte, betalt af staten"},
+    "coordinated": {"en": "Coordinated services: one case per citizen", "da": "Koordinerede indsatser: én sag pr. borger"},
+    "cti": {"en": "Critical Time Intervention after release or rehousing",
+            "da": "Critical Time Intervention efter løsladelse eller genhusning"},
+    "dual_diagnosis": {"en": "Coordinated services with twice the dual-diagnosis teams",
+                       "da": "Koordinerede indsatser med dobbelt så mange dobbeltdiagnoseteams"},
+    "early_family_help": {"en": "Early family therapy (MST/FFT) for families known to the kommune",
+                          "da": "Tidlig familiebehandling (MST/FFT) for familier, kommunen kender"},
+    "eviction_risk_doubled": {"en": "What if evictions doubled (a stress test, no policy)",
+                              "da": "Hvis udsættelser fordobles (stresstest, ingen indsats)"},
+    "family_addiction": {"en": "A family component in addiction treatment",
+                         "da": "En familieindsats i misbrugsbehandlingen"},
+    "housing_first": {"en": "Housing First with ACT support for homeless citizens",
+                      "da": "Housing First med ACT-støtte til hjemløse borgere"},
+    "ips": {"en": "Individual Placement and Support (IPS) into work", "da": "IPS: individuelt job med støtte"},
+    "no_peer_effects": {"en": "Without the social network (a model check, no policy)",
+                        "da": "Uden det sociale netværk (modeltjek, ingen indsats)"},
+    "pooled_budget": {"en": "A pooled budget across kommune, region and state",
+                      "da": "En fælles pulje på tværs af kommune, region og stat"},
+    "siloed_appraisal": {"en": "Each budget holder funds what pays back in its own budget",
+                         "da": "Hver budgetholder finansierer det, der betaler sig i eget budget"},
+    "state_coinvest": {"en": "The state as co-investor", "da": "Staten som medinvestor"},
+    "tight_housing_market": {"en": "What if the housing market tightened (a stress test, no policy)",
+                             "da": "Hvis boligmarkedet strammes (stresstest, ingen indsats)"},
+}
+
+#: outcomes of ``model.compare`` (scenario minus base): (words, unit) per language
+OUTCOME_NAMES = {
+    "housed": {"en": ("housed", "person-years"), "da": ("i egen bolig", "personår")},
+    "homeless": {"en": ("homeless", "person-years"), "da": ("hjemløse", "personår")},
+    "employed": {"en": ("employed", "person-years"), "da": ("i beskæftigelse", "personår")},
+    "problematic_use": {"en": ("problematic substance use", "person-years"),
+                        "da": ("problematisk rusmiddelbrug", "personår")},
+    "untreated_mental_illness": {"en": ("untreated mental illness", "person-years"),
+                                 "da": ("ubehandlet psykisk lidelse", "personår")},
+    "in_prison": {"en": ("in prison", "person-years"), "da": ("i fængsel", "personår")},
+    "qaly": {"en": ("quality-adjusted life-years", "QALYs"), "da": ("kvalitetsjusterede leveår", "QALY")},
+    "life_years": {"en": ("life-years lived", "life-years"), "da": ("levede leveår", "leveår")},
+    "deaths": {"en": ("deaths", "persons"), "da": ("dødsfald", "personer")},
+    "placements": {"en": ("children placed in care", "placements"), "da": ("børn anbragt uden for hjemmet", "anbringelser")},
+    "child_years_in_care": {"en": ("years children spend in care", "child-years"),
+                            "da": ("år børn tilbringer anbragt", "barneår")},
+    "young_adults_entering": {"en": ("grown-up children entering the target group", "persons"),
+                              "da": ("voksne børn, der kommer i målgruppen", "personer")},
+    "homeless_by_25": {"en": ("homeless by 25 (grown-up children)", "persons"),
+                       "da": ("hjemløse inden 25 (voksne børn)", "personer")},
+    "no_youth_education_at_25": {"en": ("no youth education at 25 (grown-up children)", "persons"),
+                                 "da": ("uden ungdomsuddannelse som 25-årige (voksne børn)", "personer")},
+    "prison_by_30": {"en": ("in prison by 30 (grown-up children)", "persons"),
+                     "da": ("i fængsel inden 30 (voksne børn)", "personer")},
+}
+
+
+def policy_name(stem: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    return POLICY_NAMES.get(stem, {}).get(_check(lang), stem)
+
+
+def outcome_name(name: str, lang: str = DEFAULT_LANGUAGE) -> tuple[str, str]:
+    """(words, unit) of a comparison's outcome."""
+    return OUTCOME_NAMES.get(name, {}).get(_check(lang), (name, ""))
+
+
+def budget_name(budget: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    return BUDGET_NAMES.get(budget, {}).get(_check(lang), budget)
+
+
+def service_name(service: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    return SERVICE_NAMES.get(service, {}).get(_check(lang), service)
+
+
+def account_name(category: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A ledger category in words: a service's name, or the account's."""
+    if category in SERVICE_NAMES:
+        return service_name(category, lang)
+    return ACCOUNT_NAMES.get(category, {}).get(_check(lang), category)
+
+
+# -- the page's words --------------------------------------------------------------------------
+
+#: key -> {"en": ..., "da": ...}; ``{name}`` fields are filled by :func:`say`
+WORDS: dict[str, dict[str, str]] = {
+    # tabs
+    "tab.results": {"en": "Results over runs", "da": "Resultater over kørsler"},
+    "tab.pathways": {"en": "Pathways and money", "da": "Forløb og økonomi"},
+    "tab.flows": {"en": "Flows and services", "da": "Overgange og indsatser"},
+    "tab.citizen": {"en": "Citizen", "da": "Borger"},
+    "tab.contract": {"en": "Contract", "da": "Kontrakt"},
+    "tab.funding": {"en": "Funding and changes", "da": "Finansiering og ændringer"},
+    "tab.children": {"en": "Children", "da": "Børn"},
+    "language": {"en": "Language", "da": "Sprog"},
+    # sign and units
+    "sign": {"en": "+ = the public saves, − = the public spends more",
+             "da": "+ = det offentlige sparer, − = det offentlige bruger mere"},
+    # results over runs
+    "results.policy": {"en": "Policy", "da": "Indsats"},
+    "results.horizon": {"en": "Horizon (years)", "da": "Tidshorisont (år)"},
+    "results.runs": {"en": "Runs (seeds)", "da": "Kørsler (frø)"},
+    "results.run": {"en": "Run", "da": "Kør"},
+    "results.intro": {"en": "Each run: {size} simulated citizens, the policy against its base scenario on the same "
+                            "citizens and random numbers; money for {population} ({persons} persons), {prices}; present values "
+                            "at the Danish public discount rate (3.5% a year). {sign}.",
+                      "da": "Hver kørsel: {size} simulerede borgere, indsatsen mod sit basisscenarie på de samme "
+                            "borgere og tilfældige tal; økonomi for {population} ({persons} personer), {prices}; nutidsværdier "
+                            "med Finansministeriets diskonteringsrente (3,5 % om året). {sign}."},
+    "results.running": {"en": "Running: {done} of the runs done.", "da": "Kører: {done} af kørslerne er færdige."},
+    "results.failed": {"en": "The comparison failed: {error}", "da": "Sammenligningen fejlede: {error}"},
+    "results.ask": {"en": "Choose a policy, a horizon and the number of runs, then press Run.",
+                    "da": "Vælg en indsats, en tidshorisont og antallet af kørsler, og tryk Kør."},
+    "results.budget": {"en": "budget holder", "da": "budgetholder"},
+    "results.npv": {"en": "NPV, median", "da": "Nutidsværdi, median"},
+    "results.band": {"en": "NPV, 10th-90th percentile", "da": "Nutidsværdi, 10.-90. percentil"},
+    "results.breakeven": {"en": "break-even year, median", "da": "break-even-år, median"},
+    "results.breakeven_share": {"en": "runs that break even", "da": "kørsler med break-even"},
+    "results.never": {"en": "never", "da": "aldrig"},
+    "results.noise": {"en": "Within the noise: for {who} the 10th-90th percentile of the NPV runs from below to "
+                            "above zero; more runs or a longer horizon may tell.",
+                      "da": "Inden for støjen: for {who} går nutidsværdiens 10.-90. percentil fra under til "
+                            "over nul; flere kørsler eller en længere horisont kan afgøre det."},
+    "results.winners": {"en": "Who gains and who pays (median over the runs)",
+                        "da": "Hvem vinder, og hvem betaler (median over kørslerne)"},
+    "results.gains": {"en": "{who} gains {amount}", "da": "{who} vinder {amount}"},
+    "results.pays": {"en": "{who} pays {amount}", "da": "{who} betaler {amount}"},
+    "results.som": {"en": "The SØM table: net saving per year and budget holder (median; DKK million, {prices})",
+                    "da": "SØM-tabellen: nettobesparelse pr. år og budgetholder (median; mio. kr., {prices})"},
+    "results.year": {"en": "year", "da": "år"},
+    "results.outcomes": {"en": "What the money buys", "da": "Hvad pengene køber"},
+    "results.outcome": {"en": "outcome", "da": "effekt"},
+    "results.change": {"en": "change, median", "da": "ændring, median"},
+    "results.outcome_band": {"en": "10th-90th percentile", "da": "10.-90. percentil"},
+    "results.per_million": {"en": "per DKK 1m invested", "da": "pr. investeret mio. kr."},
+    "results.funds": {"en": "What the policy funds and changes", "da": "Hvad indsatsen finansierer og ændrer"},
+    "results.report": {"en": "The full report (in English: the SØM table per year, line items, outcomes, cost per "
+                             "outcome)",
+                       "da": "Den fulde rapport (på engelsk: SØM-tabellen pr. år, poster, effekter, pris pr. effekt)"},
+    "results.second": {"en": "The second generation: the target group's children",
+                       "da": "Anden generation: målgruppens børn"},
+    "results.unit": {"en": "unit", "da": "enhed"},
+    # counters
+    "kpi.month": {"en": "Month", "da": "Måned"},
+    "kpi.year": {"en": "year {n}", "da": "år {n}"},
+    "kpi.homeless": {"en": "Homeless", "da": "Hjemløse"},
+    "kpi.treatment": {"en": "In addiction treatment", "da": "I misbrugsbehandling"},
+    "kpi.untreated": {"en": "Untreated mental illness", "da": "Ubehandlet psykisk lidelse"},
+    "kpi.employed": {"en": "Employed", "da": "I beskæftigelse"},
+    "kpi.deaths": {"en": "Deaths so far", "da": "Dødsfald indtil nu"},
+    "kpi.saving": {"en": "Net public saving, {population}", "da": "Offentlig nettobesparelse, {population}"},
+    "kpi.per_person": {"en": "{amount} per person", "da": "{amount} pr. person"},
+    "kpi.payback": {"en": "Payback", "da": "Tilbagebetaling"},
+    "kpi.payback_month": {"en": "month {n}", "da": "måned {n}"},
+    "kpi.not_yet": {"en": "not yet", "da": "endnu ikke"},
+    "kpi.all_budgets": {"en": "all public budgets", "da": "alle offentlige budgetter"},
+    "kpi.now": {"en": "now", "da": "nu"},
+    "kpi.vs": {"en": "{n} vs counterfactual", "da": "{n} mod kontrafaktisk"},
+    # who pays
+    "who.title": {"en": "Who pays, who saves", "da": "Hvem betaler, hvem sparer"},
+}
+
+
+def say(key: str, lang: str = DEFAULT_LANGUAGE, **values: Any) -> str:
+    """The page's words for ``key`` in ``lang``, with ``{fields}`` filled from ``values``."""
+    try:
+        text = WORDS[key][_check(lang)]
+    except KeyError:
+        raise KeyError(f"no words for {key!r} in {lang!r}") from None
+    return text.format(**values) if values else text
