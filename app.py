@@ -48,9 +48,9 @@ from dashboard.contract import (
     DashboardContract, contract_info, contract_parameters, fig_contract,
 )
 from dashboard.session import DashboardModel
-from dashboard.words import DEFAULT_LANGUAGE, LANGUAGES, number, percent, say
+from dashboard.words import DEFAULT_LANGUAGE, LANGUAGES, domain_name, number, percent, say
 from dashboard.tables import (
-    CHILDREN_OFF, appraisal_html, cards_html, changes_html, children_kpis, children_money_html,
+    appraisal_html, cards_html, changes_html, children_kpis, children_money_html,
     citizen_summary, counters_html, funding_html,
     funding_warnings, most_costly_citizen, programmes_text, who_pays_html,
 )
@@ -88,6 +88,17 @@ model_params: dict[str, Any] = {
 }
 
 
+
+
+def sidebar_params(lang: str) -> dict[str, Any]:
+    """``model_params`` with its labels in ``lang`` (``param.<name>`` in ``dashboard/words.py``);
+    everything else, the Selects' values included, exactly as in ``model_params``, so a
+    choice made in the sidebar means the same in either language. Mesa keeps the user's
+    current choices when only the labels change (its inputs follow their ``value`` only
+    when that changes)."""
+    if lang == "en":
+        return model_params
+    return {name: {**options, "label": say(f"param.{name}", lang)} for name, options in model_params.items()}
 
 
 # -- the second generation (model/children.py) ------------------------------------------------
@@ -155,26 +166,28 @@ def LivePlot(model: DashboardModel, month: int, kind: type[LiveFigure], args: tu
 
 @solara.component
 @reads_the_model
-def NetworkView(model: DashboardModel, month: int):
+def NetworkView(model: DashboardModel, month: int, lang: str = "en"):
 
     def ring(fig: NetworkFigure) -> None:
         fig.highlight = citizen_pick.value
 
+    names = {domain_name(d, lang): d for d in DOMAINS}  # the select shows words, keeps the domain
     with solara.Column():
-        solara.Select("Colour citizens by", value=colour_domain, values=DOMAINS)
-        LivePlot(model, month, NetworkFigure, (colour_domain.value,), [citizen_pick.value], configure=ring)
+        solara.Select(say("network.colour", lang), value=domain_name(colour_domain.value, lang), values=list(names),
+                      on_value=lambda v: colour_domain.set(names.get(v, v)))
+        LivePlot(model, month, NetworkFigure, (colour_domain.value, lang), [citizen_pick.value], configure=ring)
 
 
 @solara.component
 @reads_the_model
-def OccupancyView(model: DashboardModel, month: int):
-    LivePlot(model, month, OccupancyFigure)
+def OccupancyView(model: DashboardModel, month: int, lang: str = "en"):
+    LivePlot(model, month, OccupancyFigure, (lang,))
 
 
 @solara.component
 @reads_the_model
-def MoneyView(model: DashboardModel, month: int):
-    LivePlot(model, month, MoneyFigure)
+def MoneyView(model: DashboardModel, month: int, lang: str = "en"):
+    LivePlot(model, month, MoneyFigure, (lang,))
 
 
 @solara.component
@@ -188,15 +201,15 @@ def WhoPaysView(model: DashboardModel, month: int, lang: str = "en"):
 
 @solara.component
 @reads_the_model
-def FlowsView(model: DashboardModel, month: int):
+def FlowsView(model: DashboardModel, month: int, lang: str = "en"):
     with solara.Column():
-        solara.Checkbox(label="since month 1 (otherwise: last month)", value=cumulative_moves)
-        LivePlot(model, month, TransitionsFigure, (bool(cumulative_moves.value),))
+        solara.Checkbox(label=say("flows.cumulative", lang), value=cumulative_moves)
+        LivePlot(model, month, TransitionsFigure, (bool(cumulative_moves.value), lang))
 
 
 @solara.component
 @reads_the_model
-def FundingView(model: DashboardModel):
+def FundingView(model: DashboardModel, lang: str = "en"):
     """What the scenario funds and changes; the appraisal on demand (pilots take seconds)."""
     from model.governance import offered
 
@@ -204,11 +217,11 @@ def FundingView(model: DashboardModel):
     appraisal, set_appraisal = solara.use_state(None, key=f"appraisal-{id(model)}")
     frame = plan.appraisal_frame() if plan is not None else pd.DataFrame()
     with solara.Column():
-        solara.HTML(tag="h4", unsafe_innerHTML="Places funded per service")
-        solara.HTML(tag="div", unsafe_innerHTML=funding_html(model))
-        solara.HTML(tag="h4", unsafe_innerHTML="What the scenario changes from the calibrated model")
-        solara.HTML(tag="div", unsafe_innerHTML=changes_html(model.params))
-        solara.HTML(tag="h4", unsafe_innerHTML="Appraisal: does each offered intervention pay back, and for whom?")
+        solara.HTML(tag="h4", unsafe_innerHTML=_h(say("funding.places", lang)))
+        solara.HTML(tag="div", unsafe_innerHTML=funding_html(model, lang))
+        solara.HTML(tag="h4", unsafe_innerHTML=_h(say("funding.changes", lang)))
+        solara.HTML(tag="div", unsafe_innerHTML=changes_html(model.params, lang))
+        solara.HTML(tag="h4", unsafe_innerHTML=_h(say("funding.appraisal", lang)))
         if frame.empty and appraisal is None and offered(model.params):
             def run() -> None:
                 from model.governance import FundingPlan, appraise
@@ -217,44 +230,52 @@ def FundingView(model: DashboardModel):
                 set_appraisal(FundingPlan(plan.sizing, plan.funding, plan.places, plan.decisions, pilots).appraisal_frame())
 
             n = len(offered(model.params)) * model.params["governance.appraisal_replications"]
-            solara.Button(f"Run the appraisal ({n} pilot pairs, a few seconds each)", on_click=run)
+            solara.Button(say("funding.run", lang, n=n), on_click=run)
         else:
             solara.HTML(tag="div", unsafe_innerHTML=appraisal_html(appraisal if appraisal is not None else frame,
-                                                                   model.params))
+                                                                   model.params, lang))
 
 
 @solara.component
 @reads_the_model
-def ServicesView(model: DashboardModel, month: int):
-    LivePlot(model, month, ServicesFigure)
+def ServicesView(model: DashboardModel, month: int, lang: str = "en"):
+    LivePlot(model, month, ServicesFigure, (lang,))
 
 
 @solara.component
 @reads_the_model
-def CitizenView(model: DashboardModel, month: int):
+def CitizenView(model: DashboardModel, month: int, lang: str = "en"):
     n = model.population.n
     i = min(max(int(citizen_pick.value or 0), 0), n - 1)
     with solara.Column():
         with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
-            solara.InputInt(f"Citizen (0-{n - 1})", value=i, on_value=lambda v: citizen_pick.set(
+            solara.InputInt(say("citizen.field", lang, last=n - 1), value=i, on_value=lambda v: citizen_pick.set(
                 min(max(int(v or 0), 0), n - 1)))
-            solara.Button("Most costly so far", on_click=lambda: citizen_pick.set(most_costly_citizen(model)))
-            solara.Button("Random homeless", on_click=lambda: citizen_pick.set(_random_homeless(model)))
-        s = citizen_summary(model, i)
-        facts = " · ".join(f"{d}: {s[d]}" for d in DOMAINS)
-        solara.Text(f"Citizen {i} now: {facts}" if s["status"] == "alive" else
-                    f"Citizen {i} {'died' if s['status'] == 'died' else 'left the target group at the exit age'}"
-                    f" (last states: {facts})")
-        solara.Text(f"age {s['age']} · complexity {s['complexity']} · {s['contacts']} contacts · "
-                    f"ever in prison: {'yes' if s['ever_prison'] else 'no'} · ever homeless: "
-                    f"{'yes' if s['ever_homeless'] else 'no'} · services now: {s['services_now']}")
-        costs = " · ".join(f"{b} {s[f'cost_{b}'] / 1000:,.0f}k" + (
-            f" (counterfactual {s[f'cost_{b}_counterfactual'] / 1000:,.0f}k)" if model.counterfactual is not None
-            else "") for b in BUDGETS)
-        children = (f"; of which their children's placements in care {s['cost_children_in_care'] / 1000:,.0f}k"
+            solara.Button(say("citizen.costly", lang), on_click=lambda: citizen_pick.set(most_costly_citizen(model)))
+            solara.Button(say("citizen.random", lang), on_click=lambda: citizen_pick.set(_random_homeless(model)))
+        s = citizen_summary(model, i, lang)
+        facts = " · ".join(f"{domain_name(d, lang)}: {s[d]}" for d in DOMAINS)
+        status = {"alive": "citizen.now", "died": "citizen.died"}.get(s["status"], "citizen.exited")
+        solara.Text(say(status, lang, i=i, facts=facts))
+        solara.Text(say("citizen.facts", lang, age=_decimal(s["age"], lang), complexity=_decimal(s["complexity"], lang),
+                        contacts=s["contacts"], prison=say("yes" if s["ever_prison"] else "no", lang),
+                        homeless=say("yes" if s["ever_homeless"] else "no", lang), services=s["services_now"]))
+
+        def thousands(dkk: float) -> str:
+            return say("citizen.thousands", lang, amount=number(dkk / 1000, lang))
+
+        costs = " · ".join(f"{b} {thousands(s[f'cost_{b}'])}" + (
+            say("citizen.counterfactual", lang, amount=thousands(s[f"cost_{b}_counterfactual"]))
+            if model.counterfactual is not None else "") for b in BUDGETS)
+        children = (say("citizen.children", lang, amount=thousands(s["cost_children_in_care"]))
                     if s["cost_children_in_care"] else "")
-        solara.Text(f"Net public cost to date (+ = costs the public, DKK): {costs}{children}")
-        LivePlot(model, month, CitizenFigure, (i,))
+        solara.Text(say("citizen.cost", lang, costs=costs, children=children))
+        LivePlot(model, month, CitizenFigure, (i, lang))
+
+
+def _decimal(x: float, lang: str) -> str:
+    """A rounded number as Python writes it ("34.5"), with a decimal comma in Danish."""
+    return str(x) if lang == "en" else str(x).replace(".", ",")
 
 
 def _random_homeless(model: DashboardModel) -> int:
@@ -331,20 +352,20 @@ def ContractView(model: DashboardModel, month: int, lang: str = "en"):
 
 @solara.component
 @reads_the_model
-def ChildrenView(model: DashboardModel, month: int):
+def ChildrenView(model: DashboardModel, month: int, lang: str = "en"):
     """The second generation (``model/children.py``): counters in words, children by
     placement and the cumulative placements and entries into the target group per month
     (scenario solid, counterfactual dashed), and the children's money per budget holder;
     one line of explanation when the run has no children."""
     with solara.Column():
         if model.children is None:
-            solara.Info(CHILDREN_OFF)
+            solara.Info(say("children.off", lang))
         else:
-            solara.HTML(tag="div", unsafe_innerHTML=cards_html(children_kpis(model), "child-counters"))
-            LivePlot(model, month, ChildrenFigure)
-            solara.HTML(tag="h4", unsafe_innerHTML="The children's money per budget holder")
-            solara.HTML(tag="div", unsafe_innerHTML=children_money_html(model))
-            solara.Text(programmes_text(model))
+            solara.HTML(tag="div", unsafe_innerHTML=cards_html(children_kpis(model, lang), "child-counters"))
+            LivePlot(model, month, ChildrenFigure, (lang,))
+            solara.HTML(tag="h4", unsafe_innerHTML=_h(say("children.money", lang)))
+            solara.HTML(tag="div", unsafe_innerHTML=children_money_html(model, lang))
+            solara.Text(programmes_text(model, lang))
 
 
 # -- results over runs: the answer first, with its uncertainty --------------------------------
@@ -494,7 +515,7 @@ def Dashboard(model: DashboardModel):
                                        on_value=lambda v: language.set(next(k for k, n in LANGUAGES.items() if n == v)))
         if model.error:
             solara.Error(model.error)
-        for warning in funding_warnings(model):
+        for warning in funding_warnings(model, lang):
             solara.Warning(warning)
         solara.Text(model.describe())
         Counters(model, model.month, lang)
@@ -514,27 +535,27 @@ def Dashboard(model: DashboardModel):
             with solara.lab.Tab(say("tab.pathways", lang)):
                 if shown["pathways"]:
                     with solara.Columns([5, 7]):
-                        NetworkView(model, month["pathways"])
-                        OccupancyView(model, month["pathways"])
+                        NetworkView(model, month["pathways"], lang)
+                        OccupancyView(model, month["pathways"], lang)
                     with solara.Columns([7, 5]):
-                        MoneyView(model, month["pathways"])
+                        MoneyView(model, month["pathways"], lang)
                         WhoPaysView(model, month["pathways"], lang)
             with solara.lab.Tab(say("tab.flows", lang)):
                 if shown["flows"]:
-                    FlowsView(model, month["flows"])
-                    ServicesView(model, month["flows"])
+                    FlowsView(model, month["flows"], lang)
+                    ServicesView(model, month["flows"], lang)
             with solara.lab.Tab(say("tab.citizen", lang)):
                 if shown["citizen"]:
-                    CitizenView(model, month["citizen"])
+                    CitizenView(model, month["citizen"], lang)
             with solara.lab.Tab(say("tab.contract", lang)):
                 if shown["contract"]:
                     ContractView(model, month["contract"], lang)
             with solara.lab.Tab(say("tab.funding", lang)):
                 if shown["funding"]:
-                    FundingView(model)
+                    FundingView(model, lang)
             with solara.lab.Tab(say("tab.children", lang)):
                 if shown["children"]:
-                    ChildrenView(model, month["children"])
+                    ChildrenView(model, month["children"], lang)
 
 
 # =========================================================================================
@@ -593,8 +614,9 @@ def Page(model: DashboardModel | None = None):
     sessions); ``model`` (for tests) starts the page on a given one."""
     initial = solara.use_memo(lambda: model if model is not None else default_model(), [])
     current = solara.use_reactive(initial)
+    params = solara.use_memo(lambda: sidebar_params(language.value), [language.value])
     solara.Style(CSS)
-    SolaraViz(current, components=[], model_params=model_params, name="welfare-pathways")
+    SolaraViz(current, components=[], model_params=params, name="welfare-pathways")
     Dashboard(current.value)
 
 

@@ -1,11 +1,13 @@
 """The dashboard's matplotlib figures: plain functions and live figures (model ->
 Figure or PNG), testable without a browser. One colour per level and per budget holder
 (``LEVEL_COLOURS``, ``BUDGET_COLOURS``) across every view; money is drawn with one sign,
-+ = the public saves."""
++ = the public saves. Every figure takes the page's language, ``lang`` (its words:
+``dashboard/words.py``), last; ``live_figure`` keeps one figure per language."""
 
 from __future__ import annotations
 
 import io
+import textwrap
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from model import WelfareModel
 from model.population import stack_levels
 from model.services import BUDGETS
 from dashboard.tables import CHILD_EVENTS, CHILD_PLACEMENTS, child_arms, child_events, citizen_costs, service_table
+from dashboard.words import budget_name, domain_name, level_name, number, say, service_short_name
 
 if TYPE_CHECKING:  # annotations only: no import cycle
     from dashboard.session import DashboardModel
@@ -51,8 +54,14 @@ DPI = 80
 MAX_NETWORK_NODES = 400
 
 
-def level_names(d: Domain) -> list[str]:
-    return [lv.name.lower() for lv in LEVELS[d]]
+def level_names(d: Domain, lang: str = "en") -> list[str]:
+    """The levels of ``d`` in words (``words.level_name``; in English the model's own names)."""
+    return [level_name(d, lv.name.lower(), lang) for lv in LEVELS[d]]
+
+
+def _budget(b: str, lang: str) -> str:
+    """A budget holder in a legend: the model's own name in English ("stat", "total")."""
+    return b if lang == "en" else budget_name(b, lang)
 
 
 @dataclass(frozen=True)
@@ -161,8 +170,9 @@ class NetworkFigure(LiveFigure):
     """The social network (a snowball sample, layout computed once per model), citizens
     coloured by their level in ``domain``; ``highlight`` rings one citizen."""
 
-    def __init__(self, model: DashboardModel, domain: str):
+    def __init__(self, model: DashboardModel, domain: str, lang: str = "en"):
         super().__init__((5.2, 4.6))
+        self.lang = lang
         self.domain = Domain[domain.upper()]
         self.highlight: int | None = None
         lay = self.lay = model.layout()
@@ -174,10 +184,10 @@ class NetworkFigure(LiveFigure):
                                             zorder=3))
         self.label = self.animate(ax.text(0.99, 0.01, "", transform=ax.transAxes, ha="right", fontsize=8))
         ax.legend(handles=[Patch(color=c, label=name) for c, name in
-                           zip(LEVEL_COLOURS[self.domain], level_names(self.domain))],
-                  loc="upper left", fontsize=7, frameon=False, ncols=3, bbox_to_anchor=(0, 1.0))
-        ax.set_title(f"Social network by {domain}: {lay.nodes.size:,} of {lay.total:,} citizens (snowball sample)",
-                     fontsize=9)
+                           zip(LEVEL_COLOURS[self.domain], level_names(self.domain, lang))],
+                  loc="upper left", fontsize=7, frameon=False, ncols=2 if lang == "da" else 3, bbox_to_anchor=(0, 1.0))
+        ax.set_title(say("fig.network.title", lang, domain=domain_name(domain, lang), shown=number(lay.nodes.size, lang),
+                         total=number(lay.total, lang)), fontsize=9)
         ax.set_axis_off()
         if lay.pos.size:
             lo, hi = lay.pos.min(axis=0), lay.pos.max(axis=0)
@@ -191,8 +201,9 @@ class NetworkFigure(LiveFigure):
         where = np.flatnonzero(self.lay.nodes == self.highlight) if self.highlight is not None else []
         self.ring.set_offsets(self.lay.pos[where] if len(where) else np.zeros((0, 2)))
         counts = np.bincount(levels, minlength=len(LEVELS[self.domain]))
-        self.label.set_text(f"month {model.month}: " + ", ".join(
-            f"{name} {k}" for name, k in zip(level_names(self.domain), counts) if k))
+        text = say("fig.month", self.lang, n=model.month) + ": " + ", ".join(
+            f"{name} {k}" for name, k in zip(level_names(self.domain, self.lang), counts) if k)
+        self.label.set_text(text if self.lang == "en" else textwrap.fill(text, 64))  # longer words: two lines
         return False
 
 
@@ -200,14 +211,14 @@ class OccupancyFigure(LiveFigure):
     """Citizens in each problem level per month and domain: scenario solid,
     counterfactual dashed."""
 
-    def __init__(self, model: DashboardModel):
+    def __init__(self, model: DashboardModel, lang: str = "en"):
         super().__init__((7.2, 4.6))
         self.axes = list(self.fig.subplots(2, 3).ravel())
         self.lines: list[tuple[Any, str, str]] = []  # (line, arm, key)
         self.keys: list[list[str]] = []
         arms = ["scenario"] + (["counterfactual"] if model.counterfactual is not None else [])
         for ax, d in zip(self.axes, Domain):
-            names = level_names(d)
+            names = level_names(d, lang)
             keys = [level_key(d, lv) for lv in range(1, len(names))]
             self.keys.append(keys)
             for lv, key in enumerate(keys, start=1):
@@ -215,15 +226,16 @@ class OccupancyFigure(LiveFigure):
                     line, = ax.plot([], [], color=LEVEL_COLOURS[d][lv], lw=1.6 if arm == "scenario" else 1.0,
                                     ls="-" if arm == "scenario" else "--", label=names[lv] if arm == "scenario" else None)
                     self.lines.append((self.animate(line), arm, key))
-            ax.set_title(f"{d.name.lower()} (not {names[0]})", fontsize=9)
+            ax.set_title(say("fig.occupancy.title", lang, domain=domain_name(d, lang), first=names[0]), fontsize=9)
             ax.tick_params(labelsize=7)
             ax.set_autoscale_on(False)
             ax.set_xlim(0, _horizon(0))
             ax.set_ylim(0, 1)
-            ax.legend(fontsize=6, frameon=False, loc="upper left", ncols=2)
+            ax.legend(fontsize=6, frameon=False, loc="upper left", ncols=2 if lang == "en" else 1)
         self.axes[-1].set_axis_off()
-        self.axes[-1].text(0.0, 0.5, "citizens per month\n— scenario\n- - counterfactual" if len(arms) > 1
-                           else "citizens per month", fontsize=8, va="center")
+        note = say("fig.occupancy.note", lang)
+        self.axes[-1].text(0.0, 0.5, note + "\n" + say("fig.arms", lang) if len(arms) > 1 else note, fontsize=8,
+                           va="center")
 
     def update(self, model: DashboardModel) -> bool:
         frames = {"scenario": model.occupancy_frame()}
@@ -251,18 +263,19 @@ class MoneyFigure(LiveFigure):
     holder (DKK million; + = the public saves, the sign of every money view), with the
     payback month marked."""
 
-    def __init__(self, model: DashboardModel):
+    def __init__(self, model: DashboardModel, lang: str = "en"):
         super().__init__((7.2, 4.0))
+        self.lang = lang
         ax = self.ax = self.fig.subplots()
         ax.axhline(0, color="#888888", lw=0.8)
         self.lines = {b: self.animate(ax.plot([], [], color=BUDGET_COLOURS[b], lw=2.4 if b == "total" else 1.5,
-                                              label=b)[0]) for b in (*BUDGETS, "total")}
+                                              label=_budget(b, lang))[0]) for b in (*BUDGETS, "total")}
         self.payback_line = self.animate(ax.axvline(0, color="black", ls=":", lw=1.2))
         self.note = self.animate(ax.text(0.01, 0.97, "", transform=ax.transAxes, va="top", fontsize=9))
-        ax.set_title(f"Cumulative net public saving vs counterfactual, DKK million for {model.target.name}\n"
-                     f"({model.target.persons:,.0f} persons; undiscounted, cashable; + = the public saves)", fontsize=9)
-        ax.set_xlabel("month", fontsize=8)
-        ax.set_ylabel("DKK million", fontsize=8)
+        ax.set_title(say("fig.money.title", lang, population=model.target.name,
+                         persons=number(model.target.persons, lang)), fontsize=9)
+        ax.set_xlabel(say("fig.axis.month", lang), fontsize=8)
+        ax.set_ylabel(say("fig.axis.millions", lang), fontsize=8)
         ax.tick_params(labelsize=7)
         self.fig.legend(handles=list(self.lines.values()), fontsize=7, frameon=False, ncols=4, loc="outside lower center")
         ax.set_autoscale_on(False)
@@ -278,9 +291,11 @@ class MoneyFigure(LiveFigure):
         self.payback_line.set_visible(pb is not None)
         if pb is not None:
             self.payback_line.set_xdata([pb, pb])
-        self.note.set_text("no difference: the settings are the baseline" if model.counterfactual is None
-                           else f"month {model.month}: " + (f"paid back in month {pb}" if pb is not None
-                                                           else "not paid back yet"))
+        lang = self.lang
+        self.note.set_text(say("fig.money.baseline", lang) if model.counterfactual is None
+                           else say("fig.month", lang, n=model.month) + ": " + (
+                               say("fig.money.paid_back", lang, n=pb) if pb is not None
+                               else say("fig.money.not_yet", lang)))
         changed = False
         h = _horizon(model.month)
         if self.ax.get_xlim()[1] != h:
@@ -295,7 +310,8 @@ class MoneyFigure(LiveFigure):
 
 
 def live_figure(model: DashboardModel, kind: type[LiveFigure], *args: Any) -> LiveFigure:
-    """One live figure per model, kind and options (kept on the model)."""
+    """One live figure per model, kind and options (kept on the model); the options are the
+    kind's arguments after the model, the page's language last, so each language has its own."""
     key = (kind.__name__, *args)
     cache = model.figures
     if key not in cache:
@@ -308,20 +324,21 @@ class TransitionsFigure(LiveFigure):
     heat map per domain, rows from, columns to (staying put not shown), each cell with its
     count of citizens. Only the colours and counts change from month to month."""
 
-    def __init__(self, model: DashboardModel, cumulative: bool = False):
+    def __init__(self, model: DashboardModel, cumulative: bool = False, lang: str = "en"):
         super().__init__((11, 3.4))
         self.cumulative = cumulative
+        self.lang = lang
         axes = self.fig.subplots(1, len(Domain))
         self.images, self.texts = [], []
         for ax, d in zip(axes, Domain):
-            names = level_names(d)
+            names = level_names(d, lang)
             k = len(names)
             self.images.append(self.animate(ax.imshow(np.full((k, k), np.nan), cmap="Blues", vmin=0, vmax=1)))
             self.texts.append({(r, c): self.animate(ax.text(c, r, "", ha="center", va="center", fontsize=7))
                                for r in range(k) for c in range(k) if r != c})
             ax.set_xticks(range(k), names, rotation=45, ha="right", fontsize=7)
             ax.set_yticks(range(k), names, fontsize=7)
-            ax.set_title(d.name.lower(), fontsize=9)
+            ax.set_title(domain_name(d, lang), fontsize=9)
         self.title = self.animate(self.fig.suptitle("", fontsize=9))
 
     def update(self, model: DashboardModel) -> bool:
@@ -333,8 +350,8 @@ class TransitionsFigure(LiveFigure):
             image.set_clim(0, max(float(np.nanmax(m)) if np.isfinite(m).any() else 0.0, 1.0))
             for (r, c), text in texts.items():
                 text.set_text(f"{int(moves[d][r, c])}")
-        span = f"months 1-{model.month}" if self.cumulative else f"month {model.month}"
-        self.title.set_text(f"Moves between levels, {span}: citizens (row = from, column = to)")
+        span = say("fig.months" if self.cumulative else "fig.month", self.lang, n=model.month)
+        self.title.set_text(say("fig.moves.title", self.lang, span=span))
         return False
 
 
@@ -342,26 +359,31 @@ class ServicesFigure(LiveFigure):
     """Per service now: citizens enrolled and waiting (bars) and its places (a tick);
     the x-axis grows in steps, the only full redraw."""
 
-    def __init__(self, model: DashboardModel):
+    def __init__(self, model: DashboardModel, lang: str = "en"):
         super().__init__((7.2, 4.0))
+        self.lang = lang
         table = service_table(model)
         self.services = list(table.index)
         ax = self.ax = self.fig.subplots()
         y = np.arange(len(self.services))
         zero = np.zeros(len(self.services))
-        self.enrolled = [self.animate(b) for b in ax.barh(y - 0.2, zero, height=0.4, color="#2c7fb8", label="enrolled")]
-        self.waiting = [self.animate(b) for b in ax.barh(y + 0.2, zero, height=0.4, color="#f0a500", label="waiting")]
-        self.places = self.animate(ax.scatter(zero, y, marker="|", s=160, color="black", label="places"))
-        ax.set_yticks(y, [s.replace("_", " ") for s in self.services], fontsize=7)
+        self.enrolled = [self.animate(b) for b in ax.barh(y - 0.2, zero, height=0.4, color="#2c7fb8",
+                                                          label=say("fig.services.enrolled", lang))]
+        self.waiting = [self.animate(b) for b in ax.barh(y + 0.2, zero, height=0.4, color="#f0a500",
+                                                         label=say("fig.services.waiting", lang))]
+        self.places = self.animate(ax.scatter(zero, y, marker="|", s=160, color="black",
+                                              label=say("fig.services.places", lang)))
+        ax.set_yticks(y, [s.replace("_", " ") if lang == "en" else service_short_name(s, lang) for s in self.services],
+                      fontsize=7)
         ax.invert_yaxis()
         ax.tick_params(axis="x", labelsize=7)
-        ax.set_xlabel("citizens", fontsize=8)
+        ax.set_xlabel(say("fig.axis.citizens", lang), fontsize=8)
         ax.legend(fontsize=7, frameon=False, loc="lower right")
         self.title = self.animate(ax.set_title("", fontsize=9))
         ax.set_autoscale_on(False)
         ax.set_xlim(0, 10)
         if not self.services:
-            ax.text(0.5, 0.5, "no services modelled", ha="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, say("fig.services.none", lang), ha="center", transform=ax.transAxes)
 
     def update(self, model: DashboardModel) -> bool:
         table = service_table(model)
@@ -376,7 +398,7 @@ class ServicesFigure(LiveFigure):
         y = np.arange(len(self.services))
         limited = places >= 0
         self.places.set_offsets(np.column_stack([places[limited], y[limited]]))
-        self.title.set_text(f"Services in month {model.month}: citizens enrolled, waiting, and places")
+        self.title.set_text(say("fig.services.title", self.lang, n=model.month))
         top = float(max(table["enrolled"].max(), table["waiting"].max(), places[limited].max() if limited.any() else 0))
         if top > self.ax.get_xlim()[1]:
             self.ax.set_xlim(0, top * 1.3)
@@ -391,33 +413,35 @@ class CitizenFigure(LiveFigure):
     the same at month 1 and month 240; the x-axis grows in steps of 24 months (a full
     redraw only then)."""
 
-    def __init__(self, model: DashboardModel, i: int):
+    def __init__(self, model: DashboardModel, i: int, lang: str = "en"):
         super().__init__((11, 5.6))
         self.i = i
+        self.lang = lang
         self.specs = [s.name for s in getattr(model.services, "specs", ())]
         top, mid, bottom = self.axes = self.fig.subplots(3, 1, sharex=True, height_ratios=[5, 6, 4])
         self.states = self.animate(top.imshow(np.ones((len(Domain), 1, 3)), aspect="auto", interpolation="nearest"))
         self.services = self.animate(mid.imshow(np.ones((max(len(self.specs), 1), 1, 3)), aspect="auto",
                                                 interpolation="nearest"))
         self.labels: dict[tuple[int, int], Any] = {}  # (domain, month) -> text at a change of level
-        top.set_yticks(range(len(Domain)), DOMAINS, fontsize=8)
+        top.set_yticks(range(len(Domain)), [domain_name(d, lang) for d in DOMAINS], fontsize=8)
         top.set_ylim(len(Domain) - 0.5, -0.5)
         self.title = self.animate(top.set_title("", fontsize=9))
-        mid.set_yticks(range(len(self.specs)), self.specs, fontsize=7)
+        mid.set_yticks(range(len(self.specs)), self.specs if lang == "en" else
+                       [service_short_name(s, lang) for s in self.specs], fontsize=7)
         mid.set_ylim(max(len(self.specs), 1) - 0.5, -0.5)
-        mid.set_title("services received", fontsize=9)
+        mid.set_title(say("fig.citizen.services", lang), fontsize=9)
         self.lines = {}
         for b in BUDGETS:
             for arm, ls in (("scenario", "-"), ("counterfactual", "--")):
                 if arm == "counterfactual" and model.counterfactual is None:
                     continue
                 self.lines[(b, arm)] = self.animate(bottom.plot([], [], color=BUDGET_COLOURS[b], ls=ls, lw=1.4,
-                                                                label=b if arm == "scenario" else None)[0])
-        bottom.set_title("cumulative net public cost of this citizen and their children in care, DKK thousand "
-                         "(+ = costs the public; — scenario, - - same citizen in the counterfactual)", fontsize=9)
+                                                                label=_budget(b, lang) if arm == "scenario"
+                                                                else None)[0])
+        bottom.set_title(say("fig.citizen.cost", lang), fontsize=9)
         bottom.legend(fontsize=7, frameon=False, loc="upper left")
-        bottom.set_xlabel("month", fontsize=8)
-        bottom.set_ylabel("DKK thousand", fontsize=8)
+        bottom.set_xlabel(say("fig.axis.month", lang), fontsize=8)
+        bottom.set_ylabel(say("fig.axis.thousands", lang), fontsize=8)
         for ax in self.axes:
             ax.tick_params(labelsize=7)
             ax.set_autoscale_on(False)
@@ -431,15 +455,17 @@ class CitizenFigure(LiveFigure):
         months = np.arange(hist.shape[0])
         extent = (-0.5, months.size - 0.5, None, None)
         rgb = np.ones((len(Domain), months.size, 3))
-        gone = {"alive": "not yet in the group", "died": "died", "exited": "left at the exit age",
-                "pending": "outside the target group"}[model.citizens[i].status]
+        lang = self.lang
+        not_yet = say("fig.citizen.not_yet", lang)
+        gone = {"alive": not_yet, "died": say("fig.citizen.died", lang), "exited": say("fig.citizen.exited", lang),
+                "pending": say("fig.citizen.outside", lang)}[model.citizens[i].status]
         for row, d in enumerate(Domain):
             palette = np.array([to_rgb(c) for c in (*LEVEL_COLOURS[d], "#e0e0e0")])  # -1 (not in the group): grey
             rgb[row] = palette[hist[:, d]]
             for m in [0, *(np.flatnonzero(np.diff(hist[:, d])) + 1).tolist()]:
                 if (row, m) not in self.labels:
                     x = hist[m, d]
-                    label = level_names(d)[x] if x >= 0 else (gone if m else "not yet in the group")
+                    label = level_names(d, lang)[x] if x >= 0 else (gone if m else not_yet)
                     self.labels[(row, m)] = self.animate(top.text(m - 0.4, row, label, fontsize=7, va="center",
                                                                   color="white" if x > 0 else "black", clip_on=True))
         self.states.set_data(rgb)
@@ -450,7 +476,7 @@ class CitizenFigure(LiveFigure):
             on[enrol[:, : len(self.specs)].T] = to_rgb("#2c7fb8")
         self.services.set_data(on)
         self.services.set_extent((extent[0], extent[1], max(len(self.specs), 1) - 0.5, -0.5))
-        self.title.set_text(f"Citizen {i}: life states per month (month {model.month})")
+        self.title.set_text(say("fig.citizen.title", lang, i=i, n=model.month))
         costs = citizen_costs(model, i)
         low, high = 0.0, 0.0
         for (b, arm), line in self.lines.items():
@@ -474,18 +500,20 @@ class ChildrenFigure(LiveFigure):
     measure or placed (foster family, institution); cumulative placements and grown-up
     children entering the target group. Scenario solid, counterfactual dashed."""
 
-    PANELS = (("children at home", ("children.home",)),
-              ("preventive measure or placed", ("children.preventive", "children.foster", "children.institution")))
+    PANELS = (("fig.children.home", ("children.home",)),
+              ("fig.children.measures", ("children.preventive", "children.foster", "children.institution")))
 
-    def __init__(self, model: DashboardModel):
+    def __init__(self, model: DashboardModel, lang: str = "en"):
         super().__init__((10.4, 3.6))
         self.axes = list(self.fig.subplots(1, 3))
         arms = list(child_arms(model))
-        words = {key: (w, c) for key, w, c in CHILD_PLACEMENTS}
+        words = {key: (w if lang == "en" else level_name("placement", key.split(".")[1], lang), c)
+                 for key, w, c in CHILD_PLACEMENTS}
+        events = [(key, w if lang == "en" else say(f"fig.children.{key}", lang), c) for key, w, c in CHILD_EVENTS]
         self.lines: list[tuple[Any, str, str, str]] = []  # (line, arm, source, key)
         self.keys: list[tuple[str, list[str]]] = []  # (source, keys) per panel
-        panels = [(title, "occupancy", [(k, *words[k]) for k in keys]) for title, keys in self.PANELS]
-        panels.append(("so far (cumulative)", "events", list(CHILD_EVENTS)))
+        panels = [(say(title, lang), "occupancy", [(k, *words[k]) for k in keys]) for title, keys in self.PANELS]
+        panels.append((say("fig.children.so_far", lang), "events", events))
         for ax, (title, source, series) in zip(self.axes, panels):
             for key, word, colour in series:
                 for arm in arms:
@@ -494,14 +522,14 @@ class ChildrenFigure(LiveFigure):
                     self.lines.append((self.animate(line), arm, source, key))
             self.keys.append((source, [key for key, _, _ in series]))
             ax.set_title(title, fontsize=9)
-            ax.set_xlabel("month", fontsize=8)
+            ax.set_xlabel(say("fig.axis.month", lang), fontsize=8)
             ax.tick_params(labelsize=7)
             ax.set_autoscale_on(False)
             ax.set_xlim(0, _horizon(0))
             ax.set_ylim(0, 1)
             ax.legend(fontsize=7, frameon=False, loc="upper left")
-        self.fig.suptitle("Children of the target group (simulated)" + (
-            ": — scenario, - - counterfactual" if len(arms) > 1 else ""), fontsize=9)
+        self.fig.suptitle(say("fig.children.title", lang) + (say("fig.children.arms", lang) if len(arms) > 1 else ""),
+                          fontsize=9)
 
     def update(self, model: DashboardModel) -> bool:
         frames = {arm: {"occupancy": m.occupancy_frame(), "events": child_events(m)}

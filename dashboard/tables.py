@@ -5,6 +5,7 @@ over runs. Plain functions, testable without a browser."""
 from __future__ import annotations
 
 import functools
+import re
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -37,26 +38,38 @@ def _table_html(frame: pd.DataFrame, css_class: str, note: str = "") -> str:
            f'<tr>{head}</tr>{rows}</table>{foot}'
 
 
-def funding_warnings(model: DashboardModel) -> list[str]:
+def _local(text: str, lang: str) -> str:
+    """A number formatted the English way ("1,234.5") in ``lang`` ("1.234,5" in Danish)."""
+    if lang == "da":
+        return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text
+
+
+def funding_warnings(model: DashboardModel, lang: str = "en") -> list[str]:
     """For the top of the page: offered interventions left at 0 places, and sidebar
-    controls that a typed change overrides (the typed value wins, as the Reset applied it)."""
+    controls that a typed change overrides (the typed value wins, as the Reset applied it).
+    The plan's own warning (``FundingPlan.warnings``) is the model's text, in English."""
     plan = getattr(model.services, "plan", None)
-    out = [f"Scenario: {w}" for w in plan.warnings()] if plan is not None else []
+    out = [words.say("warn.scenario", lang, warning=w) for w in plan.warnings()] if plan is not None else []
     try:
         typed = parse_changes(model.settings.get("changes", ""))
     except ParameterError:
         typed = {}
-    controlled = {"population.size": "the Citizens slider", "governance.mode": "Governance mode",
-                  "governance.sizing": "Capacity sizing",
-                  **{programme_path(name): f"the slider '{label}'" for name, label in PROGRAMME_LABELS.items()}}
+    controlled = {"population.size": words.say("warn.citizens", lang),
+                  "governance.mode": words.say("param.mode", lang),
+                  "governance.sizing": words.say("param.sizing", lang),
+                  **{programme_path(name): words.say("warn.slider", lang, label=words.say(
+                      f"param.{programme_path(name)}", lang) if lang != "en" else label)
+                     for name, label in PROGRAMME_LABELS.items()}}
     for path, control in controlled.items():
         if path in typed:
-            out.append(f"'More changes' sets {path} = {typed[path]}, which overrides {control}.")
+            out.append(words.say("warn.override", lang, path=path, value=typed[path], control=control))
     return out
 
 
-def funding_html(model: DashboardModel) -> str:
-    """Places funded per service in both arms, who pays and why (``FundingPlan``)."""
+def funding_html(model: DashboardModel, lang: str = "en") -> str:
+    """Places funded per service in both arms, who pays and why (``FundingPlan``; the
+    decision's reason is the model's text, in English)."""
     from model.compare import ArmDescription
 
     arms = {"scenario": ArmDescription.of(model.params, appraisal=False)}
@@ -64,48 +77,69 @@ def funding_html(model: DashboardModel) -> str:
         arms["counterfactual"] = ArmDescription.of(model.counterfactual.params, appraisal=False)
     tables = {arm: d.funding() for arm, d in arms.items()}
     scen = tables["scenario"]
-    out = pd.DataFrame({"budget holder": scen["budget_holder"]}, index=scen.index.rename("service"))
+    say = functools.partial(words.say, lang=lang)
+    index = scen.index if lang == "en" else pd.Index([words.service_name(s, lang) for s in scen.index])
+    holders = scen["budget_holder"] if lang == "en" else [words.budget_name(b, lang) for b in scen["budget_holder"]]
+    out = pd.DataFrame({say("results.budget"): list(holders)}, index=index.rename(say("funding.service")))
     for arm, t in tables.items():
-        out[f"{arm}: places per 1,000 (places)"] = [f"{f:g} ({p:,})" for f, p in zip(t["funded_per_1000"], t["places"])]
-    out["paid by (scenario)"] = scen["paid_by"]
-    out["decision (scenario)"] = scen["decision"]
-    keep = (scen["offered_per_1000"] > 0) | (tables.get("counterfactual", scen)["offered_per_1000"] > 0)
-    return _table_html(out[keep], "funding", f"Places the scenario funds at {model.population.n:,} simulated citizens "
-                                             "(model/governance.py). Interventions not listed are not offered.")
+        out[say("funding.arm_places", arm=say(f"arm.{arm}"))] = [
+            _local(f"{f:g} ({p:,})", lang) for f, p in zip(t["funded_per_1000"], t["places"])]
+    out[say("funding.paid_by")] = list(scen["paid_by"])
+    out[say("funding.decision")] = list(scen["decision"])
+    keep = ((scen["offered_per_1000"] > 0) | (tables.get("counterfactual", scen)["offered_per_1000"] > 0)).to_numpy()
+    return _table_html(out[keep], "funding", say("funding.note", n=words.number(model.population.n, lang)))
 
 
-def changes_html(params: Parameters) -> str:
-    """What the settings change relative to the calibrated default (``Parameters.differences``)."""
+def _how(how: str, lang: str) -> str:
+    """How a parameter was changed ("set", "scaled x1.5", "set, then scaled x2") in ``lang``."""
+    if lang == "en":
+        return how
+    how = how.replace(", then ", ", derefter ").replace("scaled x", "skaleret x")
+    return _local(re.sub(r"\bset\b", "sat", how), lang)
+
+
+def changes_html(params: Parameters, lang: str = "en") -> str:
+    """What the settings change relative to the calibrated default (``Parameters.differences``);
+    parameter paths and units stay as the parameter files say them."""
+    say = functools.partial(words.say, lang=lang)
     rows = [r for r in params.differences() if r["path"] != "population.size"]
     if not rows:
-        return "<div>No changes from the calibrated default.</div>"
-    frame = pd.DataFrame([{"parameter": r["path"], "calibrated": _fmt_value(r["calibrated"]),
-                           "this scenario": _fmt_value(r["scenario"]),
-                           "ratio": "" if r["ratio"] is None else f"x{r['ratio']:.2f}", "how": r["how"],
-                           "unit": r["unit"]} for r in rows]).set_index("parameter")
-    return _table_html(frame, "changes", "Every parameter that differs from the calibrated default.")
+        return f"<div>{say('changes.none')}</div>"
+    frame = pd.DataFrame([{say("changes.parameter"): r["path"], say("changes.calibrated"): _fmt_value(r["calibrated"], lang),
+                           say("changes.scenario"): _fmt_value(r["scenario"], lang),
+                           say("changes.ratio"): "" if r["ratio"] is None else _local(f"x{r['ratio']:.2f}", lang),
+                           say("changes.how"): _how(r["how"], lang),
+                           say("changes.unit"): r["unit"]} for r in rows]).set_index(say("changes.parameter"))
+    return _table_html(frame, "changes", say("changes.note"))
 
 
-def appraisal_html(frame: pd.DataFrame, params: Parameters) -> str:
+def appraisal_html(frame: pd.DataFrame, params: Parameters, lang: str = "en") -> str:
     """The appraisal of the offered interventions: net gain per budget holder (DKK million,
     median [p10, p90]) and the probability of paying back."""
+    say = functools.partial(words.say, lang=lang)
     if frame.empty:
-        return "<div>The scenario offers no discretionary intervention to appraise.</div>"
+        return f"<div>{say('appraisal.none')}</div>"
+
+    def holder(budget: str) -> str:
+        if lang == "en":
+            return budget
+        return say("appraisal.whole") if budget == "whole purse" else words.budget_name(budget, lang)
+
     cells = {}
     for (svc, budget), r in frame.set_index(["service", "budget"]).iterrows():
-        cells.setdefault(svc, {})[budget] = (f"{r['median'] / 1e6:,.1f} [{r['p10'] / 1e6:,.1f}, {r['p90'] / 1e6:,.1f}] "
-                                             f"· P {r['p_pays_back']:.0%}")
-    table = pd.DataFrame(cells).T.rename_axis("intervention")
-    return _table_html(table, "appraisal",
-                       f"Pays back within {params['governance.appraisal_months']:g} months? Net gain with the "
-                       f"intervention (DKK million, median [10th, 90th percentile] over "
-                       f"{params['governance.appraisal_replications']} pilots of {params['governance.appraisal_size']:,} "
-                       "citizens; + = the budget is better off, the owner paying its cost) and P = the share of pilots "
-                       "that pay back.")
+        name = svc if lang == "en" else words.service_name(svc, lang)
+        cells.setdefault(name, {})[holder(budget)] = _local(
+            f"{r['median'] / 1e6:,.1f} [{r['p10'] / 1e6:,.1f}, {r['p90'] / 1e6:,.1f}] ", lang) + \
+            f"· P {words.percent(r['p_pays_back'], lang)}"
+    table = pd.DataFrame(cells).T.rename_axis(say("appraisal.intervention"))
+    return _table_html(table, "appraisal", say(
+        "appraisal.note", months=_local(f"{params['governance.appraisal_months']:g}", lang),
+        pilots=params["governance.appraisal_replications"],
+        size=words.number(params["governance.appraisal_size"], lang)))
 
 
-def _fmt_value(v: Any) -> str:
-    return f"{v:,.6g}" if isinstance(v, float) else str(v)
+def _fmt_value(v: Any, lang: str = "en") -> str:
+    return _local(f"{v:,.6g}", lang) if isinstance(v, float) else str(v)
 
 
 def who_pays_html(model: DashboardModel, lang: str = "en") -> str:
@@ -155,16 +189,19 @@ def service_table(model: WelfareModel) -> pd.DataFrame:
                          for name, st in stats.items()]).set_index("service") if stats else pd.DataFrame()
 
 
-def citizen_summary(model: DashboardModel, i: int) -> dict[str, Any]:
+def citizen_summary(model: DashboardModel, i: int, lang: str = "en") -> dict[str, Any]:
     """One citizen: levels now, personal facts, services now, and the net public cost to
     date per budget holder in the scenario and in the counterfactual, and how much of it
-    is their children's placements in care (booked on the parent, ``model/children.py``)."""
+    is their children's placements in care (booked on the parent, ``model/children.py``).
+    Levels and services in ``lang`` (English: the model's own names)."""
     c = model.citizens[i]
     specs = getattr(model.services, "specs", ())
-    now = [s.name for k, s in enumerate(specs) if model._enrolled()[k, i]]
-    out = {"citizen": i, **c.levels(), "status": c.status, "age": round(c.age, 1), "complexity": round(c.complexity, 2),
+    now = [s.name if lang == "en" else words.service_short_name(s.name, lang)
+           for k, s in enumerate(specs) if model._enrolled()[k, i]]
+    levels = {d: words.level_name(d, level, lang) for d, level in c.levels().items()}
+    out = {"citizen": i, **levels, "status": c.status, "age": round(c.age, 1), "complexity": round(c.complexity, 2),
            "contacts": len(model.network.neighbours(i)), "ever_prison": c.ever_prison,
-           "ever_homeless": c.ever_homeless, "services_now": ", ".join(now) or "none"}
+           "ever_homeless": c.ever_homeless, "services_now": ", ".join(now) or words.say("none", lang)}
     costs = citizen_costs(model, i)
     for b in BUDGETS:
         out[f"cost_{b}"] = float(costs["scenario"][b].sum())
@@ -240,8 +277,19 @@ CHILD_EVENTS = (("placements", "placements", "#b2182b"),
                 ("joined", "grown-up children entering the target group", "#7570b3"))
 
 
-CHILDREN_OFF = ("Children are off: demography.enabled or children.enabled is false, so this run has no second "
-                "generation.")
+CHILDREN_OFF = words.say("children.off", "en")
+
+
+def child_account_words(category: str, lang: str = "en") -> str:
+    """A children's ledger account in words (:data:`CHILD_ACCOUNT_WORDS` in English)."""
+    if lang == "en":
+        return CHILD_ACCOUNT_WORDS[category]
+    name = words.account_name(category, lang)
+    return name[:1].lower() + name[1:]
+
+
+#: a budget holder as the one who pays ("paid by the kommune" / "betalt af kommunen")
+_PAYER = {"kommune": "kommunen", "region": "regionen", "stat": "staten"}
 
 
 def child_arms(model: DashboardModel) -> dict[str, WelfareModel]:
@@ -289,32 +337,37 @@ def children_so_far(model: WelfareModel) -> dict[str, float]:
     return out
 
 
-def children_kpis(model: DashboardModel) -> list[tuple[str, str, str]]:
+def children_kpis(model: DashboardModel, lang: str = "en") -> list[tuple[str, str, str]]:
     """(label, value, comparison with the counterfactual) for the Children tab's counters.
     Children are counted as simulated; the money is for the dashboard's population."""
     arms = child_arms(model)
     s = children_so_far(model)
     cf = children_so_far(arms["counterfactual"]) if "counterfactual" in arms else None
+    say = functools.partial(words.say, lang=lang)
+
+    def n(x: Any, spec: str = ",") -> str:
+        return _local(format(x, spec), lang)
 
     def versus(key: str) -> str:
-        return "" if cf is None else f"{s[key] - cf[key]:+,} vs counterfactual ({cf[key]:,})"
+        return "" if cf is None else say("children.versus", delta=n(s[key] - cf[key], "+,"), cf=n(cf[key]))
 
     million = model.money_scale / 1e6
     spent = s["placement_spending"] * million
     return [
-        ("Children now", f"{s['children']:,}",
-         f"{s['children.home']:,} at home, {s['children.preventive']:,} at home with a preventive measure"),
-        ("Placed now (foster family or institution)", f"{s['placed']:,}", versus("placed")),
-        ("Placements so far", f"{s['placements']:,}", "" if cf is None else
-         f"{cf['placements'] - s['placements']:+,} avoided (counterfactual {cf['placements']:,})"),
-        ("Grown-up children who entered the target group", f"{s['joined']:,}", versus("joined")),
-        (f"Kommune's spending on placements, {model.target.name}", f"{spent:,.1f}m DKK",
-         "" if cf is None else f"counterfactual {cf['placement_spending'] * million:,.1f}m DKK; "
-                               f"{cf['placement_spending'] * million - spent:+,.1f}m saved"),
+        (say("children.now"), n(s["children"]),
+         say("children.now_note", home=n(s["children.home"]), preventive=n(s["children.preventive"]))),
+        (say("children.placed"), n(s["placed"]), versus("placed")),
+        (say("children.placements"), n(s["placements"]), "" if cf is None else
+         say("children.avoided", n=n(cf["placements"] - s["placements"], "+,"), cf=n(cf["placements"]))),
+        (say("children.joined"), n(s["joined"]), versus("joined")),
+        (say("children.spending", population=model.target.name), say("children.amount", amount=n(spent, ",.1f")),
+         "" if cf is None else say("children.spending_note",
+                                   cf=say("children.amount", amount=n(cf["placement_spending"] * million, ",.1f")),
+                                   saved=n(cf["placement_spending"] * million - spent, "+,.1f"))),
     ]
 
 
-def children_money_table(model: DashboardModel) -> pd.DataFrame:
+def children_money_table(model: DashboardModel, lang: str = "en") -> pd.DataFrame:
     """The children's money to date per account and budget holder (DKK million for the
     dashboard's population): each arm, and what the scenario saves (+) or costs extra (-).
     Placements and preventive measures are always listed, a programme only when paid for."""
@@ -323,36 +376,39 @@ def children_money_table(model: DashboardModel) -> pd.DataFrame:
     frame = pd.DataFrame(money).fillna(0.0)
     programmes = frame.index.get_level_values("category").isin(list(PROGRAMMES))
     frame = frame[~programmes | (frame.abs() > 0).any(axis=1)]
-    out = pd.DataFrame({"budget holder": frame.index.get_level_values("budget")},
-                       index=pd.Index([CHILD_ACCOUNT_WORDS[c] for c in frame.index.get_level_values("category")],
-                                      name="spent on"))
+    say = functools.partial(words.say, lang=lang)
+    budgets = frame.index.get_level_values("budget")
+    out = pd.DataFrame({say("results.budget"): budgets if lang == "en" else [words.budget_name(b, lang) for b in budgets]},
+                       index=pd.Index([child_account_words(c, lang) for c in frame.index.get_level_values("category")],
+                                      name=say("children.spent_on")))
     for arm in arms:
-        out[f"{arm} (DKK million)"] = [f"{v:,.2f}" for v in frame[arm]]
+        out[say("children.arm_money", arm=say(f"arm.{arm}"))] = [_local(f"{v:,.2f}", lang) for v in frame[arm]]
     if "counterfactual" in arms:
-        out["saved (+) or extra cost (-)"] = [f"{v:+,.2f}" for v in frame["counterfactual"] - frame["scenario"]]
+        out[say("children.saved")] = [_local(f"{v:+,.2f}", lang) for v in frame["counterfactual"] - frame["scenario"]]
     return out
 
 
-def children_money_html(model: DashboardModel) -> str:
-    return _table_html(children_money_table(model), "children-money",
-                       f"DKK million for {model.target.label()} to month {model.month}, undiscounted. Each child's "
-                       "cost is booked on the parent's row (model/children.py).")
+def children_money_html(model: DashboardModel, lang: str = "en") -> str:
+    return _table_html(children_money_table(model, lang), "children-money",
+                       words.say("children.money_note", lang, population=model.target.label(), month=model.month))
 
 
-def programmes_text(model: DashboardModel) -> str:
+def programmes_text(model: DashboardModel, lang: str = "en") -> str:
     """The family programmes each arm funds, in words."""
+    say = functools.partial(words.say, lang=lang)
+
     def funded(m: WelfareModel) -> str:
-        parts = [f"{CHILD_ACCOUNT_WORDS[p.name]} {m.params[programme_path(p.name)]:g} per 1,000 ({p.places:,} places, "
-                 f"paid by the {p.budget})" for p in m.children.programmes if p.places > 0 or
-                 m.params[programme_path(p.name)] > 0]
-        return "; ".join(parts) or "none"
+        parts = [say("children.programme", name=child_account_words(p.name, lang),
+                     per=_local(f"{m.params[programme_path(p.name)]:g}", lang), places=_local(f"{p.places:,}", lang),
+                     budget=p.budget if lang == "en" else _PAYER.get(p.budget, p.budget))
+                 for p in m.children.programmes if p.places > 0 or m.params[programme_path(p.name)] > 0]
+        return "; ".join(parts) or say("none")
 
     arms = child_arms(model)
-    text = f"Family programmes funded: {funded(model)}"
+    text = say("children.programmes", funded=funded(model))
     if "counterfactual" in arms:
-        text += f". In the counterfactual: {funded(arms['counterfactual'])}"
-    return text + (". Fund them in the sidebar (places per 1,000 adults of the target group; -1 = as the preset), "
-                   "then Reset.")
+        text += say("children.programmes_cf", funded=funded(arms["counterfactual"]))
+    return text + say("children.programmes_how")
 
 
 def counters_html(model: DashboardModel, lang: str = "en") -> str:

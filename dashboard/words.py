@@ -143,6 +143,83 @@ ACCOUNT_NAMES = {
 }
 
 
+#: the life domains (``agents.states.Domain``, lower case) in words
+DOMAIN_NAMES = {
+    "housing": {"en": "housing", "da": "bolig"},
+    "substance": {"en": "substance", "da": "rusmidler"},
+    "mental": {"en": "mental", "da": "psykisk helbred"},
+    "employment": {"en": "employment", "da": "beskæftigelse"},
+    "justice": {"en": "justice", "da": "retssystem"},
+    "placement": {"en": "placement", "da": "anbringelse"},
+    "school": {"en": "school", "da": "skole"},
+}
+
+#: the levels of every domain (``agents.states``: member names in lower case) in words. The
+#: English names are the model's own (``own_home``), as figures and tables always showed
+#: them; the Danish follow social-work usage (VIVE's homeless count, Serviceloven, Barnets Lov)
+LEVEL_NAMES = {
+    "housing": {
+        "own_home": {"en": "own_home", "da": "egen bolig"},
+        "precarious": {"en": "precarious", "da": "sofasurfer"},
+        "shelter": {"en": "shelter", "da": "herberg/forsorgshjem (§110)"},
+        "street": {"en": "street", "da": "hjemløs på gaden"},
+        "supported": {"en": "supported", "da": "botilbud (§107/§108)"},
+    },
+    "substance": {
+        "none": {"en": "none", "da": "intet misbrug"},
+        "problematic": {"en": "problematic", "da": "problematisk brug"},
+        "treatment": {"en": "treatment", "da": "i misbrugsbehandling"},
+        "recovery": {"en": "recovery", "da": "ophørt/kontrolleret brug"},
+    },
+    "mental": {
+        "well": {"en": "well", "da": "ingen psykisk lidelse"},
+        "untreated": {"en": "untreated", "da": "ubehandlet lidelse"},
+        "treatment": {"en": "treatment", "da": "i psykiatrisk behandling"},
+        "stable": {"en": "stable", "da": "stabil efter behandling"},
+    },
+    "employment": {
+        "employed": {"en": "employed", "da": "i beskæftigelse"},
+        "benefits": {"en": "benefits", "da": "på kontanthjælp"},
+        "outside": {"en": "outside", "da": "uden for arbejdsstyrken"},
+    },
+    "justice": {
+        "free": {"en": "free", "da": "ingen sanktion"},
+        "prison": {"en": "prison", "da": "i fængsel"},
+        "probation": {"en": "probation", "da": "prøveløsladt/tilsyn"},
+    },
+    "placement": {
+        "home": {"en": "at home", "da": "hjemme"},
+        "preventive": {"en": "at home with a preventive measure", "da": "hjemme med forebyggende foranstaltning"},
+        "foster": {"en": "in a foster family", "da": "i plejefamilie"},
+        "institution": {"en": "in an institution", "da": "på døgninstitution"},
+    },
+    "school": {
+        "on_track": {"en": "on_track", "da": "følger skolen"},
+        "behind": {"en": "behind", "da": "bagud i skolen"},
+    },
+}
+
+#: services in a few words, for figures' axes (the full names are too long for a tick label)
+SERVICE_SHORT_NAMES = {
+    "addiction_treatment": {"en": "addiction treatment", "da": "ambulant misbrugsbehandling"},
+    "residential_treatment": {"en": "residential treatment", "da": "døgnbehandling (misbrug)"},
+    "psychiatry": {"en": "psychiatry", "da": "regionspsykiatri"},
+    "dual_diagnosis": {"en": "dual diagnosis", "da": "dobbeltdiagnoseteam"},
+    "shelter": {"en": "shelter", "da": "§110-boform"},
+    "supported_housing": {"en": "supported housing", "da": "botilbud"},
+    "housing_first": {"en": "housing first", "da": "Housing First"},
+    "case_management": {"en": "case management", "da": "case management (ICM)"},
+    "cti": {"en": "cti", "da": "CTI"},
+    "job_centre": {"en": "job centre", "da": "jobcenter"},
+    "ips": {"en": "ips", "da": "IPS"},
+    "prison": {"en": "prison", "da": "fængsel"},
+    "probation": {"en": "probation", "da": "tilsyn"},
+    "family_therapy": {"en": "family therapy", "da": "familiebehandling"},
+    "family_addiction": {"en": "family addiction", "da": "familieindsats (misbrug)"},
+    "children_of_prisoners": {"en": "children of prisoners", "da": "børn af indsatte"},
+}
+
+
 #: the shipped policies (``runs/scenarios/*.toml`` without contracts) by a human name;
 #: ``tests/test_app.py`` fails when a shipped policy has none
 POLICY_NAMES = {
@@ -216,6 +293,32 @@ def budget_name(budget: str, lang: str = DEFAULT_LANGUAGE) -> str:
 
 def service_name(service: str, lang: str = DEFAULT_LANGUAGE) -> str:
     return SERVICE_NAMES.get(service, {}).get(_check(lang), service)
+
+
+def domain_name(domain: Any, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A life domain (``Domain`` or its lower-case name) in words: "housing" / "bolig"."""
+    key = domain if isinstance(domain, str) else domain.name.lower()
+    return DOMAIN_NAMES.get(key, {}).get(_check(lang), key)
+
+
+def level_name(domain: Any, level: Any, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A level of a domain in words: ``level_name("housing", "street", "da")`` (or
+    ``Domain.HOUSING, 3``) -> "hjemløs på gaden"; in English the model's own name ("street")."""
+    _check(lang)
+    dkey = domain if isinstance(domain, str) else domain.name.lower()
+    if isinstance(level, str):
+        lkey = level
+    else:
+        from agents.states import LEVELS, Domain, Placement, School
+
+        enum = {"placement": Placement, "school": School}.get(dkey) or LEVELS[Domain[dkey.upper()]]
+        lkey = enum(int(level)).name.lower()
+    return LEVEL_NAMES.get(dkey, {}).get(lkey, {}).get(lang, lkey)
+
+
+def service_short_name(service: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A service in a few words, for a figure's axis."""
+    return SERVICE_SHORT_NAMES.get(service, {}).get(_check(lang), service.replace("_", " "))
 
 
 def account_name(category: str, lang: str = DEFAULT_LANGUAGE) -> str:
@@ -303,6 +406,179 @@ WORDS: dict[str, dict[str, str]] = {
     "kpi.vs": {"en": "{n} vs counterfactual", "da": "{n} mod kontrafaktisk"},
     # who pays
     "who.title": {"en": "Who pays, who saves", "da": "Hvem betaler, hvem sparer"},
+    # pathways and money, flows and services, citizen (app.py)
+    "network.colour": {"en": "Colour citizens by", "da": "Farv borgerne efter"},
+    "flows.cumulative": {"en": "since month 1 (otherwise: last month)",
+                         "da": "siden måned 1 (ellers: seneste måned)"},
+    "citizen.field": {"en": "Citizen (0-{last})", "da": "Borger (0-{last})"},
+    "citizen.costly": {"en": "Most costly so far", "da": "Dyreste indtil nu"},
+    "citizen.random": {"en": "Random homeless", "da": "Tilfældig hjemløs"},
+    "citizen.now": {"en": "Citizen {i} now: {facts}", "da": "Borger {i} nu: {facts}"},
+    "citizen.died": {"en": "Citizen {i} died (last states: {facts})",
+                     "da": "Borger {i} er død (seneste tilstande: {facts})"},
+    "citizen.exited": {"en": "Citizen {i} left the target group at the exit age (last states: {facts})",
+                       "da": "Borger {i} har forladt målgruppen ved aldersgrænsen (seneste tilstande: {facts})"},
+    "citizen.facts": {"en": "age {age} · complexity {complexity} · {contacts} contacts · ever in prison: {prison} · "
+                            "ever homeless: {homeless} · services now: {services}",
+                      "da": "alder {age} · kompleksitet {complexity} · {contacts} kontakter · nogensinde i fængsel: "
+                            "{prison} · nogensinde hjemløs: {homeless} · indsatser nu: {services}"},
+    "yes": {"en": "yes", "da": "ja"},
+    "no": {"en": "no", "da": "nej"},
+    "none": {"en": "none", "da": "ingen"},
+    "citizen.thousands": {"en": "{amount}k", "da": "{amount} t.kr."},
+    "citizen.counterfactual": {"en": " (counterfactual {amount})", "da": " (kontrafaktisk {amount})"},
+    "citizen.children": {"en": "; of which their children's placements in care {amount}",
+                         "da": "; heraf deres børns anbringelser uden for hjemmet {amount}"},
+    "citizen.cost": {"en": "Net public cost to date (+ = costs the public, DKK): {costs}{children}",
+                     "da": "Offentlige nettoudgifter til dato (+ = koster det offentlige, kr.): {costs}{children}"},
+    # funding and changes (app.py, tables.py)
+    "funding.places": {"en": "Places funded per service", "da": "Finansierede pladser pr. indsats"},
+    "funding.changes": {"en": "What the scenario changes from the calibrated model",
+                        "da": "Hvad scenariet ændrer i forhold til den kalibrerede model"},
+    "funding.appraisal": {"en": "Appraisal: does each offered intervention pay back, and for whom?",
+                          "da": "Vurdering: betaler hver tilbudt indsats sig tilbage, og for hvem?"},
+    "funding.run": {"en": "Run the appraisal ({n} pilot pairs, a few seconds each)",
+                    "da": "Kør vurderingen ({n} par af pilotforsøg, et par sekunder hver)"},
+    "arm.scenario": {"en": "scenario", "da": "scenarie"},
+    "arm.counterfactual": {"en": "counterfactual", "da": "kontrafaktisk"},
+    "funding.service": {"en": "service", "da": "indsats"},
+    "funding.arm_places": {"en": "{arm}: places per 1,000 (places)", "da": "{arm}: pladser pr. 1.000 (pladser)"},
+    "funding.paid_by": {"en": "paid by (scenario)", "da": "betales af (scenarie)"},
+    "funding.decision": {"en": "decision (scenario)", "da": "beslutning (scenarie)"},
+    "funding.note": {"en": "Places the scenario funds at {n} simulated citizens (model/governance.py). Interventions "
+                           "not listed are not offered.",
+                     "da": "Pladser, scenariet finansierer ved {n} simulerede borgere (model/governance.py). "
+                           "Indsatser, der ikke står her, tilbydes ikke."},
+    "changes.none": {"en": "No changes from the calibrated default.",
+                     "da": "Ingen ændringer i forhold til den kalibrerede standard."},
+    "changes.parameter": {"en": "parameter", "da": "parameter"},
+    "changes.calibrated": {"en": "calibrated", "da": "kalibreret"},
+    "changes.scenario": {"en": "this scenario", "da": "dette scenarie"},
+    "changes.ratio": {"en": "ratio", "da": "forhold"},
+    "changes.how": {"en": "how", "da": "hvordan"},
+    "changes.unit": {"en": "unit", "da": "enhed"},
+    "changes.note": {"en": "Every parameter that differs from the calibrated default.",
+                     "da": "Alle parametre, der afviger fra den kalibrerede standard."},
+    "appraisal.none": {"en": "The scenario offers no discretionary intervention to appraise.",
+                       "da": "Scenariet tilbyder ingen valgfri indsats at vurdere."},
+    "appraisal.intervention": {"en": "intervention", "da": "indsats"},
+    "appraisal.whole": {"en": "whole purse", "da": "hele den offentlige sektor"},
+    "appraisal.note": {"en": "Pays back within {months} months? Net gain with the intervention (DKK million, median "
+                             "[10th, 90th percentile] over {pilots} pilots of {size} citizens; + = the budget is better "
+                             "off, the owner paying its cost) and P = the share of pilots that pay back.",
+                       "da": "Betaler den sig tilbage inden for {months} måneder? Nettogevinst med indsatsen (mio. kr., "
+                             "median [10., 90. percentil] over {pilots} pilotforsøg med {size} borgere; + = budgettet "
+                             "får det bedre, når ejeren betaler udgiften) og P = andelen af pilotforsøg, der betaler "
+                             "sig tilbage."},
+    # the warnings at the top of the page (tables.funding_warnings)
+    "warn.scenario": {"en": "Scenario: {warning}", "da": "Scenarie: {warning}"},
+    "warn.override": {"en": "'More changes' sets {path} = {value}, which overrides {control}.",
+                      "da": "'Flere ændringer' sætter {path} = {value}, som tilsidesætter {control}."},
+    "warn.citizens": {"en": "the Citizens slider", "da": "skyderen 'Borgere'"},
+    "warn.slider": {"en": "the slider '{label}'", "da": "skyderen '{label}'"},
+    # children (app.py, tables.py)
+    "children.off": {"en": "Children are off: demography.enabled or children.enabled is false, so this run has no "
+                           "second generation.",
+                     "da": "Børn er slået fra: demography.enabled eller children.enabled er false, så denne kørsel "
+                           "har ingen anden generation."},
+    "children.money": {"en": "The children's money per budget holder", "da": "Børnenes økonomi pr. budgetholder"},
+    "children.now": {"en": "Children now", "da": "Børn nu"},
+    "children.now_note": {"en": "{home} at home, {preventive} at home with a preventive measure",
+                          "da": "{home} hjemme, {preventive} hjemme med en forebyggende foranstaltning"},
+    "children.placed": {"en": "Placed now (foster family or institution)",
+                        "da": "Anbragt nu (plejefamilie eller institution)"},
+    "children.versus": {"en": "{delta} vs counterfactual ({cf})", "da": "{delta} mod kontrafaktisk ({cf})"},
+    "children.placements": {"en": "Placements so far", "da": "Anbringelser indtil nu"},
+    "children.avoided": {"en": "{n} avoided (counterfactual {cf})", "da": "{n} undgået (kontrafaktisk {cf})"},
+    "children.joined": {"en": "Grown-up children who entered the target group",
+                        "da": "Voksne børn, der er kommet i målgruppen"},
+    "children.spending": {"en": "Kommune's spending on placements, {population}",
+                          "da": "Kommunens udgifter til anbringelser, {population}"},
+    "children.amount": {"en": "{amount}m DKK", "da": "{amount} mio. kr."},
+    "children.spending_note": {"en": "counterfactual {cf}; {saved}m saved", "da": "kontrafaktisk {cf}; {saved} mio. kr. sparet"},
+    "children.spent_on": {"en": "spent on", "da": "brugt på"},
+    "children.arm_money": {"en": "{arm} (DKK million)", "da": "{arm} (mio. kr.)"},
+    "children.saved": {"en": "saved (+) or extra cost (-)", "da": "sparet (+) eller ekstra udgift (-)"},
+    "children.money_note": {"en": "DKK million for {population} to month {month}, undiscounted. Each child's cost is "
+                                  "booked on the parent's row (model/children.py).",
+                            "da": "Mio. kr. for {population} til og med måned {month}, udiskonteret. Hvert barns "
+                                  "udgift bogføres på forælderens række (model/children.py)."},
+    "children.programme": {"en": "{name} {per} per 1,000 ({places} places, paid by the {budget})",
+                           "da": "{name} {per} pr. 1.000 ({places} pladser, betalt af {budget})"},
+    "children.programmes": {"en": "Family programmes funded: {funded}", "da": "Finansierede familieindsatser: {funded}"},
+    "children.programmes_cf": {"en": ". In the counterfactual: {funded}", "da": ". I det kontrafaktiske: {funded}"},
+    "children.programmes_how": {"en": ". Fund them in the sidebar (places per 1,000 adults of the target group; -1 = as "
+                                      "the preset), then Reset.",
+                                "da": ". Finansiér dem i sidepanelet (pladser pr. 1.000 voksne i målgruppen; -1 = som "
+                                      "forudindstillingen), og tryk Reset."},
+    # figures (figures.py)
+    "fig.month": {"en": "month {n}", "da": "måned {n}"},
+    "fig.months": {"en": "months 1-{n}", "da": "måned 1-{n}"},
+    "fig.axis.month": {"en": "month", "da": "måned"},
+    "fig.axis.citizens": {"en": "citizens", "da": "borgere"},
+    "fig.axis.millions": {"en": "DKK million", "da": "mio. kr."},
+    "fig.axis.thousands": {"en": "DKK thousand", "da": "tusind kr."},
+    "fig.network.title": {"en": "Social network by {domain}: {shown} of {total} citizens (snowball sample)",
+                          "da": "Socialt netværk efter {domain}: {shown} af {total} borgere (sneboldudvalg)"},
+    "fig.occupancy.title": {"en": "{domain} (not {first})", "da": "{domain}\n(undtagen {first})"},
+    "fig.occupancy.note": {"en": "citizens per month", "da": "borgere pr. måned"},
+    "fig.arms": {"en": "— scenario\n- - counterfactual", "da": "— scenarie\n- - kontrafaktisk"},
+    "fig.money.title": {"en": "Cumulative net public saving vs counterfactual, DKK million for {population}\n"
+                              "({persons} persons; undiscounted, cashable; + = the public saves)",
+                        "da": "Kumuleret offentlig nettobesparelse mod kontrafaktisk, mio. kr. for {population}\n"
+                              "({persons} personer; udiskonteret, kontant; + = det offentlige sparer)"},
+    "fig.money.baseline": {"en": "no difference: the settings are the baseline",
+                           "da": "ingen forskel: indstillingerne er basisscenariet"},
+    "fig.money.paid_back": {"en": "paid back in month {n}", "da": "tilbagebetalt i måned {n}"},
+    "fig.money.not_yet": {"en": "not paid back yet", "da": "endnu ikke tilbagebetalt"},
+    "fig.moves.title": {"en": "Moves between levels, {span}: citizens (row = from, column = to)",
+                        "da": "Skift mellem niveauer, {span}: borgere (række = fra, kolonne = til)"},
+    "fig.services.enrolled": {"en": "enrolled", "da": "indskrevet"},
+    "fig.services.waiting": {"en": "waiting", "da": "venter"},
+    "fig.services.places": {"en": "places", "da": "pladser"},
+    "fig.services.title": {"en": "Services in month {n}: citizens enrolled, waiting, and places",
+                           "da": "Indsatser i måned {n}: borgere indskrevet, ventende og pladser"},
+    "fig.services.none": {"en": "no services modelled", "da": "ingen indsatser i modellen"},
+    "fig.citizen.title": {"en": "Citizen {i}: life states per month (month {n})",
+                          "da": "Borger {i}: livssituation pr. måned (måned {n})"},
+    "fig.citizen.services": {"en": "services received", "da": "modtagne indsatser"},
+    "fig.citizen.cost": {"en": "cumulative net public cost of this citizen and their children in care, DKK thousand "
+                               "(+ = costs the public; — scenario, - - same citizen in the counterfactual)",
+                         "da": "kumulerede offentlige nettoudgifter til borgeren og deres anbragte børn, tusind kr.\n"
+                               "(+ = koster det offentlige; — scenarie, - - samme borger i det kontrafaktiske)"},
+    "fig.citizen.not_yet": {"en": "not yet in the group", "da": "endnu ikke i målgruppen"},
+    "fig.citizen.died": {"en": "died", "da": "død"},
+    "fig.citizen.exited": {"en": "left at the exit age", "da": "udtrådt ved aldersgrænsen"},
+    "fig.citizen.outside": {"en": "outside the target group", "da": "uden for målgruppen"},
+    "fig.children.home": {"en": "children at home", "da": "børn hjemme"},
+    "fig.children.measures": {"en": "preventive measure or placed", "da": "forebyggende foranstaltning eller anbragt"},
+    "fig.children.so_far": {"en": "so far (cumulative)", "da": "indtil nu (kumuleret)"},
+    "fig.children.placements": {"en": "placements", "da": "anbringelser"},
+    "fig.children.joined": {"en": "grown-up children entering the target group",
+                            "da": "voksne børn, der kommer i målgruppen"},
+    "fig.children.title": {"en": "Children of the target group (simulated)", "da": "Målgruppens børn (simuleret)"},
+    "fig.children.arms": {"en": ": — scenario, - - counterfactual", "da": ": — scenarie, - - kontrafaktisk"},
+    # the sidebar's labels (app.model_params): "param.<name>"
+    "param.preset": {"en": "Scenario preset", "da": "Scenarie (forudindstilling)"},
+    "param.mode": {"en": "Governance mode", "da": "Styringsform"},
+    "param.sizing": {"en": "Capacity sizing", "da": "Dimensionering af pladser"},
+    "param.population.size": {"en": "Citizens", "da": "Borgere"},
+    "param.capacity_scale": {"en": "All service capacities (x preset)",
+                             "da": "Alle indsatsers kapacitet (x forudindstilling)"},
+    "param.service": {"en": "Service to adjust", "da": "Indsats, der justeres"},
+    "param.service_places": {"en": "Its places per 1,000 (left end: as the preset)",
+                             "da": "Dens pladser pr. 1.000 (venstre ende: som forudindstillingen)"},
+    "param.service_price_scale": {"en": "Its price (x preset)", "da": "Dens pris (x forudindstilling)"},
+    "param.children.programmes.family_therapy.places": {"en": "Family therapy (MST/FFT) places per 1,000",
+                                                        "da": "Familiebehandling (MST/FFT), pladser pr. 1.000"},
+    "param.children.programmes.family_addiction.places": {"en": "Family component in addiction treatment",
+                                                          "da": "Familieindsats i misbrugsbehandlingen"},
+    "param.children.programmes.children_of_prisoners.places": {"en": "Support for children of prisoners",
+                                                               "da": "Støtte til børn af indsatte"},
+    "param.changes": {"en": "More changes: path = value; ... (e.g. contract terms)",
+                      "da": "Flere ændringer: sti = værdi; ... (fx kontraktvilkår)"},
+    "param.target_population": {"en": "Money for the population of", "da": "Økonomi for befolkningen i"},
+    "param.rng": {"en": "Seed", "da": "Frø (seed)"},
 }
 
 

@@ -659,3 +659,123 @@ def test_play_waits_for_the_page_to_draw_the_last_month_but_never_for_ever():
     t0 = time.perf_counter()
     model.step()
     assert model.month == 3 and 0.2 <= time.perf_counter() - t0 < 3
+
+
+# -- the page in Danish ------------------------------------------------------------------------
+def page_words(rc) -> str:
+    """The page's text and its widgets' labels (checkboxes, selects, sliders, fields)."""
+    labels = [w.label for w in walk(rc.container) if isinstance(getattr(w, "label", None), str)]
+    return page_text(rc) + " " + " ".join(labels)
+
+
+#: per tab: Danish words it shows, and English words it must no longer show
+DANISH_TABS = {
+    "results": (["Hver kørsel: 2.000 simulerede borgere", "Tidshorisont (år)"], ["Each run:", "Horizon (years)"]),
+    "pathways": (["Hvem betaler, hvem sparer", "Farv borgerne efter"], ["Who pays, who saves", "Colour citizens by"]),
+    "flows": (["siden måned 1 (ellers: seneste måned)"], ["since month 1"]),
+    "citizen": (["Borger 0 nu: bolig: ", "Dyreste indtil nu", "Tilfældig hjemløs", "Offentlige nettoudgifter til dato",
+                 "nogensinde hjemløs"],
+                ["Citizen 0 now", "Most costly so far", "Random homeless", "Net public cost to date", "ever homeless"]),
+    "contract": (["Dette scenarie har ingen resultatkontrakt"], ["has no outcome contract"]),
+    "funding": (["Finansierede pladser pr. indsats", "Hvad scenariet ændrer i forhold til den kalibrerede model",
+                 "Vurdering: betaler hver tilbudt indsats sig tilbage", "dette scenarie"],
+                ["Places funded per service", "What the scenario changes from the calibrated model",
+                 "Appraisal: does each", "this scenario"]),
+    "children": (["Børn nu", "Børnenes økonomi pr. budgetholder", "Finansierede familieindsatser: familiebehandling",
+                  "pr. 1.000", "mio. kr."],
+                 ["Children now", "The children's money per budget holder", "Family programmes funded",
+                  "places, paid by the", "m DKK"]),
+}
+
+
+def test_every_tab_speaks_danish_when_the_page_does():
+    m = app.DashboardModel("early_family_help", rng=1, **SMALL)
+    m.run_for(3)
+    app.language.set("da")
+    try:
+        app.tab_index.set(app.TAB_KEYS.index("results"))
+        rc = render_page(m)
+        for key in app.TAB_KEYS:  # every tab once, as a user would: the tabs visited stay mounted
+            app.tab_index.set(app.TAB_KEYS.index(key))
+            text = page_words(rc)
+            danish, english = DANISH_TABS[key]
+            for words_ in danish:
+                assert words_ in text, (key, words_)
+            for words_ in english:
+                assert words_ not in text, (key, words_)
+        assert len(images(rc)) == 7  # network, levels, money, moves, services, citizen, children
+        click(rc, "Step")  # Mesa's own buttons stay English
+        assert m.month == 4 and "Traceback" not in page_text(rc)
+        # the sidebar's labels follow the page
+        assert rc.find(v.Slider, label="Borgere").widget and rc.find(v.Select, label="Styringsform").widget
+        rc.find(v.Slider, label="Citizens").assert_empty()
+    finally:
+        app.language.set("en")
+    assert rc.find(v.Slider, label="Citizens").widget
+    assert "Who pays, who saves" in page_text(rc) and "Family programmes funded" in page_text(rc)
+
+
+def test_the_sidebar_in_danish_changes_only_its_labels():
+    da = app.sidebar_params("da")
+    assert app.sidebar_params("en") is app.model_params
+    assert list(da) == list(app.model_params)
+    for name, options in app.model_params.items():
+        assert words.say(f"param.{name}", "en") == options["label"], name  # one source of the English words too
+        assert {k: v for k, v in da[name].items() if k != "label"} == {k: v for k, v in options.items() if k != "label"}
+        assert da[name]["label"] == words.say(f"param.{name}", "da") != options["label"], name
+    assert da["population.size"]["label"] == "Borgere" and da["mode"]["values"] == app.model_params["mode"]["values"]
+
+
+def figure_words(fig) -> str:
+    """Every text drawn in a matplotlib figure: titles, labels, ticks, legends, notes."""
+    from matplotlib.text import Text
+
+    return " | ".join(t.get_text() for t in fig.findobj(Text) if t.get_text())
+
+
+@pytest.mark.parametrize("kind, args, english, danish", [
+    (figures.NetworkFigure, ("housing",), "Social network by housing:", "Socialt netværk efter bolig:"),
+    (figures.OccupancyFigure, (), "housing (not own_home)", "bolig\n(undtagen egen bolig)"),
+    (figures.MoneyFigure, (), "Cumulative net public saving vs counterfactual, DKK million for",
+     "Kumuleret offentlig nettobesparelse mod kontrafaktisk, mio. kr. for"),
+    (figures.TransitionsFigure, (True,), "Moves between levels, months 1-3:", "Skift mellem niveauer, måned 1-3:"),
+    (figures.ServicesFigure, (), "Services in month 3: citizens enrolled", "Indsatser i måned 3: borgere indskrevet"),
+    (figures.CitizenFigure, (7,), "Citizen 7: life states per month (month 3)",
+     "Borger 7: livssituation pr. måned (måned 3)"),
+    (figures.ChildrenFigure, (), "Children of the target group (simulated)", "Målgruppens børn (simuleret)"),
+])
+def test_figures_speak_the_page_s_language_and_english_is_unchanged(kind, args, english, danish):
+    m = app.DashboardModel("early_family_help", rng=1, **SMALL)
+    m.run_for(3)
+    plain = app.live_figure(m, kind, *args)  # as before the page had a language
+    en, da = app.live_figure(m, kind, *args, "en"), app.live_figure(m, kind, *args, "da")
+    assert len({id(plain), id(en), id(da)}) == 3  # one cached figure per language
+    pngs = [f.png(m) for f in (plain, en, da)]
+    assert pngs[0] == pngs[1] != pngs[2]
+    said_en, said_da = figure_words(en.fig), figure_words(da.fig)
+    assert said_en == figure_words(plain.fig) and english in said_en and english not in said_da
+    assert danish in said_da
+    for word in ("month", "citizens", "DKK", "counterfactual", "scenario", "own_home", "treatment"):
+        assert word not in said_da, (word, said_da)
+
+
+def test_tables_and_citizen_summary_in_danish():
+    m = app.DashboardModel("early_family_help", rng=1, changes="population.size = 400", **SMALL)
+    m.run_for(3)
+    warnings = app.funding_warnings(m, "da")
+    assert "'Flere ændringer' sætter population.size = 400, som tilsidesætter skyderen 'Borgere'." in warnings
+    s = tables.citizen_summary(m, 7, "da")
+    from agents.states import LEVELS
+
+    assert s["housing"] in [words.level_name("housing", lv.name.lower(), "da") for lv in LEVELS[app.Domain.HOUSING]]
+    assert words.level_name(app.Domain.HOUSING, 3, "da") == "hjemløs på gaden"
+    assert words.level_name("substance", "treatment", "en") == "treatment"
+    kpis = {label: value for label, value, _ in tables.children_kpis(m, "da")}
+    assert kpis[f"Kommunens udgifter til anbringelser, {m.target.name}"].endswith(" mio. kr.")
+    money = tables.children_money_table(m, "da")
+    assert money.index.name == "brugt på" and "familiebehandling (MST/FFT)" in money.index
+    assert "scenarie (mio. kr.)" in money.columns and "," in money.iloc[0]["scenarie (mio. kr.)"]
+    assert tables.programmes_text(m, "da").startswith("Finansierede familieindsatser: familiebehandling (MST/FFT) 5 pr. "
+                                                      "1.000 (")
+    assert "dette scenarie" in tables.changes_html(m.params, "da") and ">sat<" in tables.changes_html(m.params, "da")
+    assert "Places the scenario funds" in tables.funding_html(m) and "Pladser, scenariet" in tables.funding_html(m, "da")
