@@ -517,7 +517,7 @@ def Dashboard(model: DashboardModel):
             solara.Error(model.error)
         for warning in funding_warnings(model, lang):
             solara.Warning(warning)
-        solara.Text(model.describe())
+        solara.Text(model.describe(lang))
         Counters(model, model.month, lang)
         # Every tab is mounted the first time it is shown and then kept (a tab unmounted by
         # Tabs(lazy=True) and shown again had buttons the browser's clicks no longer reached);

@@ -5,6 +5,8 @@ while Mesa's Play steps it in a thread (``lock``, ``wait_for_the_page``)."""
 
 from __future__ import annotations
 
+import functools
+import re
 import threading
 import time
 from collections import deque
@@ -211,22 +213,46 @@ class DashboardModel(WelfareModel):
             self._layout = network_layout(self)
         return self._layout
 
-    def describe(self) -> str:
+    def describe(self, lang: str = "en") -> str:
+        """One line on what runs: scenario, governance, sizing, the living population, seed,
+        counterfactual, whom the money is for and in which prices, and the changes from
+        the baseline (parameter paths, as the parameter files write them), in ``lang``."""
+        from dashboard import words
+        from model.compare import price_year_text
+
         p = self.params
-        cf = ("the same citizens and seed under the baseline (siloed)" if self.counterfactual is not None
-              else "none: these settings are the baseline")
+        da = lang == "da"
+        n = functools.partial(words.number, lang=lang)
         changes = {k: v for k, v in p.changes.items() if k != "population.size"}
         shown = ", ".join(f"{k} = {v:,.10g}" if isinstance(v, float) else f"{k} = {v}"
                           for k, v in list(changes.items())[:8])
-        more = f" and {len(changes) - 8} more" if len(changes) > 8 else ""
-        from model.compare import price_year_text
-
+        more = (f" {'og' if da else 'and'} {len(changes) - 8} {'flere' if da else 'more'}"
+                if len(changes) > 8 else "")
         occ = self.occupancy
-        living = (f"{p['population.size']:,} citizens at the start, {occ['alive']:,} living now "
-                  f"({occ['entered']:,} newcomers, {occ['died']:,} deaths, {occ['exited']:,} left at the pension age)"
-                  if self.demography is not None else f"{p['population.size']:,} citizens (a closed cohort)")
-        return (f"Scenario {p.name} · governance {p['governance.mode']} · sizing {p['governance.sizing']} · "
-                f"{living} · seed {self.seed} · counterfactual: {cf}. "
-                f"Money for {self.target.label()}: each simulated citizen stands for {self.money_scale:,.3g} persons; "
-                f"{price_year_text(self.params, short=True)}, undiscounted. "
-                f"Changes from the baseline: {shown + more if changes else 'none'}.")
+        persons = self.target.persons
+        if not da:
+            cf = ("the same citizens and seed under the baseline (siloed)" if self.counterfactual is not None
+                  else "none: these settings are the baseline")
+            living = (f"{n(p['population.size'])} citizens at the start, {n(occ['alive'])} living now "
+                      f"({n(occ['entered'])} newcomers, {n(occ['died'])} deaths, {n(occ['exited'])} left at the pension "
+                      "age)" if self.demography is not None else f"{n(p['population.size'])} citizens (a closed cohort)")
+            return (f"Scenario {p.name} · governance {p['governance.mode']} · sizing {p['governance.sizing']} · "
+                    f"{living} · seed {self.seed} · counterfactual: {cf}. "
+                    f"Money for {self.target.label()}: each simulated citizen stands for {self.money_scale:,.3g} "
+                    f"persons; {price_year_text(self.params, short=True)}, undiscounted. "
+                    f"Changes from the baseline: {shown + more if changes else 'none'}.")
+        cf = ("de samme borgere og frø under basisscenariet (opdelte indsatser)" if self.counterfactual is not None
+              else "ingen: disse indstillinger er basisscenariet")
+        mode = {"siloed": "opdelt", "coordinated": "koordineret"}.get(p["governance.mode"], p["governance.mode"])
+        sizing = {"fixed": "faste pladser", "own_budget": "hver betaler det, der tjener sig hjem i eget budget",
+                  "whole_purse": "det, der tjener sig hjem for hele den offentlige sektor"}.get(
+                      p["governance.sizing"], p["governance.sizing"])
+        living = (f"{n(p['population.size'])} borgere ved start, {n(occ['alive'])} i live nu ({n(occ['entered'])} "
+                  f"nye, {n(occ['died'])} dødsfald, {n(occ['exited'])} gået ud ved pensionsalderen)"
+                  if self.demography is not None else f"{n(p['population.size'])} borgere (en lukket kohorte)")
+        year = re.search(r"\d{4}", price_year_text(self.params, short=True))
+        return (f"Scenarie {p.name} · styring {mode} · dimensionering: {sizing} · {living} · "
+                f"frø {self.seed} · kontrafaktisk: {cf}. Økonomi for {self.target.name} ({n(persons)} personer i "
+                f"målgruppen): hver simuleret borger står for {words.number(self.money_scale, 'da', 1)} personer; "
+                f"{year.group(0) + '-priser' if year else price_year_text(self.params, short=True)}, udiskonteret. "
+                f"Ændringer fra basisscenariet: {shown + more if changes else 'ingen'}.")

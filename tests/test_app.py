@@ -195,6 +195,10 @@ def test_the_money_is_for_the_population_chosen_in_the_sidebar():
     total = -odense.cumulative_difference().iloc[-1]["total"] * odense.money_scale  # + = the public saves
     assert saving == words.millions(total, "en")  # ...with its money for Odense's persons, e.g. "-DKK 0.8m"
     assert "Money for Odense (" in odense.describe() and "DKK million for Odense" in app.who_pays_html(odense)
+    danish = odense.describe("da")
+    assert danish.startswith("Scenarie housing_first · styring opdelt · dimensionering: faste pladser")
+    assert "Økonomi for Odense (" in danish and "-priser, udiskonteret" in danish
+    assert "Ændringer fra basisscenariet: services.housing_first.capacity = 15." in danish
     bad = app.DashboardModel("housing_first", rng=3, target_population="atlantis", **SMALL)
     assert bad.target.key == "national" and "Population rejected" in bad.error
 

@@ -48,7 +48,7 @@ def test_a_danish_user_reads_every_tab_in_danish_and_keeps_the_sidebar_s_choices
     dashboard.wait_for_text(re.compile(r"^Borger [1-9]\d* nu: bolig: "))
 
     dashboard.reset()  # Mesa's buttons keep their English names
-    dashboard.wait_for_text(re.compile(r"· 10,000 citizens at the start"))  # the chosen model
+    dashboard.wait_for_text(re.compile(r"· 10\.000 borgere ved start"))  # the chosen model, said in Danish
     assert slider_value(page, "Borgere") == ("10000", "10000")
     page.get_by_role("tab", name="Børn", exact=True).click()
     dashboard.wait_for_text("Børnenes økonomi pr. budgetholder")
