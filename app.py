@@ -48,7 +48,7 @@ from dashboard.contract import (
     DashboardContract, contract_info, contract_parameters, fig_contract,
 )
 from dashboard.session import DashboardModel
-from dashboard.words import DEFAULT_LANGUAGE, LANGUAGES, domain_name, number, percent, say
+from dashboard.words import DEFAULT_LANGUAGE, LANGUAGES, domain_name, html_text, number, percent, say
 from dashboard.tables import (
     appraisal_html, cards_html, changes_html, children_kpis, children_money_html,
     citizen_summary, counters_html, funding_html,
@@ -217,11 +217,11 @@ def FundingView(model: DashboardModel, lang: str = "en"):
     appraisal, set_appraisal = solara.use_state(None, key=f"appraisal-{id(model)}")
     frame = plan.appraisal_frame() if plan is not None else pd.DataFrame()
     with solara.Column():
-        solara.HTML(tag="h4", unsafe_innerHTML=_h(say("funding.places", lang)))
+        solara.HTML(tag="h4", unsafe_innerHTML=html_text(say("funding.places", lang)))
         solara.HTML(tag="div", unsafe_innerHTML=funding_html(model, lang))
-        solara.HTML(tag="h4", unsafe_innerHTML=_h(say("funding.changes", lang)))
+        solara.HTML(tag="h4", unsafe_innerHTML=html_text(say("funding.changes", lang)))
         solara.HTML(tag="div", unsafe_innerHTML=changes_html(model.params, lang))
-        solara.HTML(tag="h4", unsafe_innerHTML=_h(say("funding.appraisal", lang)))
+        solara.HTML(tag="h4", unsafe_innerHTML=html_text(say("funding.appraisal", lang)))
         if frame.empty and appraisal is None and offered(model.params):
             def run() -> None:
                 from model.governance import FundingPlan, appraise
@@ -308,17 +308,17 @@ def ContractView(model: DashboardModel, month: int, lang: str = "en"):
             solara.Error(info["error"])
         elif isinstance(contract, DashboardContract):
             flows = contract.cash_flows()
-            solara.HTML(tag="h4", unsafe_innerHTML=_h(c.say("h.terms", lang)))
+            solara.HTML(tag="h4", unsafe_innerHTML=html_text(c.say("h.terms", lang)))
             solara.HTML(tag="div", unsafe_innerHTML=c.term_sheet_html(contract.terms, lang))
             solara.Text(c.cohort_sentence(contract, lang))
-            solara.HTML(tag="h4", unsafe_innerHTML=_h(c.say("h.run", lang, seed=model.seed)))
+            solara.HTML(tag="h4", unsafe_innerHTML=html_text(c.say("h.run", lang, seed=model.seed)))
             solara.HTML(tag="div", unsafe_innerHTML=c.table_html(
                 c.metrics_table(contract.metrics, contract.terms, lang, int(contract.run.cohort.size)),
                 "contract-metrics"))
-            solara.HTML(tag="h4", unsafe_innerHTML=_h(c.say("h.yearly", lang)))
+            solara.HTML(tag="h4", unsafe_innerHTML=html_text(c.say("h.yearly", lang)))
             solara.HTML(tag="div", unsafe_innerHTML=c.yearly_html(flows, contract.terms, lang))
             Plot(model, lambda: fig_contract(model, flows, lang, contract.terms), [model, lang])
-            solara.HTML(tag="h4", unsafe_innerHTML=_h(c.say("h.replications", lang)))
+            solara.HTML(tag="h4", unsafe_innerHTML=html_text(c.say("h.replications", lang)))
             with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
                 solara.Select(c.say("r.runs", lang), values=[str(r) for r in c.REPLICATIONS],
                               value=str(c.replication_runs.value), on_value=lambda v: c.replication_runs.set(int(v)),
@@ -346,7 +346,7 @@ def ContractView(model: DashboardModel, month: int, lang: str = "en"):
             with solara.Details(c.say("h.expert", lang)):
                 if info is not None:
                     solara.Text(f"Simulated: {info['repr']}. {info.get('summary') or ''}")
-                solara.HTML(tag="div", unsafe_innerHTML="<br>".join(f"<code>{_h(p)} = {_h(str(v))}</code>"
+                solara.HTML(tag="div", unsafe_innerHTML="<br>".join(f"<code>{html_text(p)} = {html_text(str(v))}</code>"
                                                                      for p, v in terms.items()))
 
 
@@ -363,7 +363,7 @@ def ChildrenView(model: DashboardModel, month: int, lang: str = "en"):
         else:
             solara.HTML(tag="div", unsafe_innerHTML=cards_html(children_kpis(model, lang), "child-counters"))
             LivePlot(model, month, ChildrenFigure, (lang,))
-            solara.HTML(tag="h4", unsafe_innerHTML=_h(say("children.money", lang)))
+            solara.HTML(tag="h4", unsafe_innerHTML=html_text(say("children.money", lang)))
             solara.HTML(tag="div", unsafe_innerHTML=children_money_html(model, lang))
             solara.Text(programmes_text(model, lang))
 
@@ -411,13 +411,6 @@ def run_results(scenario: str, years: int, runs: int, population: NamedPopulatio
                    **{"population.size": RESULTS_SIZE})
 
 
-def _h(text: str) -> str:
-    """Text for an HTML widget: <, > and & escaped (quotes are harmless between tags)."""
-    import html
-
-    return html.escape(text, quote=False)
-
-
 def _html_table(frame: pd.DataFrame, css_class: str) -> None:
     solara.HTML(tag="div", unsafe_innerHTML=frame.to_html(index=False, border=0, classes=css_class))
 
@@ -461,18 +454,18 @@ def ResultsView(model: DashboardModel, lang: str = "en"):
             stale = results.stale_note(c, choice["scenario"], choice["years"], choice["runs"], model.target.name, lang)
             if stale:
                 solara.Warning(stale)
-            solara.HTML(tag="p", unsafe_innerHTML=f"<b>{_h(results.summary_paragraph(c, lang))}</b>",
+            solara.HTML(tag="p", unsafe_innerHTML=f"<b>{html_text(results.summary_paragraph(c, lang))}</b>",
                         classes=["results-answer"])
             _html_table(results.npv_table(c, lang), "results-table")
             for warning in results.noise_warnings(c, lang):
                 solara.Warning(warning)
-            solara.HTML(tag="h4", unsafe_innerHTML=_h(say("results.winners", lang)))
+            solara.HTML(tag="h4", unsafe_innerHTML=html_text(say("results.winners", lang)))
             solara.Text(" · ".join(results.winners_and_losers(c, lang)) or "–")
-            solara.HTML(tag="h4", unsafe_innerHTML=_h(say("results.som", lang, prices=results.prices(c, lang))))
+            solara.HTML(tag="h4", unsafe_innerHTML=html_text(say("results.som", lang, prices=results.prices(c, lang))))
             solara.Text(say("sign", lang) + ("; cumulative, undiscounted; median (10th to 90th percentile)."
                                              if lang == "en" else "; kumuleret, udiskonteret; median (10.-90. percentil)."))
             _html_table(results.som_table(c, lang), "som-table")
-            solara.HTML(tag="h4", unsafe_innerHTML=_h(say("results.outcomes", lang)))
+            solara.HTML(tag="h4", unsafe_innerHTML=html_text(say("results.outcomes", lang)))
             solara.Text("The policy minus its base, persons of the population; per DKK 1m = per million kroner the "
                         "policy invests (present value)." if lang == "en" else
                         "Indsatsen minus basis, personer i befolkningen; pr. mio. kr. = pr. million kroner, indsatsen "
@@ -480,13 +473,13 @@ def ResultsView(model: DashboardModel, lang: str = "en"):
             _html_table(results.outcomes_table(c, lang), "outcomes-table")
             children = results.outcomes_table(c, lang, results.CHILD_OUTCOMES)
             if not children.empty:
-                solara.HTML(tag="h4", unsafe_innerHTML=_h(say("results.second", lang)))
+                solara.HTML(tag="h4", unsafe_innerHTML=html_text(say("results.second", lang)))
                 _html_table(children, "children-outcomes")
                 solara.Text("Grown-up children are followed from 18 to 30: outcomes at 25 and 30 count only those who "
                             "reach that age within the horizon (choose 30 years for early help)." if lang == "en" else
                             "Voksne børn følges fra 18 til 30 år: effekter som 25- og 30-årige tæller kun dem, der når "
                             "den alder inden for horisonten (vælg 30 år for tidlig hjælp).")
-            solara.HTML(tag="h4", unsafe_innerHTML=_h(say("results.funds", lang)))
+            solara.HTML(tag="h4", unsafe_innerHTML=html_text(say("results.funds", lang)))
             funds, changes = results.funds_table(c, lang), results.changes_table(c, lang)
             if not funds.empty:
                 _html_table(funds, "funds-table")

@@ -17,10 +17,8 @@ cost minus the contract arm's), the payer's less the outcome payments.
 
 from __future__ import annotations
 
-import html
 import math
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -31,7 +29,8 @@ import solara
 from matplotlib.figure import Figure
 
 from dashboard.figures import BUDGET_COLOURS, DPI
-from dashboard.words import budget_name, kroner, millions, number, percent, service_name, span
+from dashboard import words
+from dashboard.words import budget_name, html_text, kroner, millions, number, percent, service_name, span
 from model import Parameters, WelfareModel
 from model.contracts import PARTIES, ContractReplication, ContractResult, ContractTerms, run_replications
 from model.services import BUDGETS
@@ -247,20 +246,12 @@ PAYER_OWN = {
 
 def say(key: str, lang: str = "en", **values: Any) -> str:
     """The contract tab's words for ``key`` in ``lang``, with ``{fields}`` filled."""
-    try:
-        text = WORDS[key][lang]
-    except KeyError:
-        raise KeyError(f"no contract words for {key!r} in {lang!r}") from None
-    return text.format(**values) if values else text
+    return words.say(key, lang, table=WORDS, **values)
 
 
 def _sentence(text: str) -> str:
     """No doubled full stop after an abbreviation ("3,0 mio. kr.." -> "3,0 mio. kr.")."""
     return text.replace("..", ".")
-
-
-def _h(text: str) -> str:
-    return html.escape(text, quote=False)
 
 
 def outcome_words(name: str, months: int, lang: str = "en") -> str:
@@ -403,9 +394,9 @@ def term_sheet(terms: ContractTerms, lang: str = "en") -> list[tuple[str, str]]:
 
 def term_sheet_html(terms: ContractTerms, lang: str = "en") -> str:
     rows = "".join(f'<tr><th style="padding:3px 10px 3px 0;text-align:left;vertical-align:top;white-space:nowrap">'
-                   f'{_h(label)}</th><td style="padding:3px 0">{_h(text)}</td></tr>'
+                   f'{html_text(label)}</th><td style="padding:3px 0">{html_text(text)}</td></tr>'
                    for label, text in term_sheet(terms, lang))
-    note = f'<div style="font-size:11px;color:#666;margin-top:4px">{_h(say("t.money", lang))}</div>'
+    note = f'<div style="font-size:11px;color:#666;margin-top:4px">{html_text(say("t.money", lang))}</div>'
     return f'<table class="term-sheet" style="border-collapse:collapse;font-size:13px">{rows}</table>{note}'
 
 
@@ -465,11 +456,11 @@ def metrics_table(metrics: dict[str, Any], terms: ContractTerms, lang: str = "en
 
 def table_html(frame: pd.DataFrame, css_class: str, note: str = "") -> str:
     """A plain HTML table (no index), numbers right-aligned, a note above it."""
-    head = "".join(f'<th style="padding:3px 8px;text-align:left">{_h(str(c))}</th>' for c in frame.columns)
+    head = "".join(f'<th style="padding:3px 8px;text-align:left">{html_text(str(c))}</th>' for c in frame.columns)
     body = "".join("<tr>" + "".join(
-        f'<td style="padding:3px 8px;text-align:{"left" if j == 0 else "right"};white-space:nowrap">{_h(str(v))}</td>'
+        f'<td style="padding:3px 8px;text-align:{"left" if j == 0 else "right"};white-space:nowrap">{html_text(str(v))}</td>'
         for j, v in enumerate(row)) + "</tr>" for row in frame.itertuples(index=False))
-    top = f'<div style="font-size:12px;color:#444;margin-bottom:4px">{_h(note)}</div>' if note else ""
+    top = f'<div style="font-size:12px;color:#444;margin-bottom:4px">{html_text(note)}</div>' if note else ""
     return f'{top}<table class="{css_class}" style="border-collapse:collapse;font-size:13px">' \
            f'<tr>{head}</tr>{body}</table>'
 
@@ -559,27 +550,11 @@ def fig_contract(model: WelfareModel | None, flows: pd.DataFrame, lang: str = "e
 
 # -- over replications ------------------------------------------------------------------------
 
-class _Reporting(Executor):
-    """Runs ``run_replications``' jobs one after the other in this thread and reports
-    each one done (``progress(done, total)``): the replications stay those of
-    ``model.contracts.run_replications`` (same seeds, same results)."""
-
-    def __init__(self, progress: Callable[[int, int], None] | None):
-        self.progress = progress
-
-    def map(self, fn, *iterables, timeout=None, chunksize=1) -> Iterator:  # noqa: ARG002 - Executor's signature
-        jobs = list(zip(*iterables))
-        for done, args in enumerate(jobs, start=1):
-            yield fn(*args)
-            if self.progress is not None:
-                self.progress(done, len(jobs))
-
-
 def simulate_replications(params: Parameters, seed: int, runs: int = DEFAULT_REPLICATIONS,
                           progress: Callable[[int, int], None] | None = None) -> ContractResult:
     """The contract in ``params`` over ``runs`` seeds (``model.contracts.run_replications``
     from ``seed``), reporting each run done to ``progress``."""
-    return run_replications(params, runs, seed, executor=_Reporting(progress))
+    return run_replications(params, runs, seed, progress=progress)
 
 
 @dataclass
@@ -662,7 +637,7 @@ def replications_table(result: ContractResult, lang: str = "en") -> pd.DataFrame
 
 
 def replications_html(result: ContractResult, lang: str = "en") -> str:
-    return (f'<p class="contract-loss"><b>{_h(loss_sentence(result, lang))}</b></p>'
+    return (f'<p class="contract-loss"><b>{html_text(loss_sentence(result, lang))}</b></p>'
             + table_html(replications_table(result, lang), "contract-replications"))
 
 

@@ -14,6 +14,7 @@ paths) stays in English.
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -582,10 +583,16 @@ WORDS: dict[str, dict[str, str]] = {
 }
 
 
-def say(key: str, lang: str = DEFAULT_LANGUAGE, **values: Any) -> str:
-    """The page's words for ``key`` in ``lang``, with ``{fields}`` filled from ``values``."""
+def say(key: str, lang: str = DEFAULT_LANGUAGE, table: dict[str, dict[str, str]] | None = None, **values: Any) -> str:
+    """The page's words for ``key`` in ``lang`` (from :data:`WORDS`, or a view's own
+    ``table`` of the same form), with ``{fields}`` filled from ``values``."""
     try:
-        text = WORDS[key][_check(lang)]
+        text = (WORDS if table is None else table)[key][_check(lang)]
     except KeyError:
         raise KeyError(f"no words for {key!r} in {lang!r}") from None
     return text.format(**values) if values else text
+
+
+def html_text(text: str) -> str:
+    """Text for an HTML widget: <, > and & escaped (quotes are harmless between tags)."""
+    return html.escape(text, quote=False)

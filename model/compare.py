@@ -26,7 +26,7 @@ population, the horizon, the price year and the discounting (``Comparison.about`
 
 from __future__ import annotations
 
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from collections.abc import Callable
@@ -38,7 +38,7 @@ import pandas as pd
 from model.children import PROGRAMMES
 from model.economics import NOT_MONEY, NPV_HORIZONS
 from model.governance import FundingPlan, appraise, funding_plan, offered
-from model.pairing import OUTCOMES, PairedModel, ReplicationSummary  # noqa: F401 - OUTCOMES re-exported
+from model.pairing import OUTCOMES, PairedModel, ReplicationSummary, run_all  # noqa: F401 - OUTCOMES re-exported
 from model.params import Parameters
 from model.populations import NamedPopulation, named_population
 from model.services import BUDGETS, CATALOGUE
@@ -664,20 +664,7 @@ def compare(baseline: ScenarioLike, scenario: ScenarioLike, *, replications: int
     pop = named_population(population, scen_p)  # a bad name fails here, before any work
     seeds = np.random.SeedSequence(seed).spawn(replications)
     jobs = [(base_p, scen_p, s, months, overrides) for s in seeds]
-    if executor:
-        futures = [executor.submit(_replication, job) for job in jobs]
-        done = 0
-        for _ in as_completed(futures):  # progress as runs finish; results kept in seed order
-            done += 1
-            if progress is not None:
-                progress(done, replications)
-        runs = [f.result() for f in futures]
-    else:
-        runs = []
-        for job in jobs:
-            runs.append(_replication(job))
-            if progress is not None:
-                progress(len(runs), replications)
+    runs = run_all(_replication, jobs, executor, progress)
     arm_params = {arm: (p.with_overrides(overrides, origin="compare") if overrides else p)
                   for arm, p in (("counterfactual", base_p), ("scenario", scen_p))}
     out = summarise(runs, base_p.name, scen_p.name, months, population=pop,

@@ -54,6 +54,7 @@ Definitions (``summary``):
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -66,7 +67,7 @@ from scipy.optimize import brentq
 from agents.states import HOMELESS, Domain, Employment, Housing, Justice, Mental, Substance
 from model.economics import npv as public_npv
 from model.ledger import SERVICE_CATEGORIES
-from model.pairing import ARMS, PairedModel
+from model.pairing import ARMS, PairedModel, run_all
 from model.params import ParameterError, Parameters
 from model.services import BUDGETS, SERVICES
 from model.welfare_model import WelfareModel
@@ -645,9 +646,11 @@ class ContractResult:
 
 
 def run_replications(scenario: str | Any, replications: int = 10, seed: int = 0, *,
-                     executor: Executor | None = None, overrides: dict[str, Any] | None = None) -> ContractResult:
+                     executor: Executor | None = None, overrides: dict[str, Any] | None = None,
+                     progress: Callable[[int, int], None] | None = None) -> ContractResult:
     """The contract scenario over ``replications`` seeds ``SeedSequence(seed).spawn(n)``,
-    serially or on ``executor`` (results do not depend on it)."""
+    serially or on ``executor`` (results do not depend on it); ``progress(done,
+    replications)`` is called as each replication finishes (as ``model.compare.compare``)."""
     if replications < 1:
         raise ValueError(f"replications must be >= 1, got {replications}")
     params = Parameters.load(scenario)
@@ -655,7 +658,7 @@ def run_replications(scenario: str | Any, replications: int = 10, seed: int = 0,
         params = params.with_overrides(overrides, origin="--set")
     terms = ContractTerms.from_params(params)
     jobs = [(params, s) for s in np.random.SeedSequence(seed).spawn(replications)]
-    runs = list(executor.map(_replication, jobs)) if executor else [_replication(j) for j in jobs]
+    runs = run_all(_replication, jobs, executor, progress)
     metrics = pd.DataFrame([{"replication": r, **run.metrics} for r, run in enumerate(runs)])
     flows = pd.concat([run.flows.rename_axis(columns="party").stack().rename("amount").reset_index().assign(replication=r)
                        for r, run in enumerate(runs)], ignore_index=True)[["replication", "month", "party", "amount"]]

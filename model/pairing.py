@@ -48,6 +48,7 @@ Rules, and why:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -369,3 +370,22 @@ class PairedModel:
 
 
 __all__ = ["ARMS", "OUTCOMES", "PairedModel", "ReplicationSummary"]
+
+
+def run_all(fn: Callable[[Any], Any], jobs: list, executor: Executor | None = None,
+            progress: Callable[[int, int], None] | None = None) -> list:
+    """``[fn(job) for job in jobs]``, serially or on ``executor`` (the results, in the jobs'
+    order, do not depend on it), calling ``progress(done, len(jobs))`` as each one finishes:
+    the replications of ``model.compare.compare`` and ``model.contracts.run_replications``."""
+    if executor is None:
+        out = []
+        for job in jobs:
+            out.append(fn(job))
+            if progress is not None:
+                progress(len(out), len(jobs))
+        return out
+    futures = [executor.submit(fn, job) for job in jobs]
+    for done, _ in enumerate(as_completed(futures), start=1):
+        if progress is not None:
+            progress(done, len(jobs))
+    return [f.result() for f in futures]

@@ -138,3 +138,18 @@ def test_wrapping_built_models_checks_they_are_a_pair():
     assert pair.month == a.month == pair.counterfactual.month == 2
     with pytest.raises(ValueError, match="unknown arm"):
         PairedModel("baseline", "baseline", seed=1, history=("baseline",), **SMALL)
+
+
+def test_replications_report_progress_and_keep_their_order_on_any_executor():
+    """``run_all`` (compare's and the contracts' replications): the same results in the
+    jobs' order whether run serially or on an executor, and progress once per job."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from model.pairing import run_all
+
+    jobs = list(range(7))
+    for executor in (None, ThreadPoolExecutor(3)):
+        seen = []
+        assert run_all(lambda j: j * j, jobs, executor, lambda done, total: seen.append((done, total))) == \
+            [j * j for j in jobs]
+        assert seen == [(k, 7) for k in range(1, 8)]
