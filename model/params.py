@@ -37,7 +37,7 @@ import math
 import os
 import stat
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -555,6 +555,15 @@ class Parameters(Mapping[str, Any]):
 
     def leaf(self, path: str) -> Leaf:
         return self._leaves[path]
+
+    def derived(self, key: str, compute: Callable[[Parameters], Any]) -> Any:
+        """A value computed from these parameters, computed once per object and kept
+        (parameters are immutable), e.g. arrays a rule builds from a subtree every month.
+        ``key`` names the value; the caller must not modify what it gets."""
+        memo = self.__dict__.setdefault("_derived", {})
+        if key not in memo:
+            memo[key] = compute(self)
+        return memo[key]
 
     def subtree(self, prefix: str) -> dict[str, Any]:
         """Nested plain values below ``prefix`` (``"services"`` -> ``{"shelter": {...}}``)."""
