@@ -279,13 +279,15 @@ def draw_cohort(params: Parameters, rng: np.random.Generator, n: int, age_mean: 
     age = np.clip(rng.normal(age_mean, age_sd, n), 18.0, 90.0)
     levels = np.empty((N_DOMAINS, n), dtype=np.int8)
     months = np.empty((N_DOMAINS, n), dtype=np.int32)
-    initial = params.subtree("population.initial")
+    shares, loadings = _initial_shares(params)
+    cum = None
     for d in Domain:
-        names = [lv.name.lower() for lv in LEVELS[d]]
-        shares = np.array([initial[domain_name(d)][nm] for nm in names])
-        cum = _tilted_cumulative_shares(shares, params[f"population.loading.{domain_name(d)}"], complexity)
+        if d % _domains_per_pass(n) == 0:  # the tilted shares of the next domains, at once
+            group = slice(d, d + _domains_per_pass(n))
+            cum = _tilted_cumulative_shares(shares[group], loadings[group], complexity)
+        n_levels = len(LEVELS[d])
         u = rng.random(n)
-        levels[d] = np.minimum((u >= cum).sum(axis=0), len(names) - 1)
+        levels[d] = np.minimum((u >= cum[d % _domains_per_pass(n), :n_levels]).sum(axis=0), n_levels - 1)
         # time already spent in the starting level: uniform 0-35 months (assumption)
         months[d] = rng.integers(0, 36, n)
     if entry_levels:
@@ -309,35 +311,68 @@ def draw_cohort(params: Parameters, rng: np.random.Generator, n: int, age_mean: 
     )
 
 
-def _tilted_cumulative_shares(shares: np.ndarray, loading: float, complexity: np.ndarray) -> np.ndarray:
-    """Each citizen's cumulative level probabilities (levels x citizens): level k's share
-    times exp(loading x complexity) for k > 0, normalised per citizen, then rescaled by
-    iterative proportional adjustment (30 rounds) so the mean over citizens matches the
-    shares (the population's shares stay as given in expectation).
+#: citizens up to which ``draw_cohort`` tilts every domain's shares in one pass (a few
+#: MB); above it, one domain at a time (a million citizens' five domains at once would
+#: hold ~250 MB per temporary)
+ONE_PASS_CITIZENS = 50_000
+
+
+def _domains_per_pass(n: int) -> int:
+    return N_DOMAINS if n <= ONE_PASS_CITIZENS else 1
+
+
+def _initial_shares(params: Parameters) -> tuple[np.ndarray, np.ndarray]:
+    """``population.initial`` as one array (domains x levels, padded with 0 to the most
+    levels of any domain) and ``population.loading`` per domain, read once per
+    ``Parameters`` (a cohort is drawn every month)."""
+    def compute(params: Parameters) -> tuple[np.ndarray, np.ndarray]:
+        initial = params.subtree("population.initial")
+        shares = np.zeros((N_DOMAINS, max(len(LEVELS[d]) for d in Domain)))
+        for d in Domain:
+            shares[d, :len(LEVELS[d])] = [initial[domain_name(d)][lv.name.lower()] for lv in LEVELS[d]]
+        return shares, np.array([params[f"population.loading.{domain_name(d)}"] for d in Domain])
+
+    return params.derived("population.initial", compute)
+
+
+def _tilted_cumulative_shares(shares: np.ndarray, loading: np.ndarray, complexity: np.ndarray) -> np.ndarray:
+    """Each citizen's cumulative level probabilities, for one or more domains at once
+    (``shares``: domains x levels, a domain's unused levels 0; ``loading``: per domain;
+    result: domains x levels x citizens): level k's share times exp(loading x
+    complexity) for k > 0, normalised per citizen, then rescaled by iterative
+    proportional adjustment (30 rounds) so the mean over citizens matches the shares (the
+    population's shares stay as given in expectation).
 
     Laid out levels x citizens, so every pass runs over contiguous citizens (a
     citizens x levels reduction costs ~20 ns a citizen in numpy's loop overhead: ~2x
     slower for a month's newcomers, seconds at a million). The sums are written out in
     the order numpy reduces a citizens x levels array, so the result is the same bits: a
     citizen's levels are added left to right, and a level's mean over citizens adds them
-    in order (a running sum, ``cumsum``), then divides by their number."""
+    in order (a running sum, ``cumsum``), then divides by their number. A padded level
+    has weight exactly 0 throughout (adding 0 to a positive sum changes no bit), so
+    domains with fewer levels come out as when computed alone; the domains share each
+    round's numpy calls (a month's newcomers are a few dozen citizens, so the calls,
+    not the arithmetic, are the cost)."""
     n = complexity.size
+    used = shares > 0
 
     def per_citizen(w: np.ndarray) -> np.ndarray:
-        total = w[0].copy()
-        for k in range(1, len(w)):
-            total += w[k]
-        return total
+        total = w[:, 0].copy()
+        for k in range(1, w.shape[1]):
+            total += w[:, k]
+        return total[:, None, :]
 
-    tilt = np.r_[0.0, np.full(len(shares) - 1, loading)]
-    logw = np.log(np.maximum(shares, 1e-300))[:, None] + np.outer(tilt, complexity)
-    w = np.exp(logw - logw.max(axis=0))
+    tilt = np.where(np.arange(shares.shape[1]) > 0, loading[:, None], 0.0)
+    logw = np.log(np.maximum(shares, 1e-300))[:, :, None] + tilt[:, :, None] * complexity
+    w = np.exp(logw - logw.max(axis=1, keepdims=True))
+    w[~used] = 0.0
     w /= per_citizen(w)
+    target = np.where(used, shares, 0.0)
     for _ in range(30):
-        mean = np.cumsum(w, axis=1)[:, -1] / n if n else np.full(len(shares), np.nan)
-        w *= (shares / np.maximum(mean, 1e-300))[:, None]
+        mean = np.cumsum(w, axis=2)[:, :, -1] / n if n else np.full(shares.shape, np.nan)
+        w *= (target / np.maximum(mean, 1e-300))[:, :, None]
         w /= per_citizen(w)
-    return np.cumsum(w, axis=0)
+    return np.cumsum(w, axis=1)
 
 
 #: (domain, a level a service provides, the level its clients come from): where a
