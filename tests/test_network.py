@@ -48,3 +48,23 @@ def test_network_can_be_switched_off():
     n = net(500, **{"network.enabled": False})
     assert n.edges.shape == (0, 2)
     assert (n.peer_share(np.ones(500, bool)) == 0).all()
+
+
+def test_peer_shares_count_newcomers_contacts_and_only_living_contacts():
+    """After months of newcomers (some contacts merged into the sparse matrix, the latest
+    still outside it) and deaths, each share is the mean over the living contacts, counted
+    one by one on the networkx graph; the degree counts every contact."""
+    m = WelfareModel(rng=3, **{"population.size": 3000})
+    for _ in range(30):
+        m.step()
+    net, pop = m.network, m.population
+    assert net._recent.shape[0] > 0 and net._n_built < net.n  # both kinds of contacts present
+    g = net.to_networkx()
+    assert np.array_equal(net.degree, [g.degree(i) for i in range(net.n)])
+    alive = pop.alive
+    flag = (pop.levels[0] >= 2) & alive
+    [share] = net.peer_shares([flag], alive)
+    for i in np.flatnonzero(alive):
+        living = [j for j in g.neighbors(i) if alive[j]]
+        expected = np.mean(flag[living]) if living else 0.0
+        assert share[i] == expected
