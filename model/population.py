@@ -37,10 +37,15 @@ NOT_LEFT = -1
 NOT_LIVING = -1
 
 
-#: room left at the end of large per-citizen arrays for the newcomers of the first years
-#: (a living population grows its rows by ~1-2% a year): growing into it copies nothing,
-#: so the old and the new array never coexist (peak memory)
-ROOM = 0.03
+#: room left at the end of large per-citizen arrays (the services' and the ledger's) for
+#: the rows of the first years: the starting population's grown-up children get rows in
+#: the first month (~26% of the start in the baseline, ``model/children.py``), and
+#: newcomers and children turning 18 add ~1-2% a year. Growing into the room copies
+#: nothing, so the old and the new array never coexist: at a million citizens the
+#: ledger's per-citizen accounts alone are ~430 MB, and copying them in the first month
+#: set the run's peak memory. Room costs address space, not memory: ``np.zeros`` pages
+#: are not resident until a row is written.
+ROOM = 0.35
 
 
 def zeros_with_room(shape: tuple[int, ...], dtype=float) -> np.ndarray:
