@@ -37,6 +37,10 @@ from model.population import take_rows
 MAX_LOG_RATE = 60.0
 #: years in the current level above which the duration effect stops growing
 DURATION_CAP_YEARS = 5.0
+#: citizens per block of the month's pathway step (``PathwayEngine.choose``): a block's
+#: features and rates (~30 rows of float32 each, ~4 MB) stay in the processor's cache
+#: (smaller blocks cost more in numpy's per-call overhead than they gain)
+BLOCK = 32768
 
 #: Peer exposures the engine computes: feature name -> (domain, level).
 PEER_FEATURES: dict[str, tuple[Domain, int]] = {
@@ -167,16 +171,46 @@ class PathwayEngine:
         terms[self._complexity] = 0.0
         return self.log_base + terms.sum(axis=0)
 
-    # -- the three steps of the rule ----------------------------------------------------------
+    # -- the month: the three steps, a block of citizens at a time ------------------------------
+    def choose(self, state, network, service_columns: Mapping[str, np.ndarray] | None,
+               rows: np.ndarray | None, uniforms: list[np.ndarray]) -> np.ndarray:
+        """Each citizen's move this month, per domain: the chosen transition's index (into
+        ``transitions``) or -1 for staying; shape domains x citizens of ``rows``
+        (``PopulationState.step_rows``: the living; ``None``: every row). ``uniforms``:
+        the month's uniform per domain for every row.
+
+        The three steps run on blocks of ``BLOCK`` citizens: the block's features and
+        rates stay in the processor's cache between the passes (rates are written, then
+        read again four times), instead of streaming matrices of every citizen through
+        memory (~300 MB at a million citizens). Peer shares are counted once for
+        everyone. A citizen's column depends on its own row alone, so the choices are
+        the same bits whatever the blocks."""
+        n = state.n if rows is None else rows.size
+        shares = self.peer_shares(state, network)
+        out = np.empty((len(Domain), n), dtype=np.intp)
+        for start in range(0, n, BLOCK):
+            block = slice(start, min(start + BLOCK, n)) if rows is None else rows[start:start + BLOCK]
+            r = self.rates(state, self.features(state, network, service_columns, block, shares))
+            for d in Domain:
+                out[d, start:start + BLOCK] = self.draw(r, d, take_rows(uniforms[d], block))
+        return out
+
+    def peer_shares(self, state, network) -> dict[str, np.ndarray]:
+        """The month's peer features for every row: share of living contacts in a level."""
+        alive = None if state.all_alive else state.alive
+        return dict(zip(self.used_peer_features, network.peer_shares(
+            [state.levels[PEER_FEATURES[f][0]] == PEER_FEATURES[f][1] for f in self.used_peer_features], alive)))
+
     def features(self, state, network, service_columns: Mapping[str, np.ndarray] | None = None,
-                 rows: np.ndarray | None = None) -> np.ndarray:
+                 rows: np.ndarray | slice | None = None, shares: Mapping[str, np.ndarray] | None = None) -> np.ndarray:
         """The feature matrix X, stored features x citizens (each feature a contiguous row).
 
-        ``rows``: the citizens (row indices, ascending) to compute for, one column each
-        (``PopulationState.step_rows``: the living); ``None`` for every row. A column is
-        computed from its own row's state alone (peer shares from every row's), so it is
-        the same whichever other rows are included."""
-        n = state.n if rows is None else rows.size
+        ``rows``: the citizens (row indices, ascending, or a slice of rows) to compute
+        for, one column each; ``None`` for every row. A column is computed from its own
+        row's state alone (peer shares from every row's: ``shares``, from
+        ``peer_shares`` when not given), so it is the same whichever other rows are
+        included."""
+        n = state.n if rows is None else (len(range(state.n)[rows]) if isinstance(rows, slice) else rows.size)
         x = self._buffer(n)
         levels, months = take_rows(state.levels, rows), take_rows(state.months_in_level, rows)
         j = 0
@@ -189,9 +223,8 @@ class PathwayEngine:
             np.minimum(months[d], DURATION_CAP_YEARS * 12, out=x[j], casting="unsafe")
             x[j] *= 1.0 / 12.0
             j += 1
-        alive = None if state.all_alive else state.alive
-        shares = dict(zip(self.used_peer_features, network.peer_shares(
-            [state.levels[PEER_FEATURES[f][0]] == PEER_FEATURES[f][1] for f in self.used_peer_features], alive)))
+        if shares is None:
+            shares = self.peer_shares(state, network)
         for f in PEER_FEATURES:
             x[j] = take_rows(shares[f], rows) if f in shares else 0.0
             j += 1

@@ -180,12 +180,11 @@ class WelfareModel(mesa.Model):
         pop = self.population
         held = self.services.start_month(self)
         rows = pop.step_rows()  # the living (None: everyone): the dead make no move
-        x = self.engine.features(pop, self.network, self.services.feature_columns(), rows)
-        rates = self.engine.rates(pop, x)
+        uniforms = [self.streams.uniform(f"pathway.{d.name.lower()}", self.month, pop.n) for d in Domain]
+        choices = self.engine.choose(pop, self.network, self.services.feature_columns(), rows, uniforms)
         moves: list[tuple[Domain, np.ndarray, np.ndarray]] = []
         for d in Domain:
-            u = self.streams.uniform(f"pathway.{d.name.lower()}", self.month, pop.n)
-            choice = self.engine.draw(rates, d, take_rows(u, rows))
+            choice = choices[d]
             if held is not None:  # changed at the start of the month: that was the move
                 choice[take_rows(held[d], rows)] = -1
             who = np.flatnonzero(choice >= 0)
