@@ -397,6 +397,25 @@ def test_the_funding_tab_shows_places_in_both_arms_and_the_changes():
     assert "whole purse" in text and re.search(r"P \d+%", text)
 
 
+def test_every_table_is_drawn_by_one_builder_that_escapes_its_text():
+    from dashboard import contract
+
+    frame = pd.DataFrame({"what <b>": ["x & y", "<script>"], "DKK": ["+1.5", "-2.0"]},
+                         index=pd.Index(["r<1>", "r2"], name="row"))
+    html = tables.html_table(frame, "some-table", "a note <i>")
+    assert "<b>" not in html and "<script>" not in html and "<i>" not in html
+    assert "what &lt;b&gt;" in html and "x &amp; y" in html and "&lt;script&gt;" in html
+    assert 'class="some-table"' in html and html.count("<tr>") == 3 and "<tbody>" in html
+    assert re.search(r"r&lt;1&gt;</th><td[^>]*>x &amp; y</td>", html)  # the index as row headers
+    assert html.index("some-table") < html.index("a note")  # a footnote under the table
+    html = tables.html_table(frame, "some-table", "+ = saves", index=False, numbers=True, note_above=True)
+    assert "r2" not in html and html.index("+ = saves") < html.index("some-table")
+    assert re.search(r'<td style="[^"]*text-align:right[^"]*">-2.0</td>', html)  # numbers right-aligned
+    # the Contract tab and the results view have no builder of their own
+    assert not hasattr(contract, "table_html") and not hasattr(app, "_html_table")
+    assert not hasattr(tables, "_table_html")
+
+
 def test_a_service_left_at_zero_places_is_announced_at_the_top():
     m = app.DashboardModel("siloed_appraisal", rng=1, **SMALL, **PILOTS)
     rc = render_page(m)
