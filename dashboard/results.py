@@ -17,6 +17,7 @@ import pandas as pd
 
 from dashboard import words
 from dashboard.words import millions, number, percent, say
+from model.compare import SECOND_GENERATION
 from model.params import SCENARIO_DIR
 from model.services import BUDGETS
 
@@ -25,9 +26,8 @@ HOLDERS = (*BUDGETS, "total")
 #: outcomes the results view reports, in this order
 OUTCOMES = ("homeless", "housed", "employed", "problematic_use", "untreated_mental_illness", "in_prison", "qaly",
             "life_years", "deaths")
-#: the second generation's outcomes (shown when the comparison has children)
-CHILD_OUTCOMES = ("placements", "child_years_in_care", "young_adults_entering", "homeless_by_25",
-                  "no_youth_education_at_25", "prison_by_30")
+#: the second generation's outcomes (shown when the comparison has children), as the report orders them
+CHILD_OUTCOMES = SECOND_GENERATION
 
 
 def policy_names(lang: str = "en") -> dict[str, str]:

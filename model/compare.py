@@ -51,19 +51,32 @@ OUTCOME_DIRECTION = {"housed": 1, "homeless": -1, "employed": 1, "problematic_us
                      "untreated_mental_illness": -1, "in_prison": -1, "qaly": 1, "life_years": 1, "deaths": -1,
                      "placements": -1, "child_years_in_care": -1, "young_adults_entering": -1, "homeless_by_25": -1,
                      "no_youth_education_at_25": -1, "prison_by_30": -1}
-#: Units of the outcomes that are not person-years in a state
-OUTCOME_UNITS = {"qaly": "QALY", "life_years": "life-years", "deaths": "deaths", "placements": "placements",
-                 "child_years_in_care": "child-years", "young_adults_entering": "persons",
-                 "homeless_by_25": "persons", "no_youth_education_at_25": "persons", "prison_by_30": "persons"}
-#: The second generation's outcomes in words (the report's section on children)
-CHILD_OUTCOME_WORDS = {
-    "placements": "children placed outside the home (new placements)",
-    "child_years_in_care": "child-years in a foster family or an institution",
-    "young_adults_entering": "grown-up children entering the vulnerable target group (18-29)",
-    "homeless_by_25": "grown-up children homeless at some point by 25",
-    "no_youth_education_at_25": "grown-up children without a youth education at 25",
-    "prison_by_30": "grown-up children ever in prison by 30",
+#: Every outcome in English words and its unit: the one source of their English, for the
+#: report, the ``Comparison`` tables and the dashboard (``dashboard/words.py`` adds the
+#: Danish). The report's table of the target group's outcomes names them as the CSV files
+#: do (``homeless``, ``qaly``) with these units; its section on the second generation and
+#: the dashboard use the words.
+OUTCOME_WORDS: dict[str, tuple[str, str]] = {
+    "housed": ("housed", "person-years"),
+    "homeless": ("homeless", "person-years"),
+    "employed": ("employed", "person-years"),
+    "problematic_use": ("problematic substance use", "person-years"),
+    "untreated_mental_illness": ("untreated mental illness", "person-years"),
+    "in_prison": ("in prison", "person-years"),
+    "qaly": ("quality-adjusted life-years", "QALYs"),
+    "life_years": ("life-years lived", "life-years"),
+    "deaths": ("deaths", "persons"),
+    "placements": ("children placed outside the home (new placements)", "placements"),
+    "child_years_in_care": ("child-years in a foster family or an institution", "child-years"),
+    "young_adults_entering": ("grown-up children entering the vulnerable target group (18-29)", "persons"),
+    "homeless_by_25": ("grown-up children homeless at some point by 25", "persons"),
+    "no_youth_education_at_25": ("grown-up children without a youth education at 25", "persons"),
+    "prison_by_30": ("grown-up children ever in prison by 30", "persons"),
 }
+#: The second generation's outcomes (``model/children.py``), in the order the report's
+#: section on children and the dashboard show them
+SECOND_GENERATION = ("placements", "child_years_in_care", "young_adults_entering", "homeless_by_25",
+                     "no_youth_education_at_25", "prison_by_30")
 PERCENTILES = {"p10": 10, "median": 50, "p90": 90}
 
 
@@ -465,9 +478,9 @@ class Comparison:
         lines += ["", "## Outcomes", "", f"Scenario minus counterfactual over the horizon ({unit}; QALY: "
                                          "quality-adjusted life years; life-years: years lived in the target group, "
                                          "followed to the exit age; deaths: persons).", ""]
-        rows = [[name, OUTCOME_UNITS.get(name, "person-years"),
+        rows = [[name, OUTCOME_WORDS.get(name, (name, "person-years"))[1],
                  *[f"{self.outcomes.loc[name, s]:,.1f}" for s in ("median", "p10", "p90")]]
-                for name in self.outcomes.index if name not in CHILD_OUTCOME_WORDS]
+                for name in self.outcomes.index if name not in SECOND_GENERATION]
         lines += md_table(["outcome", "unit", "change, median", "p10", "p90"], rows, numeric={2, 3, 4})
         note = self.composition_note()
         if note:
@@ -502,7 +515,7 @@ class Comparison:
     def _children_report(self) -> list[str]:
         """The second generation (``model/children.py``): placements, care, and the grown-up
         children's entry into the target group, in persons of the population."""
-        names = [n for n in CHILD_OUTCOME_WORDS if n in self.outcomes.index]
+        names = [n for n in SECOND_GENERATION if n in self.outcomes.index]
         if not names:
             return []
         who = "persons" if self.population is None else f"persons in {self.population.name}"
@@ -512,7 +525,7 @@ class Comparison:
                  "the line items `placement_foster`, `placement_institution`, `child_preventive`). Grown-up children "
                  "are followed from 18 to 30: outcomes at 25 and 30 count only those who reach that age within the "
                  "horizon, so a short run misses most of them.", ""]
-        rows = [[CHILD_OUTCOME_WORDS[n], OUTCOME_UNITS[n],
+        rows = [[*OUTCOME_WORDS[n],
                  *[f"{self.outcomes.loc[n, s]:,.1f}" for s in ("median", "p10", "p90")]] for n in names]
         return lines + md_table(["outcome", "unit", "change, median", "p10", "p90"], rows, numeric={2, 3, 4})
 

@@ -538,7 +538,7 @@ def test_run_computes_in_the_background_with_progress_then_shows_the_answer():
     assert "housing_first against baseline, for" in text and "of 5 runs" in text
     assert "break-even year, median" in text and "The SØM table" in text and "What the money buys" in text
     assert "The second generation: the target group's children" in text
-    assert "grown-up children entering the target group" in text
+    assert "grown-up children entering the vulnerable target group (18-29)" in text
     app.language.set("da")  # the same answer in Danish
     try:
         text = page_text(render_page(m))
@@ -653,7 +653,9 @@ def test_the_second_generation_is_said_in_words_in_the_results():
 
     c = compare("baseline", "early_family_help", replications=2, months=12, **{"population.size": 300})
     table = results.outcomes_table(c, "en", results.CHILD_OUTCOMES)
-    assert list(table["outcome"])[:2] == ["children placed in care", "years children spend in care"]
+    assert list(table["outcome"])[:2] == ["children placed outside the home (new placements)",
+                                          "child-years in a foster family or an institution"]
+    assert list(table["unit"])[:2] == ["placements", "child-years"]
     assert table["change, median"].str.match(r"^[+-]?\d").all()
     assert table["10th-90th percentile"].str.contains(" to ").all()
 
