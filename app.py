@@ -445,7 +445,7 @@ def ResultsView(model: DashboardModel, lang: str = "en"):
                                                        model.target))
         solara.Text(say("results.intro", lang, size=number(RESULTS_SIZE, lang), population=model.target.name,
                         persons=number(model.target.persons, lang), sign=say("sign", lang),
-                        prices="2023 prices" if lang == "en" else "2023-priser"))
+                        prices=results.scenario_prices(choice["scenario"], lang)))
         if run_results.pending:
             solara.ProgressLinear(run_results.progress or True)
             solara.Text(say("results.running", lang, done=percent((run_results.progress or 0) / 100, lang)))

@@ -18,7 +18,7 @@ import html
 import math
 from typing import Any
 
-from model.compare import OUTCOME_WORDS
+from model.compare import OUTCOME_WORDS, price_year_words
 
 LANGUAGES = {"en": "English", "da": "Dansk"}
 DEFAULT_LANGUAGE = "en"
@@ -83,6 +83,15 @@ def span(lo: Any, hi: Any, fmt, lang: str = DEFAULT_LANGUAGE) -> str:
     if lang == "en" and "DKK " in a and "DKK " in b:
         return f"{a} to {b.replace('DKK ', '')}"
     return f"{a} {'to' if lang == 'en' else 'til'} {b}"
+
+
+def prices(year: int | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The price base year (``model.compare.price_base_year``, a number) said in ``lang``:
+    "2023 prices" (the model's words) / "2023-priser". Without a base year the model's
+    English, as its other text."""
+    if _check(lang) == "da" and year:
+        return f"{year}-priser"
+    return price_year_words(year, short=True)
 
 
 # -- names -------------------------------------------------------------------------------------

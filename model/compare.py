@@ -94,19 +94,32 @@ def _replication(job: tuple) -> ReplicationSummary:
     return paired_run(baseline, scenario, seed=seed, months=months, **overrides).summary()
 
 
-def price_year_text(params: Parameters | None, short: bool = False) -> str:
-    """The price year every amount is in, as the parameters state it: ``params.price_year``
-    or ``prices.base_year`` (the financing and price-index rules), else that prices are
-    used as their sources give them. ``short``: ``"2023 prices"`` / ``"prices as given"``."""
+def price_base_year(params: Any) -> int | None:
+    """The base year every amount is in, as a number: ``params.price_year`` (the method of
+    ``Parameters``, the attribute of a ``Ledger``) or the parameter ``prices.base_year``;
+    None when prices are used as their sources give them. Reports say it in words
+    (:func:`price_year_words`); a view that says it in another language reads this number."""
     year = getattr(params, "price_year", None) if params is not None else None
     if callable(year):
         year = year()
     if year is None and params is not None and "prices.base_year" in params:
         year = params["prices.base_year"]
+    return int(year) if year else None
+
+
+def price_year_words(year: int | None, short: bool = False) -> str:
+    """A price base year (:func:`price_base_year`) in the reports' words, else that prices
+    are used as their sources give them. ``short``: ``"2023 prices"`` / ``"prices as given"``."""
     if year:
         return f"{int(year)} prices" + ("" if short else " (DKK, converted with Statistics Denmark's net price index)")
     return "prices as given" + ("" if short else ": each unit price in the year of its source, not converted to one "
                                                  "price year")
+
+
+def price_year_text(params: Parameters | None, short: bool = False) -> str:
+    """The price year every amount is in, as the parameters state it (:func:`price_base_year`),
+    in words (:func:`price_year_words`)."""
+    return price_year_words(price_base_year(params), short)
 
 
 #: How present values are discounted (``model.economics``), for every report.
@@ -194,8 +207,15 @@ class Comparison:
     per_person: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: participants (persons of the population) ever enrolled in each intervention the scenario funds, bands
     participants: pd.DataFrame = field(default_factory=pd.DataFrame)
-    #: the price year, as the parameters state it (``price_year_text``)
-    price_year: str = field(default_factory=lambda: price_year_text(None))
+    #: the base year every amount is in (``price_base_year`` of the scenario's parameters);
+    #: None = prices as their sources give them. In words: :attr:`price_year`
+    price_base_year: int | None = None
+
+    @property
+    def price_year(self) -> str:
+        """The price year in the reports' words (``price_year_words``), from the number
+        :attr:`price_base_year`, so that the two never disagree."""
+        return price_year_words(self.price_base_year)
 
     @property
     def per_citizen(self) -> float:
@@ -681,15 +701,16 @@ def compare(baseline: ScenarioLike, scenario: ScenarioLike, *, replications: int
     arm_params = {arm: (p.with_overrides(overrides, origin="compare") if overrides else p)
                   for arm, p in (("counterfactual", base_p), ("scenario", scen_p))}
     out = summarise(runs, base_p.name, scen_p.name, months, population=pop,
-                    price_year=price_year_text(arm_params["scenario"]))
+                    price_base_year=price_base_year(arm_params["scenario"]))
     for arm, p in arm_params.items():
         out.arms[arm] = ArmDescription.of(p, appraisal=appraisal)
     return out
 
 
 def summarise(runs: list[ReplicationSummary], baseline: str, scenario: str, months: int,
-              population: NamedPopulation | None = None, price_year: str | None = None) -> Comparison:
-    """The bands over replications, in money for ``population`` (None: as simulated)."""
+              population: NamedPopulation | None = None, price_base_year: int | None = None) -> Comparison:
+    """The bands over replications, in money for ``population`` (None: as simulated), in
+    prices of ``price_base_year`` (None: as their sources give them)."""
     size = int(runs[0].size) if runs and runs[0].size else 0
     factor = population.per_citizen(size) if population is not None and size else 1.0
     # "never pays back" ranks above every month: a median of never means most replications never do
@@ -715,7 +736,7 @@ def summarise(runs: list[ReplicationSummary], baseline: str, scenario: str, mont
         pays_back=pays_back_shares(runs, months), runs=runs, population=population, size=size,
         line_items=_line_item_bands(runs) * factor, per_person=_per_person(runs),
         participants=_participant_bands(runs) * factor,
-        price_year=price_year if price_year is not None else price_year_text(None),
+        price_base_year=price_base_year,
     )
     return out
 

@@ -197,7 +197,8 @@ def test_the_money_is_for_the_population_chosen_in_the_sidebar():
     assert "Money for Odense (" in odense.describe() and "DKK million for Odense" in app.who_pays_html(odense)
     danish = odense.describe("da")
     assert danish.startswith("Scenarie housing_first · styring opdelt · dimensionering: faste pladser")
-    assert "Økonomi for Odense (" in danish and "-priser, udiskonteret" in danish
+    assert "Økonomi for Odense (" in danish and "; 2023-priser, udiskonteret" in danish
+    assert "; 2023 prices, undiscounted" in odense.describe()
     assert "Ændringer fra basisscenariet: services.housing_first.capacity = 15." in danish
     bad = app.DashboardModel("housing_first", rng=3, target_population="atlantis", **SMALL)
     assert bad.target.key == "national" and "Population rejected" in bad.error
@@ -456,7 +457,10 @@ def test_the_results_view_asks_first_then_answers_in_one_paragraph_with_bands(od
     app.tab_index.set(app.TABS.index("Results over runs"))
     rc = render_page(m)
     assert "press Run" in page_text(rc) and "+ = the public saves" in page_text(rc)
+    assert ", 2023 prices; present values" in page_text(rc)  # the introduction, before any run
+    assert results.scenario_prices("housing_first", "da") == "2023-priser"
     c = odense_comparison
+    assert results.prices(c, "en") == "2023 prices" and results.prices(c, "da") == "2023-priser"
     text = results.summary_paragraph(c, "en")
     assert text == c.summary_sentence() and text in c.report()  # the report opens with the same answer
     assert text.startswith("housing_first against baseline, for Odense, over 2 years in 2023 prices")

@@ -135,6 +135,20 @@ def test_every_outcome_has_words_and_a_unit_said_in_the_report(harmful):
     assert units["qaly"] == "QALYs" and units["deaths"] == "persons" and units["homeless"] == "person-years"
 
 
+def test_a_comparison_carries_its_price_year_as_a_number_and_says_it_as_before(harmful):
+    from model.compare import price_base_year, price_year_text, summarise
+    from model.params import Parameters
+
+    scenario = Parameters.load("eviction_risk_doubled")
+    assert harmful.price_base_year == price_base_year(scenario) == scenario.price_year() == 2023
+    assert harmful.price_year == price_year_text(scenario) == (
+        "2023 prices (DKK, converted with Statistics Denmark's net price index)")
+    assert price_year_text(scenario, short=True) == "2023 prices"
+    assert price_base_year(None) is None and price_year_text(None, short=True) == "prices as given"
+    unpriced = summarise(harmful.runs, "baseline", "eviction_risk_doubled", 24)
+    assert unpriced.price_base_year is None and unpriced.price_year.startswith("prices as given: ")
+
+
 def test_a_harmful_scenario_has_no_investment_and_blank_cost_per_outcome(harmful):
     h = harmful.headline
     assert (h[("pv_investment", "median")] == 0).all()

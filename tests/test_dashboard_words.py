@@ -73,3 +73,8 @@ def test_outcomes_are_said_in_the_model_s_english_and_in_danish():
     assert words.outcome_name("qaly", "en") == ("quality-adjusted life-years", "QALYs")
     assert words.outcome_name("placements", "da") == ("børn anbragt uden for hjemmet (nye anbringelser)", "anbringelser")
     assert words.outcome_name("not_an_outcome", "da") == ("not_an_outcome", "")
+
+
+def test_the_price_year_is_said_from_its_number():
+    assert words.prices(2023, "en") == "2023 prices" and words.prices(2023, "da") == "2023-priser"
+    assert words.prices(None, "en") == words.prices(None, "da") == "prices as given"  # the model's English
