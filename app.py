@@ -52,7 +52,7 @@ from dashboard.words import DEFAULT_LANGUAGE, LANGUAGES, domain_name, html_text,
 from dashboard.tables import (
     appraisal_html, cards_html, changes_html, children_kpis, children_money_html,
     citizen_summary, counters_html, funding_html,
-    funding_warnings, most_costly_citizen, programmes_text, who_pays_html,
+    funding_warnings, html_table, most_costly_citizen, programmes_text, who_pays_html,
 )
 
 # =========================================================================================
@@ -312,9 +312,9 @@ def ContractView(model: DashboardModel, month: int, lang: str = "en"):
             solara.HTML(tag="div", unsafe_innerHTML=c.term_sheet_html(contract.terms, lang))
             solara.Text(c.cohort_sentence(contract, lang))
             solara.HTML(tag="h4", unsafe_innerHTML=html_text(c.say("h.run", lang, seed=model.seed)))
-            solara.HTML(tag="div", unsafe_innerHTML=c.table_html(
+            solara.HTML(tag="div", unsafe_innerHTML=html_table(
                 c.metrics_table(contract.metrics, contract.terms, lang, int(contract.run.cohort.size)),
-                "contract-metrics"))
+                "contract-metrics", index=False, numbers=True))
             solara.HTML(tag="h4", unsafe_innerHTML=html_text(c.say("h.yearly", lang)))
             solara.HTML(tag="div", unsafe_innerHTML=c.yearly_html(flows, contract.terms, lang))
             Plot(model, lambda: fig_contract(model, flows, lang, contract.terms), [model, lang])
@@ -411,8 +411,10 @@ def run_results(scenario: str, years: int, runs: int, population: NamedPopulatio
                    **{"population.size": RESULTS_SIZE})
 
 
-def _html_table(frame: pd.DataFrame, css_class: str) -> None:
-    solara.HTML(tag="div", unsafe_innerHTML=frame.to_html(index=False, border=0, classes=css_class))
+def _results_table(frame: pd.DataFrame, css_class: str, numbers: bool = True) -> None:
+    """One of the results view's tables (``dashboard.tables.html_table``; ``numbers``:
+    the columns after the first right-aligned), styled further by the page's ``CSS``."""
+    solara.HTML(tag="div", unsafe_innerHTML=html_table(frame, css_class, index=False, numbers=numbers))
 
 
 @solara.component
@@ -443,7 +445,7 @@ def ResultsView(model: DashboardModel, lang: str = "en"):
                                                        model.target))
         solara.Text(say("results.intro", lang, size=number(RESULTS_SIZE, lang), population=model.target.name,
                         persons=number(model.target.persons, lang), sign=say("sign", lang),
-                        prices="2023 prices" if lang == "en" else "2023-priser"))
+                        prices=results.scenario_prices(choice["scenario"], lang)))
         if run_results.pending:
             solara.ProgressLinear(run_results.progress or True)
             solara.Text(say("results.running", lang, done=percent((run_results.progress or 0) / 100, lang)))
@@ -456,7 +458,7 @@ def ResultsView(model: DashboardModel, lang: str = "en"):
                 solara.Warning(stale)
             solara.HTML(tag="p", unsafe_innerHTML=f"<b>{html_text(results.summary_paragraph(c, lang))}</b>",
                         classes=["results-answer"])
-            _html_table(results.npv_table(c, lang), "results-table")
+            _results_table(results.npv_table(c, lang), "results-table")
             for warning in results.noise_warnings(c, lang):
                 solara.Warning(warning)
             solara.HTML(tag="h4", unsafe_innerHTML=html_text(say("results.winners", lang)))
@@ -464,17 +466,17 @@ def ResultsView(model: DashboardModel, lang: str = "en"):
             solara.HTML(tag="h4", unsafe_innerHTML=html_text(say("results.som", lang, prices=results.prices(c, lang))))
             solara.Text(say("sign", lang) + ("; cumulative, undiscounted; median (10th to 90th percentile)."
                                              if lang == "en" else "; kumuleret, udiskonteret; median (10.-90. percentil)."))
-            _html_table(results.som_table(c, lang), "som-table")
+            _results_table(results.som_table(c, lang), "som-table")
             solara.HTML(tag="h4", unsafe_innerHTML=html_text(say("results.outcomes", lang)))
             solara.Text("The policy minus its base, persons of the population; per DKK 1m = per million kroner the "
                         "policy invests (present value)." if lang == "en" else
                         "Indsatsen minus basis, personer i befolkningen; pr. mio. kr. = pr. million kroner, indsatsen "
                         "investerer (nutidsværdi).")
-            _html_table(results.outcomes_table(c, lang), "outcomes-table")
+            _results_table(results.outcomes_table(c, lang), "outcomes-table")
             children = results.outcomes_table(c, lang, results.CHILD_OUTCOMES)
             if not children.empty:
                 solara.HTML(tag="h4", unsafe_innerHTML=html_text(say("results.second", lang)))
-                _html_table(children, "children-outcomes")
+                _results_table(children, "children-outcomes")
                 solara.Text("Grown-up children are followed from 18 to 30: outcomes at 25 and 30 count only those who "
                             "reach that age within the horizon (choose 30 years for early help)." if lang == "en" else
                             "Voksne børn følges fra 18 til 30 år: effekter som 25- og 30-årige tæller kun dem, der når "
@@ -482,9 +484,9 @@ def ResultsView(model: DashboardModel, lang: str = "en"):
             solara.HTML(tag="h4", unsafe_innerHTML=html_text(say("results.funds", lang)))
             funds, changes = results.funds_table(c, lang), results.changes_table(c, lang)
             if not funds.empty:
-                _html_table(funds, "funds-table")
+                _results_table(funds, "funds-table", numbers=False)
             if not changes.empty:
-                _html_table(changes, "changes-table")
+                _results_table(changes, "changes-table", numbers=False)
             with solara.Details(say("results.report", lang)):
                 solara.Markdown(c.report())
         else:
@@ -565,7 +567,9 @@ except ImportError:  # pragma: no cover - solara without its server
 
 #: Slider values always visible (Mesa's sliders otherwise show their value only while dragged);
 #: compact tabs (no capitals, less padding) that wrap onto a second row rather than hide
-#: behind scroll arrows, the active one underlined.
+#: behind scroll arrows, the active one underlined. The results view's tables are laid out by
+#: ``dashboard.tables.html_table`` like every other table; here only their spacing, their
+#: rules and the SØM table's bold last row (the break-even year).
 CSS = """
 .v-tabs .v-tab { text-transform: none; letter-spacing: normal; min-width: 0; padding: 0 12px; font-size: 15px;
                  height: 40px; }
@@ -580,16 +584,10 @@ CSS = """
 .v-slider__thumb-label { transform: translate(10px, -4px) !important; width: auto !important;
                          height: 16px !important; border-radius: 3px !important; padding: 0 4px; font-size: 10px; }
 .v-slider__thumb-label > div, .v-slider__thumb-label > div > span { transform: none !important; }
-.results-table, .som-table, .outcomes-table, .funds-table, .changes-table, .children-outcomes {
-    border-collapse: collapse; font-size: 13px; margin: 4px 0 10px 0; }
+.results-table, .som-table, .outcomes-table, .funds-table, .changes-table, .children-outcomes { margin: 4px 0 10px 0; }
 .results-table th, .som-table th, .outcomes-table th, .funds-table th, .changes-table th, .children-outcomes th,
 .results-table td, .som-table td, .outcomes-table td, .funds-table td, .changes-table td, .children-outcomes td {
-    padding: 3px 10px; border-bottom: 1px solid #e0e0e0; text-align: right; white-space: nowrap; }
-.results-table th:first-child, .som-table th:first-child, .outcomes-table th:first-child, .funds-table th:first-child,
-.changes-table th:first-child, .children-outcomes th:first-child, .results-table td:first-child,
-.som-table td:first-child, .outcomes-table td:first-child, .funds-table td:first-child,
-.changes-table td:first-child, .children-outcomes td:first-child { text-align: left; }
-.funds-table td:last-child, .changes-table td { white-space: normal; }
+    border-bottom: 1px solid #e0e0e0; }
 .som-table tr:last-child td { font-weight: 600; }
 """
 

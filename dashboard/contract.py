@@ -29,6 +29,7 @@ import solara
 from matplotlib.figure import Figure
 
 from dashboard.figures import BUDGET_COLOURS, DPI
+from dashboard.tables import html_table
 from dashboard import words
 from dashboard.words import budget_name, html_text, kroner, millions, number, percent, service_name, span
 from model import Parameters, WelfareModel
@@ -454,17 +455,6 @@ def metrics_table(metrics: dict[str, Any], terms: ContractTerms, lang: str = "en
     return pd.DataFrame(rows, columns=[say("m.measure", lang), say("m.value", lang)])
 
 
-def table_html(frame: pd.DataFrame, css_class: str, note: str = "") -> str:
-    """A plain HTML table (no index), numbers right-aligned, a note above it."""
-    head = "".join(f'<th style="padding:3px 8px;text-align:left">{html_text(str(c))}</th>' for c in frame.columns)
-    body = "".join("<tr>" + "".join(
-        f'<td style="padding:3px 8px;text-align:{"left" if j == 0 else "right"};white-space:nowrap">{html_text(str(v))}</td>'
-        for j, v in enumerate(row)) + "</tr>" for row in frame.itertuples(index=False))
-    top = f'<div style="font-size:12px;color:#444;margin-bottom:4px">{html_text(note)}</div>' if note else ""
-    return f'{top}<table class="{css_class}" style="border-collapse:collapse;font-size:13px">' \
-           f'<tr>{head}</tr>{body}</table>'
-
-
 # -- cash flows -------------------------------------------------------------------------------
 
 def shown_parties(flows: pd.DataFrame, terms: ContractTerms | None = None) -> list[str]:
@@ -504,7 +494,8 @@ def yearly_table(flows: pd.DataFrame, terms: ContractTerms, lang: str = "en") ->
 
 
 def yearly_html(flows: pd.DataFrame, terms: ContractTerms, lang: str = "en") -> str:
-    return table_html(yearly_table(flows, terms, lang), "contract-yearly", say("sign", lang))
+    return html_table(yearly_table(flows, terms, lang), "contract-yearly", say("sign", lang), index=False,
+                      numbers=True, note_above=True)
 
 
 PARTY_COLOURS = {"investor": "#e7298a", "provider": "#8c564b", "guarantor": "#666666",
@@ -638,7 +629,7 @@ def replications_table(result: ContractResult, lang: str = "en") -> pd.DataFrame
 
 def replications_html(result: ContractResult, lang: str = "en") -> str:
     return (f'<p class="contract-loss"><b>{html_text(loss_sentence(result, lang))}</b></p>'
-            + table_html(replications_table(result, lang), "contract-replications"))
+            + html_table(replications_table(result, lang), "contract-replications", index=False, numbers=True))
 
 
 __all__ = [

@@ -11,13 +11,12 @@ outcomes are the policy minus its base (negative = fewer).
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
 from dashboard import words
 from dashboard.words import millions, number, percent, say
-from model.params import SCENARIO_DIR
+from model.compare import SECOND_GENERATION, price_base_year
+from model.params import SCENARIO_DIR, Parameters
 from model.services import BUDGETS
 
 #: the order budget holders are shown in: the three, then all public budgets
@@ -25,9 +24,8 @@ HOLDERS = (*BUDGETS, "total")
 #: outcomes the results view reports, in this order
 OUTCOMES = ("homeless", "housed", "employed", "problematic_use", "untreated_mental_illness", "in_prison", "qaly",
             "life_years", "deaths")
-#: the second generation's outcomes (shown when the comparison has children)
-CHILD_OUTCOMES = ("placements", "child_years_in_care", "young_adults_entering", "homeless_by_25",
-                  "no_youth_education_at_25", "prison_by_30")
+#: the second generation's outcomes (shown when the comparison has children), as the report orders them
+CHILD_OUTCOMES = SECOND_GENERATION
 
 
 def policy_names(lang: str = "en") -> dict[str, str]:
@@ -37,11 +35,15 @@ def policy_names(lang: str = "en") -> dict[str, str]:
 
 
 def prices(c, lang: str) -> str:
-    """The comparison's price year in ``lang``: "2023 prices" / "2023-priser"."""
-    year = re.search(r"(\d{4})", c.price_year)
-    if year is None:
-        return c.price_year
-    return f"{year.group(1)} prices" if lang == "en" else f"{year.group(1)}-priser"
+    """The comparison's price year in ``lang``: "2023 prices" / "2023-priser" (its
+    ``price_base_year``, a number, said by ``words.prices``)."""
+    return words.prices(c.price_base_year, lang)
+
+
+def scenario_prices(scenario: str, lang: str) -> str:
+    """The price year a comparison of the policy ``scenario`` will be in, said before it
+    runs (the view's introduction): its parameters' base year, as ``compare`` reads it."""
+    return words.prices(price_base_year(Parameters.load(scenario)), lang)
 
 
 def _holder(b: str, lang: str, the: bool = False) -> str:

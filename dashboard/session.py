@@ -6,7 +6,6 @@ while Mesa's Play steps it in a thread (``lock``, ``wait_for_the_page``)."""
 from __future__ import annotations
 
 import functools
-import re
 import threading
 import time
 from collections import deque
@@ -218,11 +217,12 @@ class DashboardModel(WelfareModel):
         counterfactual, whom the money is for and in which prices, and the changes from
         the baseline (parameter paths, as the parameter files write them), in ``lang``."""
         from dashboard import words
-        from model.compare import price_year_text
+        from model.compare import price_base_year
 
         p = self.params
         da = lang == "da"
         n = functools.partial(words.number, lang=lang)
+        prices = words.prices(price_base_year(p), lang)
         changes = {k: v for k, v in p.changes.items() if k != "population.size"}
         shown = ", ".join(f"{k} = {v:,.10g}" if isinstance(v, float) else f"{k} = {v}"
                           for k, v in list(changes.items())[:8])
@@ -239,7 +239,7 @@ class DashboardModel(WelfareModel):
             return (f"Scenario {p.name} · governance {p['governance.mode']} · sizing {p['governance.sizing']} · "
                     f"{living} · seed {self.seed} · counterfactual: {cf}. "
                     f"Money for {self.target.label()}: each simulated citizen stands for {self.money_scale:,.3g} "
-                    f"persons; {price_year_text(self.params, short=True)}, undiscounted. "
+                    f"persons; {prices}, undiscounted. "
                     f"Changes from the baseline: {shown + more if changes else 'none'}.")
         cf = ("de samme borgere og frø under basisscenariet (opdelte indsatser)" if self.counterfactual is not None
               else "ingen: disse indstillinger er basisscenariet")
@@ -250,9 +250,8 @@ class DashboardModel(WelfareModel):
         living = (f"{n(p['population.size'])} borgere ved start, {n(occ['alive'])} i live nu ({n(occ['entered'])} "
                   f"nye, {n(occ['died'])} dødsfald, {n(occ['exited'])} gået ud ved pensionsalderen)"
                   if self.demography is not None else f"{n(p['population.size'])} borgere (en lukket kohorte)")
-        year = re.search(r"\d{4}", price_year_text(self.params, short=True))
         return (f"Scenarie {p.name} · styring {mode} · dimensionering: {sizing} · {living} · "
                 f"frø {self.seed} · kontrafaktisk: {cf}. Økonomi for {self.target.name} ({n(persons)} personer i "
                 f"målgruppen): hver simuleret borger står for {words.number(self.money_scale, 'da', 1)} personer; "
-                f"{year.group(0) + '-priser' if year else price_year_text(self.params, short=True)}, udiskonteret. "
+                f"{prices}, udiskonteret. "
                 f"Ændringer fra basisscenariet: {shown + more if changes else 'ingen'}.")

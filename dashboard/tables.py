@@ -27,15 +27,39 @@ def who_pays(model: DashboardModel) -> pd.DataFrame:
     return who_pays_matrix(model.flows())
 
 
-def _table_html(frame: pd.DataFrame, css_class: str, note: str = "") -> str:
-    """A plain HTML table (index as the first column) with a small note under it."""
-    head = "".join(f'<th style="padding:3px 8px;text-align:left">{c}</th>' for c in [frame.index.name or "", *frame.columns])
-    rows = "".join("<tr>" + f'<th style="padding:3px 8px;text-align:left">{i}</th>'
-                   + "".join(f'<td style="padding:3px 8px">{v}</td>' for v in row) + "</tr>"
-                   for i, row in zip(frame.index, frame.itertuples(index=False)))
-    foot = f'<div style="font-size:11px;color:#666;margin-top:4px">{note}</div>' if note else ""
-    return f'<table class="{css_class}" style="border-collapse:collapse;font-size:13px">' \
-           f'<tr>{head}</tr>{rows}</table>{foot}'
+def html_table(frame: pd.DataFrame, css_class: str, note: str = "", *, index: bool = True,
+               numbers: bool = False, note_above: bool = False) -> str:
+    """``frame`` as a plain HTML table: the one way the dashboard draws a table (the
+    Explore tabs, the Contract tab and the results over runs), so that every table is
+    escaped and laid out alike. A header row in ``<thead>``, one row per record in
+    ``<tbody>`` (the browser tests count these rows), ``css_class`` on the table (what
+    the tests and the page's CSS select), and every header, index label and cell escaped
+    (``words.html_text``): names from parameter files and the model's sentences are
+    text, never markup.
+
+    ``index``: the index as each row's first cell, a row header, under the index's name.
+    ``numbers``: the columns after the first hold numbers, right-aligned (their digits
+    line up) and, like the first, kept on one line. ``note``: a small line under the
+    table (a footnote), or above it with ``note_above`` (a key to read first, such as
+    the sign of money)."""
+    labels = [frame.index.name or "", *frame.columns] if index else list(frame.columns)
+    rows = [[i, *row] if index else list(row) for i, row in zip(frame.index, frame.itertuples(index=False))]
+
+    def cell(tag: str, j: int, value: Any) -> str:
+        align = "right" if numbers and j > 0 else "left"
+        wrap = ";white-space:nowrap" if numbers else ""
+        return f'<{tag} style="padding:3px 8px;text-align:{align}{wrap}">{words.html_text(str(value))}</{tag}>'
+
+    head = "".join(cell("th", j, c) for j, c in enumerate(labels))
+    body = "".join("<tr>" + "".join(cell("th" if index and j == 0 else "td", j, v) for j, v in enumerate(row)) + "</tr>"
+                   for row in rows)
+    table = (f'<table class="{css_class}" style="border-collapse:collapse;font-size:13px">'
+             f'<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>')
+    if not note:
+        return table
+    if note_above:
+        return f'<div style="font-size:12px;color:#444;margin-bottom:4px">{words.html_text(note)}</div>{table}'
+    return f'{table}<div style="font-size:11px;color:#666;margin-top:4px">{words.html_text(note)}</div>'
 
 
 def _local(text: str, lang: str) -> str:
@@ -87,7 +111,7 @@ def funding_html(model: DashboardModel, lang: str = "en") -> str:
     out[say("funding.paid_by")] = list(scen["paid_by"])
     out[say("funding.decision")] = list(scen["decision"])
     keep = ((scen["offered_per_1000"] > 0) | (tables.get("counterfactual", scen)["offered_per_1000"] > 0)).to_numpy()
-    return _table_html(out[keep], "funding", say("funding.note", n=words.number(model.population.n, lang)))
+    return html_table(out[keep], "funding", say("funding.note", n=words.number(model.population.n, lang)))
 
 
 def _how(how: str, lang: str) -> str:
@@ -110,7 +134,7 @@ def changes_html(params: Parameters, lang: str = "en") -> str:
                            say("changes.ratio"): "" if r["ratio"] is None else _local(f"x{r['ratio']:.2f}", lang),
                            say("changes.how"): _how(r["how"], lang),
                            say("changes.unit"): r["unit"]} for r in rows]).set_index(say("changes.parameter"))
-    return _table_html(frame, "changes", say("changes.note"))
+    return html_table(frame, "changes", say("changes.note"))
 
 
 def appraisal_html(frame: pd.DataFrame, params: Parameters, lang: str = "en") -> str:
@@ -132,7 +156,7 @@ def appraisal_html(frame: pd.DataFrame, params: Parameters, lang: str = "en") ->
             f"{r['median'] / 1e6:,.1f} [{r['p10'] / 1e6:,.1f}, {r['p90'] / 1e6:,.1f}] ", lang) + \
             f"· P {words.percent(r['p_pays_back'], lang)}"
     table = pd.DataFrame(cells).T.rename_axis(say("appraisal.intervention"))
-    return _table_html(table, "appraisal", say(
+    return html_table(table, "appraisal", say(
         "appraisal.note", months=_local(f"{params['governance.appraisal_months']:g}", lang),
         pilots=params["governance.appraisal_replications"],
         size=words.number(params["governance.appraisal_size"], lang)))
@@ -389,7 +413,7 @@ def children_money_table(model: DashboardModel, lang: str = "en") -> pd.DataFram
 
 
 def children_money_html(model: DashboardModel, lang: str = "en") -> str:
-    return _table_html(children_money_table(model, lang), "children-money",
+    return html_table(children_money_table(model, lang), "children-money",
                        words.say("children.money_note", lang, population=model.target.label(), month=model.month))
 
 

@@ -18,6 +18,8 @@ import html
 import math
 from typing import Any
 
+from model.compare import OUTCOME_WORDS, price_year_words
+
 LANGUAGES = {"en": "English", "da": "Dansk"}
 DEFAULT_LANGUAGE = "en"
 
@@ -81,6 +83,15 @@ def span(lo: Any, hi: Any, fmt, lang: str = DEFAULT_LANGUAGE) -> str:
     if lang == "en" and "DKK " in a and "DKK " in b:
         return f"{a} to {b.replace('DKK ', '')}"
     return f"{a} {'to' if lang == 'en' else 'til'} {b}"
+
+
+def prices(year: int | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """The price base year (``model.compare.price_base_year``, a number) said in ``lang``:
+    "2023 prices" (the model's words) / "2023-priser". Without a base year the model's
+    English, as its other text."""
+    if _check(lang) == "da" and year:
+        return f"{year}-priser"
+    return price_year_words(year, short=True)
 
 
 # -- names -------------------------------------------------------------------------------------
@@ -252,30 +263,24 @@ POLICY_NAMES = {
                              "da": "Hvis boligmarkedet strammes (stresstest, ingen indsats)"},
 }
 
-#: outcomes of ``model.compare`` (scenario minus base): (words, unit) per language
-OUTCOME_NAMES = {
-    "housed": {"en": ("housed", "person-years"), "da": ("i egen bolig", "personår")},
-    "homeless": {"en": ("homeless", "person-years"), "da": ("hjemløse", "personår")},
-    "employed": {"en": ("employed", "person-years"), "da": ("i beskæftigelse", "personår")},
-    "problematic_use": {"en": ("problematic substance use", "person-years"),
-                        "da": ("problematisk rusmiddelbrug", "personår")},
-    "untreated_mental_illness": {"en": ("untreated mental illness", "person-years"),
-                                 "da": ("ubehandlet psykisk lidelse", "personår")},
-    "in_prison": {"en": ("in prison", "person-years"), "da": ("i fængsel", "personår")},
-    "qaly": {"en": ("quality-adjusted life-years", "QALYs"), "da": ("kvalitetsjusterede leveår", "QALY")},
-    "life_years": {"en": ("life-years lived", "life-years"), "da": ("levede leveår", "leveår")},
-    "deaths": {"en": ("deaths", "persons"), "da": ("dødsfald", "personer")},
-    "placements": {"en": ("children placed in care", "placements"), "da": ("børn anbragt uden for hjemmet", "anbringelser")},
-    "child_years_in_care": {"en": ("years children spend in care", "child-years"),
-                            "da": ("år børn tilbringer anbragt", "barneår")},
-    "young_adults_entering": {"en": ("grown-up children entering the target group", "persons"),
-                              "da": ("voksne børn, der kommer i målgruppen", "personer")},
-    "homeless_by_25": {"en": ("homeless by 25 (grown-up children)", "persons"),
-                       "da": ("hjemløse inden 25 (voksne børn)", "personer")},
-    "no_youth_education_at_25": {"en": ("no youth education at 25 (grown-up children)", "persons"),
-                                 "da": ("uden ungdomsuddannelse som 25-årige (voksne børn)", "personer")},
-    "prison_by_30": {"en": ("in prison by 30 (grown-up children)", "persons"),
-                     "da": ("i fængsel inden 30 (voksne børn)", "personer")},
+#: outcomes of ``model.compare`` (scenario minus base) in Danish: (words, unit); the English
+#: is the model's own (``model.compare.OUTCOME_WORDS``, the report's words too)
+OUTCOME_DANISH = {
+    "housed": ("i egen bolig", "personår"),
+    "homeless": ("hjemløse", "personår"),
+    "employed": ("i beskæftigelse", "personår"),
+    "problematic_use": ("problematisk rusmiddelbrug", "personår"),
+    "untreated_mental_illness": ("ubehandlet psykisk lidelse", "personår"),
+    "in_prison": ("i fængsel", "personår"),
+    "qaly": ("kvalitetsjusterede leveår", "QALY"),
+    "life_years": ("levede leveår", "leveår"),
+    "deaths": ("dødsfald", "personer"),
+    "placements": ("børn anbragt uden for hjemmet (nye anbringelser)", "anbringelser"),
+    "child_years_in_care": ("barneår i en plejefamilie eller på en institution", "barneår"),
+    "young_adults_entering": ("voksne børn, der kommer i den udsatte målgruppe (18-29 år)", "personer"),
+    "homeless_by_25": ("voksne børn, der har været hjemløse inden 25-årsalderen", "personer"),
+    "no_youth_education_at_25": ("voksne børn uden en ungdomsuddannelse som 25-årige", "personer"),
+    "prison_by_30": ("voksne børn, der har været i fængsel inden 30-årsalderen", "personer"),
 }
 
 
@@ -284,8 +289,10 @@ def policy_name(stem: str, lang: str = DEFAULT_LANGUAGE) -> str:
 
 
 def outcome_name(name: str, lang: str = DEFAULT_LANGUAGE) -> tuple[str, str]:
-    """(words, unit) of a comparison's outcome."""
-    return OUTCOME_NAMES.get(name, {}).get(_check(lang), (name, ""))
+    """(words, unit) of a comparison's outcome: in English the model's own
+    (``model.compare.OUTCOME_WORDS``), in Danish ``OUTCOME_DANISH``; an outcome without
+    words is said by its name."""
+    return (OUTCOME_WORDS if _check(lang) == "en" else OUTCOME_DANISH).get(name, (name, ""))
 
 
 def budget_name(budget: str, lang: str = DEFAULT_LANGUAGE) -> str:

@@ -51,19 +51,32 @@ OUTCOME_DIRECTION = {"housed": 1, "homeless": -1, "employed": 1, "problematic_us
                      "untreated_mental_illness": -1, "in_prison": -1, "qaly": 1, "life_years": 1, "deaths": -1,
                      "placements": -1, "child_years_in_care": -1, "young_adults_entering": -1, "homeless_by_25": -1,
                      "no_youth_education_at_25": -1, "prison_by_30": -1}
-#: Units of the outcomes that are not person-years in a state
-OUTCOME_UNITS = {"qaly": "QALY", "life_years": "life-years", "deaths": "deaths", "placements": "placements",
-                 "child_years_in_care": "child-years", "young_adults_entering": "persons",
-                 "homeless_by_25": "persons", "no_youth_education_at_25": "persons", "prison_by_30": "persons"}
-#: The second generation's outcomes in words (the report's section on children)
-CHILD_OUTCOME_WORDS = {
-    "placements": "children placed outside the home (new placements)",
-    "child_years_in_care": "child-years in a foster family or an institution",
-    "young_adults_entering": "grown-up children entering the vulnerable target group (18-29)",
-    "homeless_by_25": "grown-up children homeless at some point by 25",
-    "no_youth_education_at_25": "grown-up children without a youth education at 25",
-    "prison_by_30": "grown-up children ever in prison by 30",
+#: Every outcome in English words and its unit: the one source of their English, for the
+#: report, the ``Comparison`` tables and the dashboard (``dashboard/words.py`` adds the
+#: Danish). The report's table of the target group's outcomes names them as the CSV files
+#: do (``homeless``, ``qaly``) with these units; its section on the second generation and
+#: the dashboard use the words.
+OUTCOME_WORDS: dict[str, tuple[str, str]] = {
+    "housed": ("housed", "person-years"),
+    "homeless": ("homeless", "person-years"),
+    "employed": ("employed", "person-years"),
+    "problematic_use": ("problematic substance use", "person-years"),
+    "untreated_mental_illness": ("untreated mental illness", "person-years"),
+    "in_prison": ("in prison", "person-years"),
+    "qaly": ("quality-adjusted life-years", "QALYs"),
+    "life_years": ("life-years lived", "life-years"),
+    "deaths": ("deaths", "persons"),
+    "placements": ("children placed outside the home (new placements)", "placements"),
+    "child_years_in_care": ("child-years in a foster family or an institution", "child-years"),
+    "young_adults_entering": ("grown-up children entering the vulnerable target group (18-29)", "persons"),
+    "homeless_by_25": ("grown-up children homeless at some point by 25", "persons"),
+    "no_youth_education_at_25": ("grown-up children without a youth education at 25", "persons"),
+    "prison_by_30": ("grown-up children ever in prison by 30", "persons"),
 }
+#: The second generation's outcomes (``model/children.py``), in the order the report's
+#: section on children and the dashboard show them
+SECOND_GENERATION = ("placements", "child_years_in_care", "young_adults_entering", "homeless_by_25",
+                     "no_youth_education_at_25", "prison_by_30")
 PERCENTILES = {"p10": 10, "median": 50, "p90": 90}
 
 
@@ -81,19 +94,32 @@ def _replication(job: tuple) -> ReplicationSummary:
     return paired_run(baseline, scenario, seed=seed, months=months, **overrides).summary()
 
 
-def price_year_text(params: Parameters | None, short: bool = False) -> str:
-    """The price year every amount is in, as the parameters state it: ``params.price_year``
-    or ``prices.base_year`` (the financing and price-index rules), else that prices are
-    used as their sources give them. ``short``: ``"2023 prices"`` / ``"prices as given"``."""
+def price_base_year(params: Any) -> int | None:
+    """The base year every amount is in, as a number: ``params.price_year`` (the method of
+    ``Parameters``, the attribute of a ``Ledger``) or the parameter ``prices.base_year``;
+    None when prices are used as their sources give them. Reports say it in words
+    (:func:`price_year_words`); a view that says it in another language reads this number."""
     year = getattr(params, "price_year", None) if params is not None else None
     if callable(year):
         year = year()
     if year is None and params is not None and "prices.base_year" in params:
         year = params["prices.base_year"]
+    return int(year) if year else None
+
+
+def price_year_words(year: int | None, short: bool = False) -> str:
+    """A price base year (:func:`price_base_year`) in the reports' words, else that prices
+    are used as their sources give them. ``short``: ``"2023 prices"`` / ``"prices as given"``."""
     if year:
         return f"{int(year)} prices" + ("" if short else " (DKK, converted with Statistics Denmark's net price index)")
     return "prices as given" + ("" if short else ": each unit price in the year of its source, not converted to one "
                                                  "price year")
+
+
+def price_year_text(params: Parameters | None, short: bool = False) -> str:
+    """The price year every amount is in, as the parameters state it (:func:`price_base_year`),
+    in words (:func:`price_year_words`)."""
+    return price_year_words(price_base_year(params), short)
 
 
 #: How present values are discounted (``model.economics``), for every report.
@@ -181,8 +207,15 @@ class Comparison:
     per_person: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: participants (persons of the population) ever enrolled in each intervention the scenario funds, bands
     participants: pd.DataFrame = field(default_factory=pd.DataFrame)
-    #: the price year, as the parameters state it (``price_year_text``)
-    price_year: str = field(default_factory=lambda: price_year_text(None))
+    #: the base year every amount is in (``price_base_year`` of the scenario's parameters);
+    #: None = prices as their sources give them. In words: :attr:`price_year`
+    price_base_year: int | None = None
+
+    @property
+    def price_year(self) -> str:
+        """The price year in the reports' words (``price_year_words``), from the number
+        :attr:`price_base_year`, so that the two never disagree."""
+        return price_year_words(self.price_base_year)
 
     @property
     def per_citizen(self) -> float:
@@ -465,9 +498,9 @@ class Comparison:
         lines += ["", "## Outcomes", "", f"Scenario minus counterfactual over the horizon ({unit}; QALY: "
                                          "quality-adjusted life years; life-years: years lived in the target group, "
                                          "followed to the exit age; deaths: persons).", ""]
-        rows = [[name, OUTCOME_UNITS.get(name, "person-years"),
+        rows = [[name, OUTCOME_WORDS.get(name, (name, "person-years"))[1],
                  *[f"{self.outcomes.loc[name, s]:,.1f}" for s in ("median", "p10", "p90")]]
-                for name in self.outcomes.index if name not in CHILD_OUTCOME_WORDS]
+                for name in self.outcomes.index if name not in SECOND_GENERATION]
         lines += md_table(["outcome", "unit", "change, median", "p10", "p90"], rows, numeric={2, 3, 4})
         note = self.composition_note()
         if note:
@@ -502,7 +535,7 @@ class Comparison:
     def _children_report(self) -> list[str]:
         """The second generation (``model/children.py``): placements, care, and the grown-up
         children's entry into the target group, in persons of the population."""
-        names = [n for n in CHILD_OUTCOME_WORDS if n in self.outcomes.index]
+        names = [n for n in SECOND_GENERATION if n in self.outcomes.index]
         if not names:
             return []
         who = "persons" if self.population is None else f"persons in {self.population.name}"
@@ -512,7 +545,7 @@ class Comparison:
                  "the line items `placement_foster`, `placement_institution`, `child_preventive`). Grown-up children "
                  "are followed from 18 to 30: outcomes at 25 and 30 count only those who reach that age within the "
                  "horizon, so a short run misses most of them.", ""]
-        rows = [[CHILD_OUTCOME_WORDS[n], OUTCOME_UNITS[n],
+        rows = [[*OUTCOME_WORDS[n],
                  *[f"{self.outcomes.loc[n, s]:,.1f}" for s in ("median", "p10", "p90")]] for n in names]
         return lines + md_table(["outcome", "unit", "change, median", "p10", "p90"], rows, numeric={2, 3, 4})
 
@@ -668,15 +701,16 @@ def compare(baseline: ScenarioLike, scenario: ScenarioLike, *, replications: int
     arm_params = {arm: (p.with_overrides(overrides, origin="compare") if overrides else p)
                   for arm, p in (("counterfactual", base_p), ("scenario", scen_p))}
     out = summarise(runs, base_p.name, scen_p.name, months, population=pop,
-                    price_year=price_year_text(arm_params["scenario"]))
+                    price_base_year=price_base_year(arm_params["scenario"]))
     for arm, p in arm_params.items():
         out.arms[arm] = ArmDescription.of(p, appraisal=appraisal)
     return out
 
 
 def summarise(runs: list[ReplicationSummary], baseline: str, scenario: str, months: int,
-              population: NamedPopulation | None = None, price_year: str | None = None) -> Comparison:
-    """The bands over replications, in money for ``population`` (None: as simulated)."""
+              population: NamedPopulation | None = None, price_base_year: int | None = None) -> Comparison:
+    """The bands over replications, in money for ``population`` (None: as simulated), in
+    prices of ``price_base_year`` (None: as their sources give them)."""
     size = int(runs[0].size) if runs and runs[0].size else 0
     factor = population.per_citizen(size) if population is not None and size else 1.0
     # "never pays back" ranks above every month: a median of never means most replications never do
@@ -702,7 +736,7 @@ def summarise(runs: list[ReplicationSummary], baseline: str, scenario: str, mont
         pays_back=pays_back_shares(runs, months), runs=runs, population=population, size=size,
         line_items=_line_item_bands(runs) * factor, per_person=_per_person(runs),
         participants=_participant_bands(runs) * factor,
-        price_year=price_year if price_year is not None else price_year_text(None),
+        price_base_year=price_base_year,
     )
     return out
 

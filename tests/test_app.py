@@ -197,7 +197,8 @@ def test_the_money_is_for_the_population_chosen_in_the_sidebar():
     assert "Money for Odense (" in odense.describe() and "DKK million for Odense" in app.who_pays_html(odense)
     danish = odense.describe("da")
     assert danish.startswith("Scenarie housing_first · styring opdelt · dimensionering: faste pladser")
-    assert "Økonomi for Odense (" in danish and "-priser, udiskonteret" in danish
+    assert "Økonomi for Odense (" in danish and "; 2023-priser, udiskonteret" in danish
+    assert "; 2023 prices, undiscounted" in odense.describe()
     assert "Ændringer fra basisscenariet: services.housing_first.capacity = 15." in danish
     bad = app.DashboardModel("housing_first", rng=3, target_population="atlantis", **SMALL)
     assert bad.target.key == "national" and "Population rejected" in bad.error
@@ -397,6 +398,25 @@ def test_the_funding_tab_shows_places_in_both_arms_and_the_changes():
     assert "whole purse" in text and re.search(r"P \d+%", text)
 
 
+def test_every_table_is_drawn_by_one_builder_that_escapes_its_text():
+    from dashboard import contract
+
+    frame = pd.DataFrame({"what <b>": ["x & y", "<script>"], "DKK": ["+1.5", "-2.0"]},
+                         index=pd.Index(["r<1>", "r2"], name="row"))
+    html = tables.html_table(frame, "some-table", "a note <i>")
+    assert "<b>" not in html and "<script>" not in html and "<i>" not in html
+    assert "what &lt;b&gt;" in html and "x &amp; y" in html and "&lt;script&gt;" in html
+    assert 'class="some-table"' in html and html.count("<tr>") == 3 and "<tbody>" in html
+    assert re.search(r"r&lt;1&gt;</th><td[^>]*>x &amp; y</td>", html)  # the index as row headers
+    assert html.index("some-table") < html.index("a note")  # a footnote under the table
+    html = tables.html_table(frame, "some-table", "+ = saves", index=False, numbers=True, note_above=True)
+    assert "r2" not in html and html.index("+ = saves") < html.index("some-table")
+    assert re.search(r'<td style="[^"]*text-align:right[^"]*">-2.0</td>', html)  # numbers right-aligned
+    # the Contract tab and the results view have no builder of their own
+    assert not hasattr(contract, "table_html") and not hasattr(app, "_html_table")
+    assert not hasattr(tables, "_table_html")
+
+
 def test_a_service_left_at_zero_places_is_announced_at_the_top():
     m = app.DashboardModel("siloed_appraisal", rng=1, **SMALL, **PILOTS)
     rc = render_page(m)
@@ -437,7 +457,10 @@ def test_the_results_view_asks_first_then_answers_in_one_paragraph_with_bands(od
     app.tab_index.set(app.TABS.index("Results over runs"))
     rc = render_page(m)
     assert "press Run" in page_text(rc) and "+ = the public saves" in page_text(rc)
+    assert ", 2023 prices; present values" in page_text(rc)  # the introduction, before any run
+    assert results.scenario_prices("housing_first", "da") == "2023-priser"
     c = odense_comparison
+    assert results.prices(c, "en") == "2023 prices" and results.prices(c, "da") == "2023-priser"
     text = results.summary_paragraph(c, "en")
     assert text == c.summary_sentence() and text in c.report()  # the report opens with the same answer
     assert text.startswith("housing_first against baseline, for Odense, over 2 years in 2023 prices")
@@ -519,7 +542,7 @@ def test_run_computes_in_the_background_with_progress_then_shows_the_answer():
     assert "housing_first against baseline, for" in text and "of 5 runs" in text
     assert "break-even year, median" in text and "The SØM table" in text and "What the money buys" in text
     assert "The second generation: the target group's children" in text
-    assert "grown-up children entering the target group" in text
+    assert "grown-up children entering the vulnerable target group (18-29)" in text
     app.language.set("da")  # the same answer in Danish
     try:
         text = page_text(render_page(m))
@@ -634,7 +657,9 @@ def test_the_second_generation_is_said_in_words_in_the_results():
 
     c = compare("baseline", "early_family_help", replications=2, months=12, **{"population.size": 300})
     table = results.outcomes_table(c, "en", results.CHILD_OUTCOMES)
-    assert list(table["outcome"])[:2] == ["children placed in care", "years children spend in care"]
+    assert list(table["outcome"])[:2] == ["children placed outside the home (new placements)",
+                                          "child-years in a foster family or an institution"]
+    assert list(table["unit"])[:2] == ["placements", "child-years"]
     assert table["change, median"].str.match(r"^[+-]?\d").all()
     assert table["10th-90th percentile"].str.contains(" to ").all()
 

@@ -125,6 +125,30 @@ def test_every_report_states_population_horizon_price_year_and_discounting(harmf
     assert "persons" in harmful.about_line() and "24 months" in harmful.about_line()
 
 
+def test_every_outcome_has_words_and_a_unit_said_in_the_report(harmful):
+    from model.compare import OUTCOME_DIRECTION, OUTCOME_WORDS, SECOND_GENERATION
+
+    assert set(OUTCOME_WORDS) == set(OUTCOME_DIRECTION) and set(SECOND_GENERATION) <= set(OUTCOME_WORDS)
+    assert set(harmful.outcomes.index) <= set(OUTCOME_WORDS)
+    table = next(t for t in markdown_tables(harmful.report()) if cells(t[0])[:2] == ["outcome", "unit"])
+    units = {cells(row)[0]: cells(row)[1] for row in table[2:]}
+    assert units["qaly"] == "QALYs" and units["deaths"] == "persons" and units["homeless"] == "person-years"
+
+
+def test_a_comparison_carries_its_price_year_as_a_number_and_says_it_as_before(harmful):
+    from model.compare import price_base_year, price_year_text, summarise
+    from model.params import Parameters
+
+    scenario = Parameters.load("eviction_risk_doubled")
+    assert harmful.price_base_year == price_base_year(scenario) == scenario.price_year() == 2023
+    assert harmful.price_year == price_year_text(scenario) == (
+        "2023 prices (DKK, converted with Statistics Denmark's net price index)")
+    assert price_year_text(scenario, short=True) == "2023 prices"
+    assert price_base_year(None) is None and price_year_text(None, short=True) == "prices as given"
+    unpriced = summarise(harmful.runs, "baseline", "eviction_risk_doubled", 24)
+    assert unpriced.price_base_year is None and unpriced.price_year.startswith("prices as given: ")
+
+
 def test_a_harmful_scenario_has_no_investment_and_blank_cost_per_outcome(harmful):
     h = harmful.headline
     assert (h[("pv_investment", "median")] == 0).all()
@@ -178,15 +202,17 @@ def test_the_npv_at_ten_years_of_a_longer_run_is_the_npv_of_a_ten_year_run():
 
 
 def test_the_report_shows_the_second_generation_and_the_npv_by_horizon():
-    from model.compare import CHILD_OUTCOME_WORDS, compare
+    from model.compare import OUTCOME_WORDS, SECOND_GENERATION, compare
 
     c = compare("baseline", "early_family_help", replications=2, months=240, **{"population.size": 800})
     text = c.report()
     assert "## NPV over 10, 20 and 30 years" in text and "NPV at 20 years (DKK million)" in text
     assert "NPV at 30 years" not in text  # beyond the run
     section = text[text.index("## The second generation"):]
-    for words in CHILD_OUTCOME_WORDS.values():
-        assert words in section
+    for name in SECOND_GENERATION:
+        words, unit = OUTCOME_WORDS[name]
+        assert f"| {words} | {unit} |" in section
+    assert "| children placed outside the home (new placements) | placements |" in section
     assert "## Family programmes for children" in text and "known to kommune, ages 10-17" in text
     assert c.outcomes.loc["placements", "median"] <= 0  # family therapy does not add placements
 

@@ -60,3 +60,21 @@ def test_every_key_is_said_in_both_languages_with_the_same_fields():
     assert words.say("kpi.year", "da", n=3) == "år 3"
     with pytest.raises(KeyError, match="no words for 'nope'"):
         words.say("nope")
+
+
+def test_outcomes_are_said_in_the_model_s_english_and_in_danish():
+    from model.compare import OUTCOME_WORDS
+
+    for name, english in OUTCOME_WORDS.items():
+        assert words.outcome_name(name, "en") == english  # one English: the model's, the report's too
+        danish, unit = words.outcome_name(name, "da")
+        assert danish != name and unit, name
+    assert set(words.OUTCOME_DANISH) == set(OUTCOME_WORDS)
+    assert words.outcome_name("qaly", "en") == ("quality-adjusted life-years", "QALYs")
+    assert words.outcome_name("placements", "da") == ("børn anbragt uden for hjemmet (nye anbringelser)", "anbringelser")
+    assert words.outcome_name("not_an_outcome", "da") == ("not_an_outcome", "")
+
+
+def test_the_price_year_is_said_from_its_number():
+    assert words.prices(2023, "en") == "2023 prices" and words.prices(2023, "da") == "2023-priser"
+    assert words.prices(None, "en") == words.prices(None, "da") == "prices as given"  # the model's English
