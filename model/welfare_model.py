@@ -60,6 +60,7 @@ import pandas as pd
 
 from agents.child import Child
 from agents.citizen import Citizen
+from agents.rows import AgentRows
 from agents.states import ALL_LEVEL_KEYS, HOMELESS, LEVELS, Domain, level_key
 from model.network import SocialNetwork
 from model.params import ParameterError, Parameters
@@ -136,7 +137,11 @@ class WelfareModel(mesa.Model):
         self.streams = RandomStreams(entropy)
         self.population = synthesize(self.params, self.streams)
         self.network = SocialNetwork.build(self.params, self.population.complexity, self.streams)
-        self.citizens: list[Citizen] = [Citizen(self, i) for i in range(self.population.n)]
+        #: one ``Citizen`` per row (index = row), made with its row or, for a row outside
+        #: the target group, on first use (``agents/rows.py``)
+        self.citizens: AgentRows[Citizen] = AgentRows(partial(_outside_mesa, self, Citizen))
+        for i in range(self.population.n):
+            self.citizens.append(Citizen(self, i))
         self.services: ServiceHook = services if services is not None else self._default_services()
         plan = getattr(self.services, "plan", None)
         self.ledger = Ledger(self.params, self.population.n,
@@ -148,7 +153,7 @@ class WelfareModel(mesa.Model):
                            if self.params["demography.enabled"] else None)
         self.children: Children | None = None
         #: one ``Child`` agent per child (index = child), in ``model.agents`` until 18
-        self.child_agents: list[Child] = []
+        self.child_agents: AgentRows[Child] = AgentRows(partial(_outside_mesa, self, Child))
         if self.params["children.enabled"] and self.params["demography.enabled"]:
             self.children = Children(self.params, self.streams, self.population.n)
             self.children.add_families(self.population, np.arange(self.population.n), CHILDREN_START)
@@ -230,24 +235,31 @@ class WelfareModel(mesa.Model):
             self.ledger.grow(pop.n)
             status = pop.status
             for i in new:
-                citizen = Citizen(self, int(i))
+                assert i == len(self.citizens), "new rows come in order"
                 if status[i] == PENDING:
-                    self.deregister_agent(citizen)
-                self.citizens.append(citizen)
+                    self.citizens.defer()
+                else:
+                    self.citizens.append(Citizen(self, int(i)))
             self.__dict__.pop("grid", None)  # Mesa's space is rebuilt on next use
         if joined is not None and joined.size:
             for i in joined:
-                self.register_agent(self.citizens[i])
+                if self.citizens.made(i):
+                    self.register_agent(self.citizens[i])
+                else:
+                    self.citizens.put(int(i), Citizen(self, int(i)))
             self.__dict__.pop("grid", None)
 
     def _sync_children(self) -> None:
         """``Child`` agents for new children; those who turned 18 leave Mesa's agents."""
         c = self.children
         start = len(self.child_agents)
+        child = c.status[start:] == CHILD
         for i in range(start, c.n):
-            self.child_agents.append(Child(self, i))
-        self._child_in_mesa = np.concatenate([getattr(self, "_child_in_mesa", np.zeros(0, bool)),
-                                              np.ones(c.n - start, bool)])
+            if child[i - start]:
+                self.child_agents.append(Child(self, i))
+            else:  # grown up already (the start's grown-up children)
+                self.child_agents.defer()
+        self._child_in_mesa = np.concatenate([getattr(self, "_child_in_mesa", np.zeros(0, bool)), child])
         for i in np.flatnonzero(self._child_in_mesa & (c.status != CHILD)):
             self.child_agents[i].remove()
             self._child_in_mesa[i] = False
@@ -298,16 +310,21 @@ class WelfareModel(mesa.Model):
         from mesa.discrete_space import Network
 
         space = Network(self.network.to_networkx(), capacity=1, random=self.random, layout=None)
-        alive = self.population.alive
-        for citizen in self.citizens:
-            if alive[citizen.idx]:
-                citizen.cell = space._cells[citizen.idx]
+        for i in np.flatnonzero(self.population.alive):
+            self.citizens[i].cell = space._cells[i]
         return space
 
 
 #: Collected beside the levels: the living (the levels' counts add up to it), and so far
 #: the dead, those who left at the exit age and the newcomers
 COHORT_KEYS: tuple[str, ...] = ("homeless", "alive", "died", "exited", "entered")
+
+
+def _outside_mesa(model: WelfareModel, kind: type, i: int):
+    """The agent of row ``i`` made on first use (``AgentRows``), not among Mesa's agents."""
+    agent = kind(model, i)
+    model.deregister_agent(agent)
+    return agent
 
 
 def _occupancy(model: WelfareModel, key: str) -> int:

@@ -52,6 +52,10 @@ def test_every_child_is_in_one_placement_and_one_school_level_and_grows_up_once(
     assert len(kids) == child.sum() and all(not k.grown_up for k in kids)
     k = next(iter(kids))
     assert k.parent is m.citizens[int(c.parent[k.idx])] and k.adult is None
+    # a grown-up child's agent (made on first use when grown up at the start) is not Mesa's
+    first_grown = m.child_agents[int(np.flatnonzero(grown)[0])]
+    assert first_grown.grown_up and first_grown not in set(kids) and first_grown.adult is m.citizens[int(rows[0])]
+    assert len(m.child_agents) == c.n and len(m.citizens) == pop.n
 
 
 def test_children_are_counted_in_the_datacollector_every_month(run):
