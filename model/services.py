@@ -275,10 +275,12 @@ class ServiceSystem:
         }
         from model.population import zeros_with_room
 
+        # months as int16 (up to 32,767: 2,700 years): two bytes per service and citizen
+        # less to hold and to stream each month (~130 MB at a million citizens)
         self.enrolled = zeros_with_room((k, n), dtype=bool)
-        self.months_enrolled = zeros_with_room((k, n), dtype=np.int32)
+        self.months_enrolled = zeros_with_room((k, n), dtype=np.int16)
         self.waiting = zeros_with_room((k, n), dtype=bool)
-        self.waited = zeros_with_room((k, n), dtype=np.int32)
+        self.waited = zeros_with_room((k, n), dtype=np.int16)
         self.completed = np.full((k, n), NEVER, dtype=np.int32)
         self.gate_of = {t: self.index[s.name] for s in self.specs for t in s.gates}
         self.price = np.array([params[f"services.{s.name}.price"] for s in self.specs])
