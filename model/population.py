@@ -377,10 +377,30 @@ def _tilted_cumulative_shares(shares: np.ndarray, loading: np.ndarray, complexit
     w /= per_citizen(w)
     target = np.where(used, shares, 0.0)
     for _ in range(30):
-        mean = np.cumsum(w, axis=2)[:, :, -1] / n if n else np.full(shares.shape, np.nan)
+        mean = _running_sum(w) / n if n else np.full(shares.shape, np.nan)
         w *= (target / np.maximum(mean, 1e-300))[:, :, None]
         w /= per_citizen(w)
     return np.cumsum(w, axis=1)
+
+
+def _running_sum(w: np.ndarray, chunk: int = 8192) -> np.ndarray:
+    """The sum along the last axis added left to right: the same bits as
+    ``np.cumsum(w, axis=-1)[..., -1]`` without writing a cumulative array as large as
+    ``w`` (a million citizens' cohort: 30 rounds x 6 levels x 8 MB per domain). Each
+    chunk's running sum starts from the total so far, put in front of the chunk, so the
+    additions are the same, in the same order."""
+    n = w.shape[-1]
+    if n <= chunk:
+        return np.cumsum(w, axis=-1)[..., -1]
+    buf = np.empty(w.shape[:-1] + (chunk + 1,))
+    total = np.cumsum(w[..., :chunk], axis=-1)[..., -1]
+    for start in range(chunk, n, chunk):
+        part = w[..., start:start + chunk]
+        m = part.shape[-1]
+        buf[..., 0] = total
+        buf[..., 1:m + 1] = part
+        total = np.cumsum(buf[..., :m + 1], axis=-1)[..., -1]
+    return total
 
 
 #: (domain, a level a service provides, the level its clients come from): where a

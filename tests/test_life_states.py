@@ -61,3 +61,22 @@ def test_agent_level_table_on_demand(small_model):
     assert len(table) == 100
     assert set(table["housing"]) <= {h.name.lower() for h in Housing}
     assert np.array_equal(table["months_in_housing"].to_numpy(), model.population.months_in_level[Domain.HOUSING])
+
+
+def test_the_starting_shares_match_the_parameters_and_big_cohorts_are_drawn_like_small_ones():
+    """The cohort's level shares average ``population.initial`` (tilted by complexity,
+    rescaled so the mean matches), and the chunked sums used for large cohorts add in the
+    same order as one pass, so the shares are the same bits either way."""
+    from model.params import Parameters
+    from model.population import _initial_shares, _running_sum, _tilted_cumulative_shares
+
+    params = Parameters.baseline()
+    shares, loadings = _initial_shares(params)
+    complexity = np.random.default_rng(5).standard_normal(30_000)
+    cum = _tilted_cumulative_shares(shares, loadings, complexity)
+    mean = np.diff(cum, axis=1, prepend=0.0).mean(axis=2)
+    assert np.allclose(mean, shares, atol=1e-9)
+    w = np.random.default_rng(6).random((2, 3, 20_001))
+    assert np.array_equal(_running_sum(w, chunk=97), np.cumsum(w, axis=-1)[..., -1])
+    one_domain = _tilted_cumulative_shares(shares[2:3], loadings[2:3], complexity)
+    assert np.array_equal(one_domain[0], cum[2])  # a domain alone = the same domain among all five
