@@ -304,7 +304,7 @@ class Children:
         month so far (newcomers). Returns (reserved, joined): adult rows made for the
         grown-up children of the month (status ``PENDING``) and rows that joined the target
         group; the model tells the network, services, ledger and Mesa."""
-        pop, g = model.population, self.g
+        pop = model.population
         t = self.month + 1
         self.add_families(pop, new_rows, "children.family.newcomers")
         self._births()

@@ -227,6 +227,9 @@ def write_report(path: Path, rows: list[dict], ratio: float) -> None:
               "population, the network and the Citizen agents; the default's fixed sizing runs no appraisal); the per-agent",
               "reference has only the pathway rules, so the ratio understates what vectorisation buys.", "",
               "## What keeps the engine fast and small (each change bit-identical to the one before)", "",
+              "Prove a speed change moved no bit with `./dev python -m runs.fingerprint --write before.json` on "
+              "the old commit and `--check before.json` on the new one (hashes of every state, service, ledger "
+              "and network array over 27 runs).", "",
               "- **Living rows only.** The month computes over the living rows (`PopulationState.step_rows`); "
               "random streams are still drawn for every row and indexed, so nobody's numbers move.",
               "- **Pathways in blocks** of 32,768 citizens (`pathways.BLOCK`): features, rates and draws of a "
