@@ -519,12 +519,11 @@ class Parameters(Mapping[str, Any]):
 
     def price_factor(self, year: int) -> float:
         """Multiply a price of ``year`` by this to get base-year prices (1 without an index)."""
-        factors = self.__dict__.get("_price_factors")
-        if factors is None:
-            index, base = self.price_index(), self.price_year()
-            factors = {y: index[base] / v for y, v in index.items()} if base in index else {}
-            self.__dict__["_price_factors"] = factors
-        return factors.get(year, 1.0)
+        def factors(params: Parameters) -> dict[int, float]:
+            index, base = params.price_index(), params.price_year()
+            return {y: index[base] / v for y, v in index.items()} if base in index else {}
+
+        return self.derived("prices.factors", factors).get(year, 1.0)
 
     def _in_leaf_price_year(self, leaf: Leaf, change: Mapping[str, Any], origin: str) -> dict[str, Any]:
         """A change ``{ value = ..., price_year = Y }`` as a value in the leaf's own price year."""
