@@ -347,11 +347,12 @@ class Children:
         # 18: grown up; a row in the adult model, outside the target group
         reserved = self._grow_up(pop, kids, at_risk)
         # time in care this month (what the ledger books at the month's end)
-        child, pl = self.status == CHILD, self.placement
-        self.months_preventive += child & (pl == Placement.PREVENTIVE)
-        self.months_foster += child & (pl == Placement.FOSTER)
-        self.months_institution += child & (pl == Placement.INSTITUTION)
-        self.months_behind += child & (self.school == School.BEHIND)
+        still = kids[self.status[kids] == CHILD]  # the children after the month's 18th birthdays
+        pl = self.placement[still]
+        self.months_preventive[still] += pl == Placement.PREVENTIVE
+        self.months_foster[still] += pl == Placement.FOSTER
+        self.months_institution[still] += pl == Placement.INSTITUTION
+        self.months_behind[still] += self.school[still] == School.BEHIND
         joined = self._joins(pop, t, st)
         self.age_months += 1
         self._record_outcomes(pop)
@@ -507,17 +508,19 @@ class Children:
 
     def _joins(self, pop: PopulationState, t: int, st: dict) -> np.ndarray:
         yg = self.g["young_adult"]
-        grown = self.status == GROWN
-        row = np.where(grown, self.adult_row, 0)
-        outside = grown & (pop.status[row] == PENDING) & (self.age_months < yg["join_until_age"] * 12)
+        # the candidates: grown up, young enough, their row still outside the target group;
+        # hazards are computed for them only (element by element, as over every child), the
+        # draw is made for every child
+        young = np.flatnonzero((self.status == GROWN) & (self.age_months < yg["join_until_age"] * 12))
+        cand = young[pop.status[self.adult_row[young]] == PENDING]
         h = yg["hr"]
-        hr = (1.0 + (h["ever_placed"] - 1.0) * self.ever_placed + (h["behind"] - 1.0) * self.behind_at_18
-              + (h["parent_at_risk"] - 1.0) * self.parent_at_risk_at_18)
-        u = self.streams.uniform("children.join", t, self.n)
-        join = outside & (u < hazard(yg["join_per_year"] * hr))
+        hr = (1.0 + (h["ever_placed"] - 1.0) * self.ever_placed[cand] + (h["behind"] - 1.0) * self.behind_at_18[cand]
+              + (h["parent_at_risk"] - 1.0) * self.parent_at_risk_at_18[cand])
+        u = self.streams.uniform("children.join", t, self.n)[cand]
+        join = cand[u < hazard(yg["join_per_year"] * hr)]
         rows = self.adult_row[join]
         pop.join(rows)
-        st["joined_formerly_placed"] = float((join & self.ever_placed).sum())
+        st["joined_formerly_placed"] = float(self.ever_placed[join].sum())
         return rows
 
     def _record_outcomes(self, pop: PopulationState) -> None:
