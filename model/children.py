@@ -135,6 +135,11 @@ class Programme:
                    hr_placement=g["hr"]["placement"], hr_behind=g["hr"]["behind"], after_months=g["after_months"])
 
 
+def _part(x: np.ndarray | float, rows: np.ndarray) -> np.ndarray | float:
+    """``x[rows]``, or ``x`` itself when it is one number for everyone."""
+    return x[rows] if isinstance(x, np.ndarray) and x.ndim else x
+
+
 def hazard(per_year: np.ndarray | float) -> np.ndarray:
     """Monthly probability of an event with a yearly hazard rate: ``1 - exp(-h / 12)``."""
     return -np.expm1(-np.asarray(per_year, dtype=float) / 12.0)
@@ -380,10 +385,15 @@ class Children:
         rate_prev = np.where(at_risk, g["preventive"]["per_year_at_risk"], g["preventive"]["per_year"]) * self.own_risk(kids)
         p_prev = hazard(rate_prev)
         p_end_prev = -np.expm1(-1.0 / g["preventive"]["months"])
-        p_return = hazard(g["placement"]["return_per_year"] * np.where(at_risk, g["placement"]["return_hr_parent_at_risk"], 1.0))
+        # the return home concerns the placed only (few): its hazard is computed for them
+        back = np.flatnonzero(placed)
+        p_return = hazard(g["placement"]["return_per_year"]
+                          * np.where(at_risk[back], g["placement"]["return_hr_parent_at_risk"], 1.0))
+        returns = np.zeros(kids.size, bool)
+        returns[back] = u[back] < p_return
         to_placed = (home | prev) & (u < p_place)
         to_prev = home & ~to_placed & (u >= p_place) & (u < p_place + p_prev)
-        to_home = (prev & ~to_placed & (u >= 1.0 - p_end_prev)) | (placed & (u < p_return))
+        to_home = (prev & ~to_placed & (u >= 1.0 - p_end_prev)) | returns
         kind = np.where(v < g["placement"]["foster_share"], Placement.FOSTER, Placement.INSTITUTION).astype(np.int8)
         pl[to_placed] = kind[to_placed]
         pl[to_prev] = Placement.PREVENTIVE
@@ -399,7 +409,10 @@ class Children:
         school = self.school[kids]
         on = school_age & (school == School.ON_TRACK)
         behind = school_age & (school == School.BEHIND)
-        fall = on & (w < hazard(g["school"]["behind_per_year"] * hr_s * hr_school))
+        # falling behind concerns those on track at school age: its hazard is computed for them
+        at = np.flatnonzero(on)
+        fall = np.zeros(kids.size, bool)
+        fall[at] = w[at] < hazard(g["school"]["behind_per_year"] * take_rows(hr_s, at) * _part(hr_school, at))
         catch = behind & (w < hazard(g["school"]["catch_up_per_year"]))
         school[fall] = School.BEHIND
         school[catch] = School.ON_TRACK
