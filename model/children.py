@@ -135,11 +135,6 @@ class Programme:
                    hr_placement=g["hr"]["placement"], hr_behind=g["hr"]["behind"], after_months=g["after_months"])
 
 
-def _part(x: np.ndarray | float, rows: np.ndarray) -> np.ndarray | float:
-    """``x[rows]``, or ``x`` itself when it is one number for everyone."""
-    return x[rows] if isinstance(x, np.ndarray) and x.ndim else x
-
-
 def hazard(per_year: np.ndarray | float) -> np.ndarray:
     """Monthly probability of an event with a yearly hazard rate: ``1 - exp(-h / 12)``."""
     return -np.expm1(-np.asarray(per_year, dtype=float) / 12.0)
@@ -412,7 +407,8 @@ class Children:
         # falling behind concerns those on track at school age: its hazard is computed for them
         at = np.flatnonzero(on)
         fall = np.zeros(kids.size, bool)
-        fall[at] = w[at] < hazard(g["school"]["behind_per_year"] * take_rows(hr_s, at) * _part(hr_school, at))
+        fall[at] = w[at] < hazard(g["school"]["behind_per_year"] * hr_s[at]
+                                  * (hr_school[at] if np.ndim(hr_school) else hr_school))
         catch = behind & (w < hazard(g["school"]["catch_up_per_year"]))
         school[fall] = School.BEHIND
         school[catch] = School.ON_TRACK

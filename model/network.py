@@ -20,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from model.params import Parameters
+from model.population import extend
 from model.rng import RandomStreams
 
 
@@ -190,21 +191,11 @@ class SocialNetwork:
 
 
 def _appended(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """``np.concatenate([a, rows])`` (along the first axis) without copying ``a`` every
-    month: the result is a prefix view of a buffer with a quarter more room, grown into
-    while ``a`` is such a view (the network's edges and keys grow by the month's
-    newcomers; a copy of a million edges each month cost more than the newcomers' own
-    work). Earlier references to ``a`` keep seeing their own rows only."""
-    m, k = a.shape[0], rows.shape[0]
-    base = a.base
-    if (isinstance(base, np.ndarray) and base.ndim == a.ndim and base.shape[1:] == a.shape[1:]
-            and base.shape[0] >= m + k and base.dtype == a.dtype and base.flags.c_contiguous
-            and a.ctypes.data == base.ctypes.data):
-        out = base[:m + k]
-    else:
-        out = np.empty((m + k + (m + k) // 4 + 64,) + a.shape[1:], dtype=a.dtype)[:m + k]
-        out[:m] = a
-    out[m:] = rows
+    """``np.concatenate([a, rows])`` without copying ``a`` every month
+    (``model.population.extend`` along the first axis: a copy of a million edges each
+    month cost more than the newcomers' own work)."""
+    out = extend(a, a.shape[0] + rows.shape[0], 0, axis=0)
+    out[a.shape[0]:] = rows
     return out
 
 

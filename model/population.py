@@ -75,27 +75,36 @@ def stack_levels(frames: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def extend(a: np.ndarray, n: int, fill) -> np.ndarray:
-    """``a`` lengthened to ``n`` along its last axis, the new entries set to ``fill``.
+def extend(a: np.ndarray, n: int, fill, axis: int = -1) -> np.ndarray:
+    """``a`` lengthened to ``n`` along ``axis`` (per-citizen arrays: the last; lists of
+    rows such as the network's edges: the first), the new entries set to ``fill``.
 
     Over-allocates (a quarter more each time), so growing by a few citizens every month
     costs the newcomers, not a copy of the whole array: the result is a prefix view of a
     larger buffer, and when ``a`` is already such a view with room left, no copy is made.
     The old entries are unchanged; references to the old ``a`` still see them (they share
     the memory) but not the new ones."""
-    old = a.shape[-1]
+    axis = axis % a.ndim
+    old = a.shape[axis]
     if n <= old:
         return a
+
+    def along(part: slice) -> tuple[slice, ...]:
+        return (slice(None),) * axis + (part,)
+
+    others = a.shape[:axis] + a.shape[axis + 1:]
     base = a.base
-    if (isinstance(base, np.ndarray) and base.ndim == a.ndim and base.shape[:-1] == a.shape[:-1]
-            and base.shape[-1] >= n and base.dtype == a.dtype and base.flags.c_contiguous
+    if (isinstance(base, np.ndarray) and base.ndim == a.ndim and base.shape[:axis] + base.shape[axis + 1:] == others
+            and base.shape[axis] >= n and base.dtype == a.dtype and base.flags.c_contiguous
             and a.strides == base.strides and a.ctypes.data == base.ctypes.data):
-        out = base[..., :n]
+        out = base[along(slice(0, n))]
     else:
-        buf = np.empty(a.shape[:-1] + (max(n, old + old // 4 + 64),), dtype=a.dtype)
-        buf[..., :old] = a
-        out = buf[..., :n]
-    out[..., old:n] = fill
+        shape = list(a.shape)
+        shape[axis] = max(n, old + old // 4 + 64)
+        buf = np.empty(tuple(shape), dtype=a.dtype)
+        buf[along(slice(0, old))] = a
+        out = buf[along(slice(0, n))]
+    out[along(slice(old, n))] = fill
     return out
 
 
