@@ -34,3 +34,26 @@ def levels_history(model: WelfareModel, months: int) -> np.ndarray:
     from model.calibration import level_history
 
     return level_history(model, months)
+
+
+# -- the dashboard's rendered widgets (tests/test_app.py, tests/test_dashboard_contract.py) --
+def walk(widget):
+    """Every widget below ``widget`` (children, in order)."""
+    import ipywidgets as widgets
+
+    yield widget
+    for child in getattr(widget, "children", None) or []:
+        if isinstance(child, widgets.Widget):
+            yield from walk(child)
+
+
+def page_text(rc) -> str:
+    """All text a rendered page shows: HTML widgets' markup and plain string children."""
+    import solara
+
+    out = []
+    for w in walk(rc.container):
+        if isinstance(w, solara.widgets.HTML):
+            out.append(w.unsafe_innerHTML)
+        out.extend(c for c in getattr(w, "children", None) or [] if isinstance(c, str))
+    return " ".join(out)

@@ -25,6 +25,7 @@ from dashboard import controls, figures, tables, words  # noqa: E402
 from model import Parameters  # noqa: E402
 from model.compare import paired_run  # noqa: E402
 from model.economics import headline, who_pays_matrix  # noqa: E402
+from tests.conftest import page_text, walk  # noqa: E402
 
 SMALL = {"population.size": 300}
 #: the tab of one run's overview (network, levels, money); the page itself opens on the results
@@ -54,25 +55,8 @@ def render_page(model: app.DashboardModel):
     return rc
 
 
-def walk(widget):
-    """Every widget below ``widget`` (children, in order)."""
-    yield widget
-    for child in getattr(widget, "children", None) or []:
-        if isinstance(child, widgets.Widget):
-            yield from walk(child)
-
-
 def images(rc) -> list[bytes]:
     return [bytes(w.value) for w in walk(rc.container) if isinstance(w, widgets.Image)]
-
-
-def page_text(rc) -> str:
-    out = []
-    for w in walk(rc.container):
-        if isinstance(w, solara.widgets.HTML):
-            out.append(w.unsafe_innerHTML)
-        out.extend(c for c in getattr(w, "children", None) or [] if isinstance(c, str))
-    return " ".join(out)
 
 
 def click(rc, label: str) -> None:

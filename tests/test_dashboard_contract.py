@@ -22,6 +22,7 @@ from dashboard import contract as c  # noqa: E402
 from dashboard import figures, tables  # noqa: E402
 from dashboard.controls import scenario_parameters  # noqa: E402
 from model.contracts import PARTIES, run_replications  # noqa: E402
+from tests.conftest import page_text, walk  # noqa: E402
 
 SIZE = {"population.size": 1000}
 SEED = 1
@@ -205,19 +206,6 @@ def test_both_languages_render_danish_with_a_decimal_comma(youth):
 
 
 # -- the tab, rendered -----------------------------------------------------------------------
-def _walk(widget):
-    yield widget
-    for child in getattr(widget, "children", None) or []:
-        yield from _walk(child)
-
-
-def _text(rc) -> str:
-    out = []
-    for w in _walk(rc.container):
-        if isinstance(w, solara.widgets.HTML):
-            out.append(w.unsafe_innerHTML)
-        out.extend(x for x in getattr(w, "children", None) or [] if isinstance(x, str))
-    return " ".join(out)
 
 
 @pytest.mark.parametrize("lang", ["en", "da"])
@@ -225,8 +213,8 @@ def test_the_tab_renders_a_contract_preset(lang):
     model = app.DashboardModel("contract_rough_sleeping", rng=SEED, **SIZE)
     box, rc = solara.render(app.ContractView(model, 0, lang), handle_error=False)
     try:
-        text = _text(rc)
-        images = [w for w in _walk(rc.container) if isinstance(w, widgets.Image)]
+        text = page_text(rc)
+        images = [w for w in walk(rc.container) if isinstance(w, widgets.Image)]
         assert len(images) == 1  # the cumulative chart
         if lang == "en":
             assert "Term sheet" in text and "The kommune (municipality), the outcome payer" in text
@@ -244,6 +232,6 @@ def test_the_tab_without_a_contract_says_so():
     model = app.DashboardModel("baseline", rng=SEED, **{"population.size": 300})
     box, rc = solara.render(app.ContractView(model, 0, "da"), handle_error=False)
     try:
-        assert "ingen resultatkontrakt" in _text(rc)
+        assert "ingen resultatkontrakt" in page_text(rc)
     finally:
         rc.close()
