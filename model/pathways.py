@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.states import LEVELS, Domain, Employment, Substance, domain_name
+import os
+
 from model.params import ParameterError, Parameters
 from model.population import take_rows
 
@@ -47,6 +49,16 @@ PEER_FEATURES: dict[str, tuple[Domain, int]] = {
     "peers_substance_problematic": (Domain.SUBSTANCE, Substance.PROBLEMATIC),
     "peers_employment_employed": (Domain.EMPLOYMENT, Employment.EMPLOYED),
 }
+
+
+def selected_engine() -> str:
+    """The pathway engine the environment variable ``WELFARE_PATHWAYS`` asks for:
+    ``compiled`` (the default, ``model.pathway_kernel``) or ``numpy`` (the reference
+    passes of ``PathwayEngine``); both give the same bits. Worker processes inherit it."""
+    name = os.environ.get("WELFARE_PATHWAYS", "").strip().lower() or "compiled"
+    if name not in ("compiled", "numpy"):
+        raise ParameterError(f"WELFARE_PATHWAYS={name!r}: allowed values are 'compiled' and 'numpy'")
+    return name
 
 
 def level_features() -> list[tuple[str, Domain, int]]:
@@ -151,6 +163,13 @@ class PathwayEngine:
         self._log_rate_bound = self._static_log_rate_bound()
         self._x: np.ndarray | None = None
         self._r: np.ndarray | None = None
+        #: the compiled month (``model.pathway_kernel``), the same bits as the numpy passes
+        #: below; ``None`` runs the numpy passes (``WELFARE_PATHWAYS=numpy``)
+        self.kernel = None
+        if selected_engine() == "compiled":
+            from model.pathway_kernel import CompiledPathways  # numba compiles or loads its cache here
+
+            self.kernel = CompiledPathways(self)
 
     def _add_hazard_ratio(self, feature: int, k: int, hr: float) -> None:
         """Record ``hr`` for (feature, transition k): 0 blocks, otherwise its log is added
@@ -185,8 +204,10 @@ class PathwayEngine:
         memory (~300 MB at a million citizens). Peer shares are counted once for
         everyone. A citizen's column depends on its own row alone, so the choices are
         the same bits whatever the blocks."""
-        n = state.n if rows is None else rows.size
         shares = self.peer_shares(state, network)
+        if self.kernel is not None:
+            return self.kernel.choose(state, shares, service_columns, rows, uniforms, BLOCK)
+        n = state.n if rows is None else rows.size
         out = np.empty((len(Domain), n), dtype=np.intp)
         for start in range(0, n, BLOCK):
             block = slice(start, min(start + BLOCK, n)) if rows is None else rows[start:start + BLOCK]

@@ -118,8 +118,10 @@ def _blocking_features(model: WelfareModel) -> list[list[int]]:
 
 def _checked_engine(model: WelfareModel) -> list[str]:
     """Wrap the model's engine so every month's rates and draws are checked where they are
-    made (against the start-of-month levels); returns the list of problems found."""
+    made (against the start-of-month levels); returns the list of problems found. The
+    numpy passes run (the compiled kernels give the same bits: tests/test_pathway_kernel.py)."""
     engine, problems = model.engine, []
+    engine.kernel = None
     features_of, rates_of, draw_of = engine.features, engine.rates, engine.draw
     source = np.array([t.source for t in engine.transitions])
     blockers = _blocking_features(model)
@@ -184,11 +186,14 @@ def test_a_hazard_ratio_of_0_blocks_exactly_whatever_the_feature(feature):
     assert (r[k, in_source & (x[f] == 0)] > 0).all()  # hr^0 = 1: the others keep their rate
 
 
-def test_the_month_is_the_same_bits_whatever_the_block_of_citizens(monkeypatch):
+@pytest.mark.parametrize("engine", ["numpy", "compiled"])
+def test_the_month_is_the_same_bits_whatever_the_block_of_citizens(engine, monkeypatch):
     """The pathway step runs on blocks of citizens (``pathways.BLOCK``, for the cache);
     blocks of 97 give the same run as one block for everyone, deaths and newcomers
     included (a column depends on its own row alone)."""
     import model.pathways as pathways
+
+    monkeypatch.setenv("WELFARE_PATHWAYS", engine)
 
     def run(block: int):
         monkeypatch.setattr(pathways, "BLOCK", block)

@@ -1,0 +1,290 @@
+"""The pathway engine's month compiled with numba: the same choices, bit for bit, as the
+numpy passes of ``PathwayEngine`` (``features``, ``rates``, ``draw``), computing only the
+transitions out of each citizen's current level (at most 3 of a domain's, 6.9 a citizen
+on average, where the numpy passes compute all 33 for everyone) and reading the state
+directly, without a feature matrix.
+
+Why the same bits:
+
+- A log-rate is summed in float32 in the numpy passes' order: the base, then each
+  non-zero term ``x_f * beta_f`` (feature order), each product rounded before the sum;
+  numba emits no fused multiply-add without ``fastmath``. A feature is the same float32
+  value the feature matrix holds (e.g. duration ``float32(min(months, 60)) *
+  float32(1/12)``).
+- ``exp`` and ``expm1`` are numpy's own, called between the kernels on compact buffers:
+  numba's (libm's) differ from numpy's SIMD versions in the last bit (measured: 39% of
+  float32 ``exp`` values on this machine). An element's value does not depend on its
+  neighbours in numpy's loops.
+- The numpy passes add the zero rates of transitions out of other levels into the
+  cumulative sum; adding +0.0 leaves a float unchanged, and such a transition is never
+  the first whose cumulative rate exceeds the draw, so leaving them out changes nothing.
+- A rate is clipped at ``MAX_LOG_RATE`` always (the numpy passes clip only transitions
+  that could reach it; below it the clip is the identity).
+
+``runs.fingerprint`` and ``tests/test_pathway_kernel.py`` check the equality: every
+shipped scenario, both engines, the same bits. Choose the engine with the environment
+variable ``WELFARE_PATHWAYS`` (``compiled``, the default, or ``numpy``, the reference);
+worker processes inherit it.
+
+Compilation: ``cache=True`` keeps the machine code in ``__pycache__`` beside this file
+(or ``NUMBA_CACHE_DIR``), so only the first process on a machine compiles (about 3 s,
+docs/benchmark.md); one compile serves every parameter set, since rates, hazard ratios
+and rule structure are passed as arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numba
+import numpy as np
+from numba import types as nt
+
+#: feature kinds, how the kernel reads a feature's value for a citizen
+LEVEL, COMPLEXITY, DURATION, PEER, PRISON, HOMELESS, SERVICE, ABSENT = range(8)
+#: transitions out of one level, at most (the rule tables are checked against it)
+SLOTS = 3
+#: domains (``agents.states.Domain``); the uniforms arrive as a tuple of this many arrays
+DOMAINS = 5
+
+
+def _jit(*signature):
+    """Compiled once for these argument types (2-d state arrays in any layout: the
+    population's arrays are views of arrays with room), when this module is first
+    imported, or loaded from numba's cache."""
+    return numba.njit([nt.void(*signature)], cache=True, nogil=True, boundscheck=False)
+
+
+_i8, _i32, _i64, _f32, _f64, _b = nt.int8, nt.int32, nt.int64, nt.float32, nt.float64, nt.boolean
+#: the state's arrays as the kernels read them: levels, months, complexity, peer shares,
+#: ever in prison, ever homeless, services received
+_STATE = (_i8[:, :], _i32[:, :], _f64[:], _f64[:, :], _b[:], _b[:], _b[:, :])
+
+
+@numba.njit(cache=True, nogil=True, boundscheck=False)
+def _values(f, kind, arg, lev, levels, months, complexity, peers, prison, homeless, services, rows, x):
+    """Feature ``f``'s float32 value (as the feature matrix holds it) for the citizens
+    in ``rows`` into ``x``."""
+    c = kind[f]
+    a = arg[f]
+    one, zero, per_year = np.float32(1.0), np.float32(0.0), np.float32(1.0 / 12.0)
+    if c == LEVEL:
+        d = lev[f]
+        for q in range(rows.size):
+            x[q] = one if levels[d, rows[q]] == a else zero
+    elif c == COMPLEXITY:
+        for q in range(rows.size):
+            x[q] = np.float32(complexity[rows[q]])
+    elif c == DURATION:
+        for q in range(rows.size):
+            x[q] = np.float32(min(months[a, rows[q]], 60.0)) * per_year
+    elif c == PEER:
+        for q in range(rows.size):
+            x[q] = np.float32(peers[a, rows[q]])
+    elif c == PRISON:
+        for q in range(rows.size):
+            x[q] = one if prison[rows[q]] else zero
+    elif c == HOMELESS:
+        for q in range(rows.size):
+            x[q] = one if homeless[rows[q]] else zero
+    elif c == SERVICE:
+        for q in range(rows.size):
+            x[q] = one if services[a, rows[q]] else zero
+    else:
+        for q in range(rows.size):
+            x[q] = zero
+
+
+@_jit(_i64[::1], _i32[:, :, ::1], _f32[::1], _b[::1], _i32[::1], _i32[::1], _f32[::1], _b[::1],
+      _i8[::1], _i32[::1], _i32[::1], *_STATE, _f32, _f32[:, :, ::1])
+def _log_rates(rows, out_k, log_base, zero_base, entry_ptr, entry_f, entry_beta, entry_blocks,
+               kind, arg, lev, levels, months, complexity, peers, prison, homeless, services, max_log, logr):
+    """Log-rates of the transitions out of each citizen's level into ``logr`` (citizens of
+    ``rows`` x domains x SLOTS); -inf (a rate of exactly 0) for empty slots, zero base
+    rates and blocked moves.
+
+    Citizens are grouped by their level in each domain (a counting sort), so a
+    transition's terms are summed over its group in tight loops, one feature at a time:
+    per citizen, the transitions and terms to visit vary, and a loop over them costs
+    more in mispredicted branches than the arithmetic. A transition's entries are its
+    blocking features (hazard ratio 0: the log-rate becomes -inf where the feature is
+    non-zero), then its terms in feature order, so each sum runs in the numpy passes'
+    order."""
+    n = rows.size
+    n_dom, n_lv = out_k.shape[0], out_k.shape[1]
+    minus_inf = np.float32(-np.inf)
+    order = np.empty(n, dtype=np.int64)
+    group_rows = np.empty(n, dtype=rows.dtype)
+    x = np.empty(n, dtype=np.float32)
+    acc = np.empty(n, dtype=np.float32)
+    starts = np.zeros(n_lv + 1, dtype=np.int64)
+    for d in range(n_dom):
+        starts[:] = 0
+        for j in range(n):
+            starts[levels[d, rows[j]] + 1] += 1
+        for lv in range(n_lv):
+            starts[lv + 1] += starts[lv]
+        fill = starts[:n_lv].copy()
+        for j in range(n):
+            lv = levels[d, rows[j]]
+            order[fill[lv]] = j
+            group_rows[fill[lv]] = rows[j]
+            fill[lv] += 1
+        for lv in range(n_lv):
+            a, b = starts[lv], starts[lv + 1]
+            if a == b:
+                continue
+            group, grows, xs, sums = order[a:b], group_rows[a:b], x[a:b], acc[a:b]
+            for s in range(SLOTS):
+                k = out_k[d, lv, s]
+                if k < 0 or zero_base[k]:
+                    for q in range(group.size):
+                        logr[group[q], d, s] = minus_inf
+                    continue
+                sums[:] = log_base[k]
+                for e in range(entry_ptr[k], entry_ptr[k + 1]):
+                    _values(entry_f[e], kind, arg, lev, levels, months, complexity, peers, prison, homeless,
+                            services, grows, xs)
+                    if entry_blocks[e]:
+                        for q in range(group.size):
+                            if xs[q] != 0:
+                                sums[q] = minus_inf
+                    else:
+                        beta = entry_beta[e]
+                        for q in range(group.size):
+                            sums[q] = sums[q] + xs[q] * beta
+                for q in range(group.size):
+                    logr[group[q], d, s] = min(sums[q], max_log)
+
+
+@_jit(_f32[:, :, ::1], _f32[:, :])
+def _totals(rates, lam):
+    """Each citizen's total rate of leaving per domain, summed in transition order."""
+    for j in range(rates.shape[0]):
+        for d in range(rates.shape[1]):
+            c = rates[j, d, 0]
+            for s in range(1, SLOTS):
+                c = c + rates[j, d, s]
+            lam[d, j] = c
+
+
+@_jit(_i64[::1], _i64, _i8[:, :], _i32[:, :, ::1], _f32[:, :, ::1], _f32[:, :], _f32[:, :],
+      nt.UniTuple(_f64[::1], DOMAINS), nt.intp[:, ::1])
+def _choose(rows, lo, levels, out_k, rates, lam, p_leave, uniforms, choice):
+    """The first transition whose cumulative rate exceeds ``v = u * lam / P(leave)``, or
+    -1: the number of cumulative rates <= v, as the numpy passes count it (an empty slot
+    adds 0, so it is never the first to exceed v)."""
+    for d in range(rates.shape[1]):
+        u = uniforms[d]
+        for j in range(rates.shape[0]):
+            row = rows[lo + j]
+            total = lam[d, j]
+            v = u[row] * np.float64(total) / np.float64(p_leave[d, j]) if total > 0 else np.inf
+            c = np.float32(0.0)
+            below = 0
+            for s in range(SLOTS):
+                c = c + rates[j, d, s]
+                below += np.float64(c) <= v
+            choice[d, lo + j] = out_k[d, levels[d, row], below] if below < SLOTS else -1
+
+
+class CompiledPathways:
+    """The rule tables of a ``PathwayEngine`` as arrays for the kernels, and the month."""
+
+    def __init__(self, engine):
+        from agents.states import LEVELS, Domain, domain_name
+        from model.pathways import DURATION_CAP_YEARS, MAX_LOG_RATE, PEER_FEATURES
+
+        if DURATION_CAP_YEARS != 5.0:  # the kernel's duration cap is the literal 60 months
+            raise AssertionError("pathway_kernel._feature caps duration at 60 months")
+        self.max_log = np.float32(MAX_LOG_RATE)
+        n_dom = len(Domain)
+        n_lv = max(len(LEVELS[d]) for d in Domain)
+        self.out_k = np.full((n_dom, n_lv, SLOTS), -1, dtype=np.int32)
+        for k, t in enumerate(engine.transitions):
+            free = np.flatnonzero(self.out_k[t.domain, t.source] < 0)
+            if free.size == 0:
+                raise AssertionError(f"more than {SLOTS} transitions out of {t.name.split('_to_')[0]}")
+            self.out_k[t.domain, t.source, free[0]] = k
+        self.log_base = engine._log_base
+        self.zero_base = engine.zero_base.copy()
+        # per transition: its blocking features, then its terms (feature, log hazard ratio)
+        entries = [[(int(f), np.float32(0.0), True) for f in blockers] + [(int(f), beta, False) for f, beta in terms]
+                   for blockers, terms in zip(engine._blockers, engine._terms)]
+        self.entry_ptr = np.cumsum([0] + [len(e) for e in entries]).astype(np.int32)
+        self.entry_f = np.array([f for e in entries for f, _, _ in e], dtype=np.int32)
+        self.entry_beta = np.array([b for e in entries for _, b, _ in e], dtype=np.float32)
+        self.entry_blocks = np.array([blocks for e in entries for _, _, blocks in e], dtype=np.bool_)
+        names = engine.feature_names
+        self.kind = np.full(len(names), ABSENT, dtype=np.int8)
+        self.arg = np.zeros(len(names), dtype=np.int32)
+        self.lev = np.zeros(len(names), dtype=np.int32)
+        for j, (_, d, lv) in enumerate(engine.level_feats):
+            self.kind[j], self.lev[j], self.arg[j] = LEVEL, int(d), lv
+        idx = engine.feature_index
+        self.kind[idx["complexity"]] = COMPLEXITY
+        for d in Domain:
+            self.kind[idx[f"duration_{domain_name(d)}"]], self.arg[idx[f"duration_{domain_name(d)}"]] = DURATION, int(d)
+        for p, f in enumerate(engine.used_peer_features):
+            self.kind[idx[f]], self.arg[idx[f]] = PEER, p
+        self.kind[idx["history_prison"]] = PRISON
+        self.kind[idx["history_homeless"]] = HOMELESS
+        self.services = list(engine.service_features)
+        for s, f in enumerate(self.services):
+            self.kind[idx[f]], self.arg[idx[f]] = SERVICE, s
+        self.peer_features = list(engine.used_peer_features)
+        assert set(PEER_FEATURES) >= set(self.peer_features)
+
+    def _state(self, state, shares: Mapping[str, np.ndarray], service_columns: Mapping[str, np.ndarray] | None):
+        """The state's arrays in the kernels' types (views, no copy, where they already
+        are): levels, months, complexity, peer shares, history and services received."""
+        n_all = state.n
+        peers = (np.stack([np.asarray(shares[f], dtype=np.float64) for f in self.peer_features])
+                 if self.peer_features else np.zeros((1, 1)))
+        cols = service_columns or {}
+        services = np.zeros((max(len(self.services), 1), n_all), dtype=bool)
+        for s, f in enumerate(self.services):
+            if cols.get(f) is not None:
+                services[s] = cols[f][:n_all]
+        return (np.asarray(state.levels[:, :n_all], dtype=np.int8),
+                np.asarray(state.months_in_level[:, :n_all], dtype=np.int32),
+                np.asarray(state.complexity[:n_all], dtype=np.float64), peers,
+                np.asarray(state.ever_prison[:n_all], dtype=bool),
+                np.asarray(state.ever_homeless[:n_all], dtype=bool), services)
+
+    def _rates(self, rows: np.ndarray, state_arrays: tuple, out: np.ndarray) -> np.ndarray:
+        """The rates of the moves out of each citizen's levels (``out``: citizens of
+        ``rows`` x domains x SLOTS; 0 for an empty slot), numpy's ``exp`` of the kernel's
+        log-rates."""
+        _log_rates(rows, self.out_k, self.log_base, self.zero_base, self.entry_ptr, self.entry_f, self.entry_beta,
+                   self.entry_blocks, self.kind, self.arg, self.lev, *state_arrays, self.max_log, out)
+        return np.exp(out, out=out)
+
+    def rates(self, state, shares: Mapping[str, np.ndarray], service_columns: Mapping[str, np.ndarray] | None,
+              rows: np.ndarray | None = None) -> np.ndarray:
+        """Citizens x domains x SLOTS: the rate of slot ``s`` of the citizen's level in
+        each domain (transition ``out_k[d, level, s]``), the same bits as
+        ``PathwayEngine.rates`` for that transition; 0 for an empty slot."""
+        rows = np.arange(state.n, dtype=np.int64) if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
+        out = np.empty((rows.size, self.out_k.shape[0], SLOTS), dtype=np.float32)
+        return self._rates(rows, self._state(state, shares, service_columns), out)
+
+    def choose(self, state, shares: Mapping[str, np.ndarray], service_columns: Mapping[str, np.ndarray] | None,
+               rows: np.ndarray | None, uniforms: list[np.ndarray], block: int) -> np.ndarray:
+        """``PathwayEngine.choose`` (same arguments and result) by the kernels, ``block``
+        citizens at a time."""
+        rows = np.arange(state.n, dtype=np.int64) if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
+        n = rows.size
+        state_arrays = self._state(state, shares, service_columns)
+        u = tuple(np.ascontiguousarray(a, dtype=np.float64) for a in uniforms)
+        n_dom = self.out_k.shape[0]
+        out = np.empty((n_dom, n), dtype=np.intp)
+        width = min(block, max(n, 1))
+        buffer = np.empty((width, n_dom, SLOTS), dtype=np.float32)
+        lam = np.empty((n_dom, width), dtype=np.float32)
+        for lo in range(0, n, block):
+            hi = min(lo + block, n)
+            r, lm = self._rates(rows[lo:hi], state_arrays, buffer[: hi - lo]), lam[:, : hi - lo]
+            _totals(r, lm)
+            _choose(rows, lo, state_arrays[0], self.out_k, r, lm, -np.expm1(-lm), u, out)
+        return out

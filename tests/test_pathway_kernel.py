@@ -1,0 +1,104 @@
+"""The compiled pathway step (``model/pathway_kernel.py``) against the numpy reference
+passes of ``PathwayEngine``: the same choices, bit for bit, for every shipped scenario and
+for random rule tables with blocked moves, zero base rates and extreme hazard ratios."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from model import WelfareModel
+from model.params import ParameterError
+from model.pathway_kernel import CompiledPathways
+from model.pathways import PathwayEngine, selected_engine
+from runs.cli import main as cli_main
+from runs.fingerprint import fingerprint
+from tests.test_pathway_engine import random_valid_parameters
+
+#: scenarios that size their services by appraisal runs (a model run per candidate
+#: intervention before the first month) are compared on fewer citizens
+APPRAISED = {"siloed_appraisal", "pooled_budget"}
+SCENARIOS = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "runs" / "scenarios").glob("*.toml"))
+
+
+@pytest.mark.parametrize("scenario", ["baseline", *SCENARIOS])
+def test_both_engines_give_the_same_run_bit_for_bit(scenario, monkeypatch):
+    """Every state, service, ledger, children's, demography's and network array and the
+    DataCollector's table hash the same after 30 months, whichever engine ran them.
+    (The appraisal pilots of siloed_appraisal and pooled_budget are cached per parameter
+    set in a process, so both engines' runs here share one; they run the same month.)"""
+    prints = {}
+    for engine in ("numpy", "compiled"):
+        monkeypatch.setenv("WELFARE_PATHWAYS", engine)
+        prints[engine] = fingerprint(scenario, 300 if scenario in APPRAISED else 1000, 30, seed=5)
+    assert prints["compiled"] == prints["numpy"]
+
+
+def test_the_compiled_engine_is_the_default_and_really_runs(monkeypatch):
+    monkeypatch.delenv("WELFARE_PATHWAYS", raising=False)
+    assert selected_engine() == "compiled"
+    model = WelfareModel(rng=1, **{"population.size": 200})
+    assert model.engine.kernel is not None
+    monkeypatch.setenv("WELFARE_PATHWAYS", "numpy")
+    assert WelfareModel(rng=1, **{"population.size": 200}).engine.kernel is None
+
+
+def _compared_engine(model: WelfareModel) -> list[str]:
+    """Make the model's month run the numpy passes and, on the same inputs, the kernels;
+    returns the months whose rates (bit for bit) or choices differed."""
+    engine = model.engine
+    kernel, engine.kernel = CompiledPathways(engine), None
+    numpy_choose, differences = engine.choose, []
+
+    def choose(state, network, service_columns, rows, uniforms):
+        reference = numpy_choose(state, network, service_columns, rows, uniforms)
+        shares = engine.peer_shares(state, network)
+        compiled = kernel.choose(state, shares, service_columns, rows, uniforms, 64)
+        if not np.array_equal(reference, compiled):
+            differences.append(f"month {model.month}: {(reference != compiled).sum()} choices differ")
+        # the rates themselves: a choice rarely turns on the last bit of a rate
+        r = engine.rates(state, engine.features(state, network, service_columns, rows, shares))
+        who = np.arange(state.n) if rows is None else rows
+        # the transition in each (citizen, domain, slot): citizens x domains x slots
+        slots = kernel.out_k[np.arange(kernel.out_k.shape[0])[None, :], state.levels[:, who].T]
+        expected = np.where(slots >= 0, r[np.maximum(slots, 0), np.arange(who.size)[:, None, None]], 0.0)
+        mine = kernel.rates(state, shares, service_columns, rows)
+        if not np.array_equal(expected.astype(np.float32).view(np.uint32), mine.view(np.uint32)):
+            differences.append(f"month {model.month}: {(expected != mine).sum()} rates differ")
+        return reference
+
+    engine.choose = choose
+    return differences
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(overrides=random_valid_parameters(), seed=st.integers(0, 2**32 - 1))
+def test_the_kernels_choose_what_the_numpy_passes_choose_for_any_valid_rules(overrides, seed):
+    """Hazard ratios of 0 (blocked moves) on every kind of feature, base rates of 0 and
+    10 a month, hazard ratios up to 1,000 (log-rates clipped at MAX_LOG_RATE), with and
+    without peers; blocks of 64 citizens."""
+    model = WelfareModel(rng=seed, **overrides)
+    differences = _compared_engine(model)
+    model.run_for(3)
+    assert not differences, differences[:3]
+
+
+def test_more_than_three_moves_out_of_a_level_is_refused_by_the_kernel():
+    """The kernel keeps SLOTS moves a level; a rule table with more fails loudly at set-up
+    rather than dropping a move."""
+    engine = PathwayEngine.__new__(PathwayEngine)
+    model = WelfareModel(rng=1, **{"population.size": 50})
+    engine.__dict__.update(model.engine.__dict__)
+    engine.transitions = [*engine.transitions, *[t for t in engine.transitions if t.name.startswith("housing.precarious")]]
+    with pytest.raises(AssertionError, match="more than 3 transitions out of housing.precarious"):
+        CompiledPathways(engine)
+
+
+def test_an_unknown_engine_is_refused_with_the_allowed_names(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("WELFARE_PATHWAYS", "fast")
+    with pytest.raises(ParameterError, match="WELFARE_PATHWAYS='fast': allowed values are 'compiled' and 'numpy'"):
+        WelfareModel(rng=1, **{"population.size": 50})
+    assert cli_main(["run", "--set", "population.size=50", "--months", "1", "-r", "1", "--no-plots", "--out", str(tmp_path / "out")]) == 2
+    assert "WELFARE_PATHWAYS" in capsys.readouterr().err
