@@ -29,8 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.states import LEVELS, Domain, Employment, Substance, domain_name
-import os
-
+from model import kernels
 from model.params import ParameterError, Parameters
 from model.population import take_rows
 
@@ -49,16 +48,6 @@ PEER_FEATURES: dict[str, tuple[Domain, int]] = {
     "peers_substance_problematic": (Domain.SUBSTANCE, Substance.PROBLEMATIC),
     "peers_employment_employed": (Domain.EMPLOYMENT, Employment.EMPLOYED),
 }
-
-
-def selected_engine() -> str:
-    """The pathway engine the environment variable ``WELFARE_PATHWAYS`` asks for:
-    ``compiled`` (the default, ``model.pathway_kernel``) or ``numpy`` (the reference
-    passes of ``PathwayEngine``); both give the same bits. Worker processes inherit it."""
-    name = os.environ.get("WELFARE_PATHWAYS", "").strip().lower() or "compiled"
-    if name not in ("compiled", "numpy"):
-        raise ParameterError(f"WELFARE_PATHWAYS={name!r}: allowed values are 'compiled' and 'numpy'")
-    return name
 
 
 def level_features() -> list[tuple[str, Domain, int]]:
@@ -163,11 +152,11 @@ class PathwayEngine:
         self._log_rate_bound = self._static_log_rate_bound()
         self._x: np.ndarray | None = None
         self._r: np.ndarray | None = None
-        #: the compiled month (``model.pathway_kernel``), the same bits as the numpy passes
-        #: below; ``None`` runs the numpy passes (``WELFARE_PATHWAYS=numpy``)
+        #: the compiled month (``model.kernels.pathways``), the same bits as the numpy
+        #: passes below; ``None`` runs the numpy passes (``WELFARE_PATHWAYS_ENGINE=numpy``)
         self.kernel = None
-        if selected_engine() == "compiled":
-            from model.pathway_kernel import CompiledPathways  # numba compiles or loads its cache here
+        if kernels.compiled():
+            from model.kernels.pathways import CompiledPathways  # numba compiles or loads its cache here
 
             self.kernel = CompiledPathways(self)
 

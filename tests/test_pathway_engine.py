@@ -119,7 +119,7 @@ def _blocking_features(model: WelfareModel) -> list[list[int]]:
 def _checked_engine(model: WelfareModel) -> list[str]:
     """Wrap the model's engine so every month's rates and draws are checked where they are
     made (against the start-of-month levels); returns the list of problems found. The
-    numpy passes run (the compiled kernels give the same bits: tests/test_pathway_kernel.py)."""
+    numpy passes run (the compiled kernels give the same bits: tests/test_kernels.py)."""
     engine, problems = model.engine, []
     engine.kernel = None
     features_of, rates_of, draw_of = engine.features, engine.rates, engine.draw
@@ -193,7 +193,7 @@ def test_the_month_is_the_same_bits_whatever_the_block_of_citizens(engine, monke
     included (a column depends on its own row alone)."""
     import model.pathways as pathways
 
-    monkeypatch.setenv("WELFARE_PATHWAYS", engine)
+    monkeypatch.setenv("WELFARE_PATHWAYS_ENGINE", engine)
 
     def run(block: int):
         monkeypatch.setattr(pathways, "BLOCK", block)

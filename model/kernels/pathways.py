@@ -1,4 +1,4 @@
-"""The pathway engine's month compiled with numba: the same choices, bit for bit, as the
+"""The pathway step compiled with numba: the same choices, bit for bit, as the
 numpy passes of ``PathwayEngine`` (``features``, ``rates``, ``draw``), computing only the
 transitions out of each citizen's current level (at most 3 of a domain's, 6.9 a citizen
 on average, where the numpy passes compute all 33 for everyone) and reading the state
@@ -21,15 +21,9 @@ Why the same bits:
 - A rate is clipped at ``MAX_LOG_RATE`` always (the numpy passes clip only transitions
   that could reach it; below it the clip is the identity).
 
-``runs.fingerprint`` and ``tests/test_pathway_kernel.py`` check the equality: every
-shipped scenario, both engines, the same bits. Choose the engine with the environment
-variable ``WELFARE_PATHWAYS`` (``compiled``, the default, or ``numpy``, the reference);
-worker processes inherit it.
-
-Compilation: ``cache=True`` keeps the machine code in ``__pycache__`` beside this file
-(or ``NUMBA_CACHE_DIR``), so only the first process on a machine compiles (about 3 s,
-docs/benchmark.md); one compile serves every parameter set, since rates, hazard ratios
-and rule structure are passed as arrays.
+``runs.fingerprint`` and ``tests/test_kernels.py`` check the equality: every shipped
+scenario, both engines, the same bits; and the rates themselves, bit for bit, under
+random rule tables. The engine is chosen in ``model/kernels/__init__.py``.
 """
 
 from __future__ import annotations
@@ -62,130 +56,147 @@ _STATE = (_i8[:, :], _i32[:, :], _f64[:], _f64[:, :], _b[:], _b[:], _b[:, :])
 
 
 @numba.njit(cache=True, nogil=True, boundscheck=False)
-def _values(f, kind, arg, lev, levels, months, complexity, peers, prison, homeless, services, rows, x):
-    """Feature ``f``'s float32 value (as the feature matrix holds it) for the citizens
-    in ``rows`` into ``x``."""
+def _add_term(f, beta, blocks, kind, arg, lev, levels, months, complexity, peers, prison, homeless, services,
+              rows, sums):
+    """Add feature ``f``'s term ``x * beta`` to the log-rates ``sums`` of the citizens in
+    ``rows`` (``x``: the float32 value the feature matrix holds), or, for a blocking
+    feature (``blocks``), set the log-rate to -inf where ``x`` is non-zero. One loop per
+    kind of feature, so the loop over citizens has no branch but the block test (which
+    the compiler hoists out of the loop)."""
     c = kind[f]
     a = arg[f]
     one, zero, per_year = np.float32(1.0), np.float32(0.0), np.float32(1.0 / 12.0)
+    minus_inf = np.float32(-np.inf)
     if c == LEVEL:
         d = lev[f]
         for q in range(rows.size):
-            x[q] = one if levels[d, rows[q]] == a else zero
+            x = one if levels[d, rows[q]] == a else zero
+            if blocks:
+                sums[q] = minus_inf if x != 0 else sums[q]
+            else:
+                sums[q] = sums[q] + x * beta
     elif c == COMPLEXITY:
         for q in range(rows.size):
-            x[q] = np.float32(complexity[rows[q]])
+            x = np.float32(complexity[rows[q]])
+            if blocks:
+                sums[q] = minus_inf if x != 0 else sums[q]
+            else:
+                sums[q] = sums[q] + x * beta
     elif c == DURATION:
         for q in range(rows.size):
-            x[q] = np.float32(min(months[a, rows[q]], 60.0)) * per_year
+            x = np.float32(min(months[a, rows[q]], 60.0)) * per_year
+            if blocks:
+                sums[q] = minus_inf if x != 0 else sums[q]
+            else:
+                sums[q] = sums[q] + x * beta
     elif c == PEER:
         for q in range(rows.size):
-            x[q] = np.float32(peers[a, rows[q]])
-    elif c == PRISON:
+            x = np.float32(peers[a, rows[q]])
+            if blocks:
+                sums[q] = minus_inf if x != 0 else sums[q]
+            else:
+                sums[q] = sums[q] + x * beta
+    elif c == PRISON or c == HOMELESS or c == SERVICE:
+        flags = prison if c == PRISON else homeless
         for q in range(rows.size):
-            x[q] = one if prison[rows[q]] else zero
-    elif c == HOMELESS:
-        for q in range(rows.size):
-            x[q] = one if homeless[rows[q]] else zero
-    elif c == SERVICE:
-        for q in range(rows.size):
-            x[q] = one if services[a, rows[q]] else zero
-    else:
-        for q in range(rows.size):
-            x[q] = zero
+            if c == SERVICE:
+                x = one if services[a, rows[q]] else zero
+            else:
+                x = one if flags[rows[q]] else zero
+            if blocks:
+                sums[q] = minus_inf if x != 0 else sums[q]
+            else:
+                sums[q] = sums[q] + x * beta
 
 
-@_jit(_i64[::1], _i32[:, :, ::1], _f32[::1], _b[::1], _i32[::1], _i32[::1], _f32[::1], _b[::1],
-      _i8[::1], _i32[::1], _i32[::1], *_STATE, _f32, _f32[:, :, ::1])
-def _log_rates(rows, out_k, log_base, zero_base, entry_ptr, entry_f, entry_beta, entry_blocks,
-               kind, arg, lev, levels, months, complexity, peers, prison, homeless, services, max_log, logr):
-    """Log-rates of the transitions out of each citizen's level into ``logr`` (citizens of
-    ``rows`` x domains x SLOTS); -inf (a rate of exactly 0) for empty slots, zero base
-    rates and blocked moves.
-
-    Citizens are grouped by their level in each domain (a counting sort), so a
-    transition's terms are summed over its group in tight loops, one feature at a time:
-    per citizen, the transitions and terms to visit vary, and a loop over them costs
-    more in mispredicted branches than the arithmetic. A transition's entries are its
-    blocking features (hazard ratio 0: the log-rate becomes -inf where the feature is
-    non-zero), then its terms in feature order, so each sum runs in the numpy passes'
-    order."""
+@_jit(_i64[::1], _i8[:, :], _i64[:, ::1], _i64[:, ::1], _i64[:, ::1])
+def _group(rows, levels, order, group_rows, starts):
+    """Per domain, the citizens of ``rows`` grouped by level (a stable counting sort):
+    ``order[d]`` their positions in ``rows``, ``group_rows[d]`` their rows, level ``lv``'s
+    group at ``starts[d, lv]:starts[d, lv + 1]``."""
     n = rows.size
-    n_dom, n_lv = out_k.shape[0], out_k.shape[1]
-    minus_inf = np.float32(-np.inf)
-    order = np.empty(n, dtype=np.int64)
-    group_rows = np.empty(n, dtype=rows.dtype)
-    x = np.empty(n, dtype=np.float32)
-    acc = np.empty(n, dtype=np.float32)
-    starts = np.zeros(n_lv + 1, dtype=np.int64)
-    for d in range(n_dom):
-        starts[:] = 0
+    n_lv = starts.shape[1] - 1
+    for d in range(order.shape[0]):
+        st = starts[d]
+        st[:] = 0
         for j in range(n):
-            starts[levels[d, rows[j]] + 1] += 1
+            st[levels[d, rows[j]] + 1] += 1
         for lv in range(n_lv):
-            starts[lv + 1] += starts[lv]
-        fill = starts[:n_lv].copy()
+            st[lv + 1] += st[lv]
+        fill = st[:n_lv].copy()
         for j in range(n):
             lv = levels[d, rows[j]]
-            order[fill[lv]] = j
-            group_rows[fill[lv]] = rows[j]
+            order[d, fill[lv]] = j
+            group_rows[d, fill[lv]] = rows[j]
             fill[lv] += 1
+
+
+@_jit(_i64[:, ::1], _i64[:, ::1], _i32[:, :, ::1], _f32[::1], _b[::1], _i32[::1], _i32[::1], _f32[::1], _b[::1],
+      _i8[::1], _i32[::1], _i32[::1], *_STATE, _f32, _f32[:, :, ::1])
+def _log_rates(group_rows, starts, out_k, log_base, zero_base, entry_ptr, entry_f, entry_beta, entry_blocks,
+               kind, arg, lev, levels, months, complexity, peers, prison, homeless, services, max_log, logr):
+    """Log-rates of the moves out of each citizen's level, in the grouped order of
+    ``_group``: ``logr[d, s, p]`` for slot ``s`` of the ``p``-th citizen of domain ``d``'s
+    grouping; -inf (a rate of exactly 0) for empty slots, zero base rates and blocked
+    moves.
+
+    Grouped by level, a transition's terms are summed over its group in tight loops,
+    one feature at a time, into contiguous memory: per citizen, the transitions and
+    terms to visit vary, and a loop over them costs more in mispredicted branches than
+    the arithmetic. A transition's entries are its blocking features (hazard ratio 0:
+    the log-rate becomes -inf where the feature is non-zero), then its terms in feature
+    order, so each sum runs in the numpy passes' order."""
+    n_dom, n_lv = out_k.shape[0], out_k.shape[1]
+    minus_inf = np.float32(-np.inf)
+    for d in range(n_dom):
         for lv in range(n_lv):
-            a, b = starts[lv], starts[lv + 1]
+            a, b = starts[d, lv], starts[d, lv + 1]
             if a == b:
                 continue
-            group, grows, xs, sums = order[a:b], group_rows[a:b], x[a:b], acc[a:b]
+            grows = group_rows[d, a:b]
             for s in range(SLOTS):
+                sums = logr[d, s, a:b]
                 k = out_k[d, lv, s]
                 if k < 0 or zero_base[k]:
-                    for q in range(group.size):
-                        logr[group[q], d, s] = minus_inf
+                    sums[:] = minus_inf
                     continue
                 sums[:] = log_base[k]
                 for e in range(entry_ptr[k], entry_ptr[k + 1]):
-                    _values(entry_f[e], kind, arg, lev, levels, months, complexity, peers, prison, homeless,
-                            services, grows, xs)
-                    if entry_blocks[e]:
-                        for q in range(group.size):
-                            if xs[q] != 0:
-                                sums[q] = minus_inf
-                    else:
-                        beta = entry_beta[e]
-                        for q in range(group.size):
-                            sums[q] = sums[q] + xs[q] * beta
-                for q in range(group.size):
-                    logr[group[q], d, s] = min(sums[q], max_log)
+                    _add_term(entry_f[e], entry_beta[e], entry_blocks[e], kind, arg, lev, levels, months,
+                              complexity, peers, prison, homeless, services, grows, sums)
+                for q in range(sums.size):
+                    sums[q] = min(sums[q], max_log)
 
 
-@_jit(_f32[:, :, ::1], _f32[:, :])
+@_jit(_f32[:, :, ::1], _f32[:, ::1])
 def _totals(rates, lam):
     """Each citizen's total rate of leaving per domain, summed in transition order."""
-    for j in range(rates.shape[0]):
-        for d in range(rates.shape[1]):
-            c = rates[j, d, 0]
+    for d in range(rates.shape[0]):
+        for p in range(rates.shape[2]):
+            c = rates[d, 0, p]
             for s in range(1, SLOTS):
-                c = c + rates[j, d, s]
-            lam[d, j] = c
+                c = c + rates[d, s, p]
+            lam[d, p] = c
 
 
-@_jit(_i64[::1], _i64, _i8[:, :], _i32[:, :, ::1], _f32[:, :, ::1], _f32[:, :], _f32[:, :],
+@_jit(_i64[:, ::1], _i64[:, ::1], _i64[:, ::1], _i64, _i32[:, :, ::1], _f32[:, :, ::1], _f32[:, ::1], _f32[:, ::1],
       nt.UniTuple(_f64[::1], DOMAINS), nt.intp[:, ::1])
-def _choose(rows, lo, levels, out_k, rates, lam, p_leave, uniforms, choice):
+def _choose(order, group_rows, starts, lo, out_k, rates, lam, p_leave, uniforms, choice):
     """The first transition whose cumulative rate exceeds ``v = u * lam / P(leave)``, or
     -1: the number of cumulative rates <= v, as the numpy passes count it (an empty slot
     adds 0, so it is never the first to exceed v)."""
-    for d in range(rates.shape[1]):
+    for d in range(rates.shape[0]):
         u = uniforms[d]
-        for j in range(rates.shape[0]):
-            row = rows[lo + j]
-            total = lam[d, j]
-            v = u[row] * np.float64(total) / np.float64(p_leave[d, j]) if total > 0 else np.inf
-            c = np.float32(0.0)
-            below = 0
-            for s in range(SLOTS):
-                c = c + rates[j, d, s]
-                below += np.float64(c) <= v
-            choice[d, lo + j] = out_k[d, levels[d, row], below] if below < SLOTS else -1
+        for lv in range(out_k.shape[1]):
+            for p in range(starts[d, lv], starts[d, lv + 1]):
+                total = lam[d, p]
+                v = u[group_rows[d, p]] * np.float64(total) / np.float64(p_leave[d, p]) if total > 0 else np.inf
+                c = np.float32(0.0)
+                below = 0
+                for s in range(SLOTS):
+                    c = c + rates[d, s, p]
+                    below += np.float64(c) <= v
+                choice[d, lo + order[d, p]] = out_k[d, lv, below] if below < SLOTS else -1
 
 
 class CompiledPathways:
@@ -196,7 +207,7 @@ class CompiledPathways:
         from model.pathways import DURATION_CAP_YEARS, MAX_LOG_RATE, PEER_FEATURES
 
         if DURATION_CAP_YEARS != 5.0:  # the kernel's duration cap is the literal 60 months
-            raise AssertionError("pathway_kernel._feature caps duration at 60 months")
+            raise AssertionError("model.kernels.pathways._values caps duration at 60 months")
         self.max_log = np.float32(MAX_LOG_RATE)
         n_dom = len(Domain)
         n_lv = max(len(LEVELS[d]) for d in Domain)
@@ -252,13 +263,24 @@ class CompiledPathways:
                 np.asarray(state.ever_prison[:n_all], dtype=bool),
                 np.asarray(state.ever_homeless[:n_all], dtype=bool), services)
 
-    def _rates(self, rows: np.ndarray, state_arrays: tuple, out: np.ndarray) -> np.ndarray:
-        """The rates of the moves out of each citizen's levels (``out``: citizens of
-        ``rows`` x domains x SLOTS; 0 for an empty slot), numpy's ``exp`` of the kernel's
-        log-rates."""
-        _log_rates(rows, self.out_k, self.log_base, self.zero_base, self.entry_ptr, self.entry_f, self.entry_beta,
-                   self.entry_blocks, self.kind, self.arg, self.lev, *state_arrays, self.max_log, out)
+    def _rates(self, rows: np.ndarray, state_arrays: tuple, work: dict) -> np.ndarray:
+        """Group ``rows`` by level per domain (into ``work``'s arrays) and return the rates
+        of the moves out of each citizen's levels, ``[d, s, p]`` in grouped order:
+        numpy's ``exp`` of the kernel's log-rates."""
+        order, group_rows, starts, out = work["order"], work["group_rows"], work["starts"], work["rates"]
+        _group(rows, state_arrays[0], order, group_rows, starts)
+        _log_rates(group_rows, starts, self.out_k, self.log_base, self.zero_base, self.entry_ptr, self.entry_f,
+                   self.entry_beta, self.entry_blocks, self.kind, self.arg, self.lev, *state_arrays, self.max_log,
+                   out)
         return np.exp(out, out=out)
+
+    def _work(self, width: int) -> dict:
+        """Scratch arrays for a block of ``width`` citizens."""
+        n_dom, n_lv = self.out_k.shape[0], self.out_k.shape[1]
+        return {"order": np.empty((n_dom, width), dtype=np.int64), "group_rows": np.empty((n_dom, width), dtype=np.int64),
+                "starts": np.zeros((n_dom, n_lv + 1), dtype=np.int64),
+                "rates": np.empty((n_dom, SLOTS, width), dtype=np.float32),
+                "lam": np.empty((n_dom, width), dtype=np.float32)}
 
     def rates(self, state, shares: Mapping[str, np.ndarray], service_columns: Mapping[str, np.ndarray] | None,
               rows: np.ndarray | None = None) -> np.ndarray:
@@ -266,8 +288,12 @@ class CompiledPathways:
         each domain (transition ``out_k[d, level, s]``), the same bits as
         ``PathwayEngine.rates`` for that transition; 0 for an empty slot."""
         rows = np.arange(state.n, dtype=np.int64) if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
+        work = self._work(rows.size)
+        grouped = self._rates(rows, self._state(state, shares, service_columns), work)
         out = np.empty((rows.size, self.out_k.shape[0], SLOTS), dtype=np.float32)
-        return self._rates(rows, self._state(state, shares, service_columns), out)
+        for d in range(self.out_k.shape[0]):
+            out[work["order"][d], d, :] = grouped[d].T
+        return out
 
     def choose(self, state, shares: Mapping[str, np.ndarray], service_columns: Mapping[str, np.ndarray] | None,
                rows: np.ndarray | None, uniforms: list[np.ndarray], block: int) -> np.ndarray:
@@ -277,14 +303,14 @@ class CompiledPathways:
         n = rows.size
         state_arrays = self._state(state, shares, service_columns)
         u = tuple(np.ascontiguousarray(a, dtype=np.float64) for a in uniforms)
-        n_dom = self.out_k.shape[0]
-        out = np.empty((n_dom, n), dtype=np.intp)
-        width = min(block, max(n, 1))
-        buffer = np.empty((width, n_dom, SLOTS), dtype=np.float32)
-        lam = np.empty((n_dom, width), dtype=np.float32)
+        out = np.empty((self.out_k.shape[0], n), dtype=np.intp)
+        work = None
         for lo in range(0, n, block):
             hi = min(lo + block, n)
-            r, lm = self._rates(rows[lo:hi], state_arrays, buffer[: hi - lo]), lam[:, : hi - lo]
-            _totals(r, lm)
-            _choose(rows, lo, state_arrays[0], self.out_k, r, lm, -np.expm1(-lm), u, out)
+            if work is None or work["lam"].shape[1] != hi - lo:  # the last block is shorter
+                work = self._work(hi - lo)
+            r = self._rates(rows[lo:hi], state_arrays, work)
+            _totals(r, work["lam"])
+            _choose(work["order"], work["group_rows"], work["starts"], lo, self.out_k, r, work["lam"],
+                    -np.expm1(-work["lam"]), u, out)
         return out

@@ -1,4 +1,4 @@
-"""The compiled pathway step (``model/pathway_kernel.py``) against the numpy reference
+"""The compiled kernels (``model/kernels/``) against the numpy reference: the pathway
 passes of ``PathwayEngine``: the same choices, bit for bit, for every shipped scenario and
 for random rule tables with blocked moves, zero base rates and extreme hazard ratios."""
 
@@ -11,8 +11,9 @@ from hypothesis import strategies as st
 
 from model import WelfareModel
 from model.params import ParameterError
-from model.pathway_kernel import CompiledPathways
-from model.pathways import PathwayEngine, selected_engine
+from model import kernels
+from model.kernels.pathways import CompiledPathways
+from model.pathways import PathwayEngine
 from runs.cli import main as cli_main
 from runs.fingerprint import fingerprint
 from tests.test_pathway_engine import random_valid_parameters
@@ -31,17 +32,17 @@ def test_both_engines_give_the_same_run_bit_for_bit(scenario, monkeypatch):
     set in a process, so both engines' runs here share one; they run the same month.)"""
     prints = {}
     for engine in ("numpy", "compiled"):
-        monkeypatch.setenv("WELFARE_PATHWAYS", engine)
+        monkeypatch.setenv(kernels.ENGINE_VARIABLE, engine)
         prints[engine] = fingerprint(scenario, 300 if scenario in APPRAISED else 1000, 30, seed=5)
     assert prints["compiled"] == prints["numpy"]
 
 
 def test_the_compiled_engine_is_the_default_and_really_runs(monkeypatch):
-    monkeypatch.delenv("WELFARE_PATHWAYS", raising=False)
-    assert selected_engine() == "compiled"
+    monkeypatch.delenv(kernels.ENGINE_VARIABLE, raising=False)
+    assert kernels.selected() == "compiled"
     model = WelfareModel(rng=1, **{"population.size": 200})
     assert model.engine.kernel is not None
-    monkeypatch.setenv("WELFARE_PATHWAYS", "numpy")
+    monkeypatch.setenv(kernels.ENGINE_VARIABLE, "numpy")
     assert WelfareModel(rng=1, **{"population.size": 200}).engine.kernel is None
 
 
@@ -97,8 +98,8 @@ def test_more_than_three_moves_out_of_a_level_is_refused_by_the_kernel():
 
 
 def test_an_unknown_engine_is_refused_with_the_allowed_names(monkeypatch, capsys, tmp_path):
-    monkeypatch.setenv("WELFARE_PATHWAYS", "fast")
-    with pytest.raises(ParameterError, match="WELFARE_PATHWAYS='fast': allowed values are 'compiled' and 'numpy'"):
+    monkeypatch.setenv(kernels.ENGINE_VARIABLE, "fast")
+    with pytest.raises(ParameterError, match="WELFARE_PATHWAYS_ENGINE='fast': allowed values are 'compiled' and 'numpy'"):
         WelfareModel(rng=1, **{"population.size": 50})
     assert cli_main(["run", "--set", "population.size=50", "--months", "1", "-r", "1", "--no-plots", "--out", str(tmp_path / "out")]) == 2
-    assert "WELFARE_PATHWAYS" in capsys.readouterr().err
+    assert kernels.ENGINE_VARIABLE in capsys.readouterr().err
