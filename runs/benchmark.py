@@ -254,9 +254,6 @@ def write_report(path: Path, rows: list[dict], ratio: float) -> None:
               "- **Newcomers' contacts** are made distinct by sorting one int64 key per pair "
               "(`network._unique_pairs`) instead of `np.unique(axis=0)` on the rows: the same pairs in the same "
               "order, ~1.2 ms a month less at 100,000.",
-              "- **Buffers double when full** (`population.extend`): a copy writes every old entry into fresh "
-              "pages (~2.5 ms per MB here, the page faults), so the ledger's accounts are copied once in 100,000 x "
-              "240 months instead of three times.",
               "- **Cohorts' running sums** (`population._running_sum`): `np.add.reduce` over a citizens-first copy "
               "adds the citizens in `cumsum`'s order, ~2.5x faster than `cumsum`'s sequential loop; a month's "
               "cohorts (grown-up children, newcomers) are drawn ~30% faster.",
@@ -268,7 +265,9 @@ def write_report(path: Path, rows: list[dict], ratio: float) -> None:
               "the same feature matrix (bit-identical, but slower than numpy's passes); fewer per-citizen ledger "
               "accounts (no resident memory saved, see above); a cheaper test for room in `extend` (it costs ~5 "
               "microseconds a call, not 40, two of them reading the data pointers: ~0.5 ms a month in all, the "
-              "copies were the cost). Measured and left alone: Mesa's registration of the children's and the "
+              "copies were the cost); doubling a full buffer instead of adding a quarter (one copy of the ledger's "
+              "accounts in 100,000 x 240 months instead of three, but numpy asks for huge pages, so a copy's cost "
+              "follows the new buffer's size: no gain measured). Measured and left alone: Mesa's registration of the children's and the "
               "dead's agents (~2.5 microseconds to make one, ~2 to remove one, ~1.5 ms a month at 100,000: "
               "bypassing it would skip Mesa's signals) and Python's full garbage collections over the ~300,000 "
               "agents (~80 ms each, ~1.7 ms a month at 100,000: `gc.freeze` would change the whole process)."
