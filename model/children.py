@@ -198,6 +198,13 @@ class Children:
         self._due_risk = np.zeros(0)
         self.month = 0
         self.stats: list[dict[str, float]] = []
+        #: ``own_risk`` of every child, computed once when the child is drawn (the month
+        #: and the burn-in read it for every child; private: the fingerprints hash the
+        #: public arrays)
+        self._own_risk = np.zeros(0)
+        #: the starting population's grown-up children are waiting for their adult rows
+        #: (``_start_grown_up``, ``_grow_up``)
+        self._start_grown_up_waiting = False
 
     # -- size --------------------------------------------------------------------------------
     @property
@@ -215,6 +222,9 @@ class Children:
             setattr(self, name, extend(getattr(self, name), n, fills.get(name, 0)))
         self.parent[start:n] = parent
         self.risk[start:n] = risk
+        b = self.g["placement"]["risk_loading"]
+        self._own_risk = extend(self._own_risk, n, 0.0)
+        self._own_risk[start:n] = np.exp(b * self.risk[start:n] - 0.5 * b * b)
         self.age_months[start:n] = age_months
         self.born[start:n] = self.month + 1 - age_months
         return np.arange(start, n)
@@ -257,6 +267,7 @@ class Children:
             return
         idx = self._append(who[grown], (-until[grown]).astype(np.int32), risk[grown])
         self.status[idx] = GROWN
+        self._start_grown_up_waiting = True
 
     def _births(self) -> None:
         due = self._due_month == self.month + 1
@@ -294,9 +305,9 @@ class Children:
         """The child's own risk as a hazard multiplier of mean 1: ``exp(b z - b^2 / 2)``,
         ``b`` = ``placement.risk_loading``; it raises placements and preventive measures
         alike, so the children the kommune knows are those most at risk (of ``kids``;
-        None: every child)."""
-        b = self.g["placement"]["risk_loading"]
-        return np.exp(b * take_rows(self.risk, kids) - 0.5 * b * b)
+        None: every child). Computed once per child (``_append``): a child's risk never
+        changes, and the month needs it twice for every child."""
+        return take_rows(self._own_risk, kids)
 
     # -- the month -------------------------------------------------------------------------------
     def start_month(self, model: WelfareModel, new_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -442,7 +453,14 @@ class Children:
     def _programmes(self, kids, flags, at_risk, hr_place, hr_school, st) -> None:
         """Family programmes: courses end, then admissions up to the places; multiplies
         ``hr_place`` and ``hr_school`` (one per child) by the programmes' hazard ratios.
-        ``flags`` and ``at_risk`` are per child of ``kids`` (the children)."""
+        ``flags`` and ``at_risk`` are per child of ``kids`` (the children).
+
+        A month without places, courses or lasting effects (the status quo) changes
+        nothing here: it returns at once instead of some twenty passes over every child's
+        row (~0.8 ms a month at 100,000 citizens)."""
+        if (all(prog.places <= 0 for prog in self.programmes) and not (self.programme >= 0).any()
+                and not (self.after_left > 0).any()):
+            return
         child = self.status == CHILD
         home = child & in_levels(self.placement, (Placement.HOME, Placement.PREVENTIVE))
         # lasting effects count down; courses end at their length or at placement / 18
@@ -496,7 +514,12 @@ class Children:
         self.placement[turning] = Placement.HOME  # care ends at 18 (after-care is not modelled)
         self.programme[turning] = NONE
         # the starting population's grown-up children get their rows in the first month
-        started = np.flatnonzero((self.status == GROWN) & (self.adult_row == NONE) & (self.age_months >= ADULT_MONTHS))
+        # (drawn with the starting families only: later months need not look for them)
+        started = np.zeros(0, np.int64)
+        if self._start_grown_up_waiting:
+            started = np.flatnonzero((self.status == GROWN) & (self.adult_row == NONE)
+                                     & (self.age_months >= ADULT_MONTHS))
+            self._start_grown_up_waiting = False
         if started.size:
             self.parent_at_risk_at_18[started] = self._risk(self.parent_flags(pop, started), started)[1]
         turning = np.concatenate([turning, started])

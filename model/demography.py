@@ -91,6 +91,17 @@ def hazard_ratio(params: Parameters, pop: PopulationState, rows: np.ndarray | No
     return hr
 
 
+def max_hazard_ratio(params: Parameters) -> float:
+    """The largest value :func:`hazard_ratio` can take: its sum, in its order, with every
+    positive excess and none of the others."""
+    hr = 1.0
+    for name in (*(name for name, _, _ in MORTALITY_STATES), *MORTALITY_HISTORY):
+        excess = params[f"demography.mortality.hr.{name}"] - 1.0
+        if excess > 0.0:
+            hr += excess
+    return hr
+
+
 class Demography:
     """Deaths, exits and newcomers; ``stats`` holds per month what happened, and the
     observed and expected deaths (at general-population mortality) of groups that have
@@ -113,6 +124,9 @@ class Demography:
         self.inflow = params["demography.inflow.per_1000"] / 1000.0 / 12.0 * start_size
         #: the expected share of rows reaching the exit age that are alive then (replaced)
         self.replacement = params["demography.inflow.replacement_share"]
+        #: the largest mortality hazard ratio any citizen can have (``_dies``; private: the
+        #: fingerprints hash the public numbers)
+        self._max_ratio = max_hazard_ratio(params)
         self.stats: list[dict[str, float]] = []
 
     def start_month(self, model: WelfareModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -125,9 +139,8 @@ class Demography:
         # of the month; each living citizen's hazard is computed from their own row alone
         rows = pop.step_rows()
         mu = general_mortality(p, take_rows(pop.age, rows)) / 12.0
-        h = mu * hazard_ratio(p, pop, rows)
         u = self.streams.uniform("demography.death", month, pop.n)
-        dies = take_rows(u, rows) < -np.expm1(-h)
+        dies = self._dies(pop, mu, take_rows(u, rows), rows)
         died = np.flatnonzero(dies) if rows is None else rows[dies]
         q = -np.expm1(-mu)  # the general population's monthly death probability
         levels, ever_homeless = take_rows(pop.levels, rows), take_rows(pop.ever_homeless, rows)
@@ -164,6 +177,24 @@ class Demography:
                   alive=float(pop.alive.sum()))
         self.stats.append(st)
         return died, exited, new
+
+    def _dies(self, pop: PopulationState, mu: np.ndarray, u: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+        """Who dies (per row of ``rows``, None: every row): ``u < 1 - exp(-mu x HR)``, with
+        ``mu`` the general mortality a month and ``u`` the uniforms of those rows.
+
+        Why not the hazard ratio of every row: a month's deaths are a few dozen of
+        100,000, and ``HR`` (six level tests and a history) was ~20% of the demography's
+        month. No row's ``HR`` exceeds ``_max_ratio`` (the same sum with every positive
+        excess: floating-point addition and multiplication are monotonic), and
+        ``1 - exp(-h) <= h``, so a row whose ``u`` is not below ``mu x max_ratio`` (with a
+        margin far above the rounding) cannot die; ``HR`` and the death probability are
+        computed for the others only, element by element as for every row."""
+        bound = mu * (self._max_ratio * (1.0 + 1e-9))
+        cand = np.flatnonzero(u < bound)
+        h = mu[cand] * hazard_ratio(self.params, pop, cand if rows is None else rows[cand])
+        dies = np.zeros(u.size, dtype=bool)
+        dies[cand] = u[cand] < -np.expm1(-h)
+        return dies
 
     def frame(self) -> pd.DataFrame:
         """Per month: deaths, exits, newcomers, the living after them, and per SMR group

@@ -111,8 +111,7 @@ class SocialNetwork:
         contact = order[(pos[:, None] + offsets[None, :]) % n_old]
         rewired = rng.random(contact.shape) < self.rewire
         contact = np.where(rewired, rng.integers(0, n_old, contact.shape), contact)
-        pairs = np.stack([contact.ravel(), np.repeat(new, offsets.size)], axis=1).astype(np.int32)
-        pairs = np.unique(pairs, axis=0)
+        pairs = _unique_pairs(contact.ravel(), np.repeat(new, offsets.size))
         self.key = _appended(self.key, key_new)
         by_key = np.argsort(key_new, kind="stable")
         at = np.searchsorted(sorted_key, key_new[by_key], side="right")
@@ -197,6 +196,17 @@ def _appended(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
     out = extend(a, a.shape[0] + rows.shape[0], 0, axis=0)
     out[a.shape[0]:] = rows
     return out
+
+
+def _unique_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The distinct pairs ``(a[i], b[i])`` (indices, >= 0) in ascending order, as int32
+    rows: what ``np.unique(np.stack([a, b], axis=1).astype(np.int32), axis=0)`` gives,
+    which sorts the rows as structured records (~1.2 ms for a month's newcomers at
+    100,000 citizens). One int64 key per pair, ``a`` in the high half, sorts in the same
+    order ~20x faster (``np.unique`` on the keys hashes them first: a sort is ~4x faster)."""
+    key = np.sort((a.astype(np.int64) << 32) | b.astype(np.int64))
+    key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
+    return np.stack([key >> 32, key & 0xFFFFFFFF], axis=1).astype(np.int32)
 
 
 def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:

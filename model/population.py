@@ -365,8 +365,8 @@ def _tilted_cumulative_shares(shares: np.ndarray, loading: np.ndarray, complexit
     slower for a month's newcomers, seconds at a million). The sums are written out in
     the order numpy reduces a citizens x levels array, so the result is the same bits: a
     citizen's levels are added left to right, and a level's mean over citizens adds them
-    in order (a running sum, ``cumsum``), then divides by their number. A padded level
-    has weight exactly 0 throughout (adding 0 to a positive sum changes no bit), so
+    in order (``_running_sum``), then divides by their number. A padded level has
+    weight exactly 0 throughout (adding 0 to a positive sum changes no bit), so
     domains with fewer levels come out as when computed alone; the domains share each
     round's numpy calls (a month's newcomers are a few dozen citizens, so the calls,
     not the arithmetic, are the cost)."""
@@ -394,22 +394,29 @@ def _tilted_cumulative_shares(shares: np.ndarray, loading: np.ndarray, complexit
 
 def _running_sum(w: np.ndarray, chunk: int = 8192) -> np.ndarray:
     """The sum along the last axis added left to right: the same bits as
-    ``np.cumsum(w, axis=-1)[..., -1]`` without writing a cumulative array as large as
-    ``w`` (a million citizens' cohort: 30 rounds x 6 levels x 8 MB per domain). Each
-    chunk's running sum starts from the total so far, put in front of the chunk, so the
-    additions are the same, in the same order."""
-    n = w.shape[-1]
-    if n <= chunk:
-        return np.cumsum(w, axis=-1)[..., -1]
-    buf = np.empty(w.shape[:-1] + (chunk + 1,))
-    total = np.cumsum(w[..., :chunk], axis=-1)[..., -1]
+    ``np.cumsum(w, axis=-1)[..., -1]`` (``w`` has at least one element along it).
+
+    ``np.add.reduce`` over the first axis of a C-contiguous array adds its rows one after
+    another (element by element over the other axes; numpy's pairwise summation applies
+    only along a contiguous reduced axis), so a chunk of citizens copied citizens-first
+    and reduced adds them in the same order as ``cumsum``, ~2.5x faster: ``cumsum`` runs
+    a sequential loop over each (domain, level) pair, a third of the tilting of a
+    month's cohorts. Each chunk's sum starts from the total so far, put in front of the
+    chunk, so the additions are the same, in the same order, and nothing as large as
+    ``w`` is written (a million citizens' cohort: 30 rounds x 6 levels x 8 MB per domain)."""
+    flat = w.reshape(-1, w.shape[-1])  # (pairs, citizens)
+    n = flat.shape[1]
+    buf = np.empty((min(n, chunk) + 1, flat.shape[0]))
+    m = min(n, chunk)
+    buf[:m] = flat[:, :m].T
+    total = np.add.reduce(buf[:m], axis=0)
     for start in range(chunk, n, chunk):
-        part = w[..., start:start + chunk]
-        m = part.shape[-1]
-        buf[..., 0] = total
-        buf[..., 1:m + 1] = part
-        total = np.cumsum(buf[..., :m + 1], axis=-1)[..., -1]
-    return total
+        part = flat[:, start:start + chunk]
+        m = part.shape[1]
+        buf[0] = total
+        buf[1:m + 1] = part.T
+        total = np.add.reduce(buf[:m + 1], axis=0)
+    return total.reshape(w.shape[:-1])
 
 
 #: (domain, a level a service provides, the level its clients come from): where a

@@ -67,7 +67,7 @@ from model.params import ParameterError, Parameters
 from model.pathways import PathwayEngine
 from model.children import CHILD, CHILD_KEYS, START as CHILDREN_START, Children
 from model.demography import Demography
-from model.population import DIED, EXITED, PENDING, synthesize, take_rows
+from model.population import DIED, EXITED, PENDING, extend, synthesize, take_rows
 from model.ledger import Ledger
 from model.rng import RandomStreams, seed_entropy
 from model.services import ServiceSystem
@@ -224,7 +224,7 @@ class WelfareModel(mesa.Model):
             leave = getattr(self.services, "leave", None)
             if leave is not None:
                 leave(gone)
-            for i in gone:
+            for i in gone.tolist():
                 self.citizens[i].remove()
         if new.size:
             pop = self.population
@@ -233,13 +233,13 @@ class WelfareModel(mesa.Model):
             if grow is not None:
                 grow(pop.n)
             self.ledger.grow(pop.n)
-            status = pop.status
-            for i in new:
-                assert i == len(self.citizens), "new rows come in order"
-                if status[i] == PENDING:
+            assert np.array_equal(new, np.arange(len(self.citizens), len(self.citizens) + new.size)), \
+                "new rows come in order"
+            for i, pending in zip(new.tolist(), (pop.status[new] == PENDING).tolist()):
+                if pending:
                     self.citizens.defer()
                 else:
-                    self.citizens.append(Citizen(self, int(i)))
+                    self.citizens.append(Citizen(self, i))
             self.__dict__.pop("grid", None)  # Mesa's space is rebuilt on next use
         if joined is not None and joined.size:
             for i in joined:
@@ -254,15 +254,18 @@ class WelfareModel(mesa.Model):
         c = self.children
         start = len(self.child_agents)
         child = c.status[start:] == CHILD
-        for i in range(start, c.n):
-            if child[i - start]:
+        for i, is_child in enumerate(child.tolist(), start):
+            if is_child:
                 self.child_agents.append(Child(self, i))
             else:  # grown up already (the start's grown-up children)
                 self.child_agents.defer()
-        self._child_in_mesa = np.concatenate([getattr(self, "_child_in_mesa", np.zeros(0, bool)), child])
-        for i in np.flatnonzero(self._child_in_mesa & (c.status != CHILD)):
+        in_mesa = extend(getattr(self, "_child_in_mesa", np.zeros(0, bool)), c.n, False)
+        in_mesa[start:] = child
+        grown = np.flatnonzero(in_mesa & (c.status != CHILD))
+        for i in grown.tolist():
             self.child_agents[i].remove()
-            self._child_in_mesa[i] = False
+        in_mesa[grown] = False
+        self._child_in_mesa = in_mesa
 
     # -- what is measured ---------------------------------------------------------------
     def _count(self) -> None:
