@@ -405,18 +405,19 @@ def _running_sum(w: np.ndarray, chunk: int = 8192) -> np.ndarray:
     chunk, so the additions are the same, in the same order, and nothing as large as
     ``w`` is written (a million citizens' cohort: 30 rounds x 6 levels x 8 MB per domain)."""
     flat = w.reshape(-1, w.shape[-1])  # (pairs, citizens)
-    n = flat.shape[1]
-    buf = np.empty((min(n, chunk) + 1, flat.shape[0]))
+    pairs, n = flat.shape
+    # at least two columns: with one, numpy reduces the (then contiguous) axis pairwise
+    buf = np.zeros((min(n, chunk) + 1, max(pairs, 2)))
     m = min(n, chunk)
-    buf[:m] = flat[:, :m].T
+    buf[:m, :pairs] = flat[:, :m].T
     total = np.add.reduce(buf[:m], axis=0)
     for start in range(chunk, n, chunk):
         part = flat[:, start:start + chunk]
         m = part.shape[1]
         buf[0] = total
-        buf[1:m + 1] = part.T
+        buf[1:m + 1, :pairs] = part.T
         total = np.add.reduce(buf[:m + 1], axis=0)
-    return total.reshape(w.shape[:-1])
+    return total[:pairs].reshape(w.shape[:-1])
 
 
 #: (domain, a level a service provides, the level its clients come from): where a

@@ -76,7 +76,10 @@ def test_the_starting_shares_match_the_parameters_and_big_cohorts_are_drawn_like
     cum = _tilted_cumulative_shares(shares, loadings, complexity)
     mean = np.diff(cum, axis=1, prepend=0.0).mean(axis=2)
     assert np.allclose(mean, shares, atol=1e-9)
-    w = np.random.default_rng(6).random((2, 3, 20_001))
-    assert np.array_equal(_running_sum(w, chunk=97), np.cumsum(w, axis=-1)[..., -1])
+    rng = np.random.default_rng(6)
+    for shape in [(2, 3, 20_001), (1, 20_001), (1, 1, 9), (4, 1)]:  # one pair: numpy would sum it pairwise
+        w = rng.random(shape) * 10.0 ** rng.uniform(-5, 5, shape)
+        assert np.array_equal(_running_sum(w, chunk=97), np.cumsum(w, axis=-1)[..., -1]), shape
+        assert np.array_equal(_running_sum(w), np.cumsum(w, axis=-1)[..., -1]), shape
     one_domain = _tilted_cumulative_shares(shares[2:3], loadings[2:3], complexity)
     assert np.array_equal(one_domain[0], cum[2])  # a domain alone = the same domain among all five
