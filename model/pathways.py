@@ -153,9 +153,9 @@ class PathwayEngine:
         self._x: np.ndarray | None = None
         self._r: np.ndarray | None = None
         #: the compiled month (``model.kernels.pathways``), the same bits as the numpy
-        #: passes below; ``None`` runs the numpy passes (``WELFARE_PATHWAYS_ENGINE=numpy``)
+        #: passes below; ``None`` runs the numpy passes (``model/kernels/__init__.py``)
         self.kernel = None
-        if kernels.compiled():
+        if kernels.compiled(int(params["population.size"])):
             from model.kernels.pathways import CompiledPathways  # numba compiles or loads its cache here
 
             self.kernel = CompiledPathways(self)

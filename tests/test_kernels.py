@@ -37,13 +37,17 @@ def test_both_engines_give_the_same_run_bit_for_bit(scenario, monkeypatch):
     assert prints["compiled"] == prints["numpy"]
 
 
-def test_the_compiled_engine_is_the_default_and_really_runs(monkeypatch):
+def test_auto_compiles_for_large_populations_only_and_the_switch_overrides_it(monkeypatch):
+    """``auto`` (the default) loads numba only where it pays: from AUTO_MIN_CITIZENS."""
     monkeypatch.delenv(kernels.ENGINE_VARIABLE, raising=False)
-    assert kernels.selected() == "compiled"
-    model = WelfareModel(rng=1, **{"population.size": 200})
-    assert model.engine.kernel is not None
-    monkeypatch.setenv(kernels.ENGINE_VARIABLE, "numpy")
+    assert kernels.selected() == "auto"
+    monkeypatch.setattr(kernels, "AUTO_MIN_CITIZENS", 300)
     assert WelfareModel(rng=1, **{"population.size": 200}).engine.kernel is None
+    assert WelfareModel(rng=1, **{"population.size": 300}).engine.kernel is not None
+    monkeypatch.setenv(kernels.ENGINE_VARIABLE, "numpy")
+    assert WelfareModel(rng=1, **{"population.size": 300}).engine.kernel is None
+    monkeypatch.setenv(kernels.ENGINE_VARIABLE, "compiled")
+    assert WelfareModel(rng=1, **{"population.size": 200}).engine.kernel is not None
 
 
 def _compared_engine(model: WelfareModel) -> list[str]:
@@ -99,7 +103,9 @@ def test_more_than_three_moves_out_of_a_level_is_refused_by_the_kernel():
 
 def test_an_unknown_engine_is_refused_with_the_allowed_names(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv(kernels.ENGINE_VARIABLE, "fast")
-    with pytest.raises(ParameterError, match="WELFARE_PATHWAYS_ENGINE='fast': allowed values are 'compiled' and 'numpy'"):
+    allowed = "WELFARE_PATHWAYS_ENGINE='fast': allowed values are 'auto', 'compiled' and 'numpy'"
+    with pytest.raises(ParameterError, match=allowed):
         WelfareModel(rng=1, **{"population.size": 50})
-    assert cli_main(["run", "--set", "population.size=50", "--months", "1", "-r", "1", "--no-plots", "--out", str(tmp_path / "out")]) == 2
+    out = tmp_path / "out"
+    assert cli_main(["run", "--set", "population.size=50", "--months", "1", "-r", "1", "--no-plots", "--out", str(out)]) == 2
     assert kernels.ENGINE_VARIABLE in capsys.readouterr().err
