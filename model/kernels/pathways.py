@@ -61,8 +61,10 @@ def _add_term(f, beta, blocks, kind, arg, lev, levels, months, complexity, peers
     """Add feature ``f``'s term ``x * beta`` to the log-rates ``sums`` of the citizens in
     ``rows`` (``x``: the float32 value the feature matrix holds), or, for a blocking
     feature (``blocks``), set the log-rate to -inf where ``x`` is non-zero. One loop per
-    kind of feature, so the loop over citizens has no branch but the block test (which
-    the compiler hoists out of the loop)."""
+    kind of feature, so the loop over citizens branches only on ``blocks``, the same for
+    every citizen. A feature the engine does not compute (``ABSENT``: a peer feature
+    with the network off) is 0 in the numpy passes: adding ``0 * beta`` changes no sum
+    and blocks nothing, so it is skipped."""
     c = kind[f]
     a = arg[f]
     one, zero, per_year = np.float32(1.0), np.float32(0.0), np.float32(1.0 / 12.0)
