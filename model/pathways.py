@@ -155,7 +155,7 @@ class PathwayEngine:
         #: the compiled month (``model.kernels.pathways``), the same bits as the numpy
         #: passes below; ``None`` runs the numpy passes (``model/kernels/__init__.py``)
         self.kernel = None
-        if kernels.compiled(int(params["population.size"])):
+        if kernels.compiled():
             from model.kernels.pathways import CompiledPathways  # numba compiles or loads its cache here
 
             self.kernel = CompiledPathways(self)

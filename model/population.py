@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from agents.states import HOMELESS, LEVELS, Domain, Housing, Justice, Mental, Substance, domain_name, in_levels
+from model import kernels
 from model.params import Parameters
 from model.rng import RandomStreams
 
@@ -352,13 +353,19 @@ def _initial_shares(params: Parameters) -> tuple[np.ndarray, np.ndarray]:
     return params.derived("population.initial", compute)
 
 
+#: rounds of proportional adjustment of a cohort's tilted starting shares
+FITTING_ROUNDS = 30
+
+
 def _tilted_cumulative_shares(shares: np.ndarray, loading: np.ndarray, complexity: np.ndarray) -> np.ndarray:
     """Each citizen's cumulative level probabilities, for one or more domains at once
     (``shares``: domains x levels, a domain's unused levels 0; ``loading``: per domain;
     result: domains x levels x citizens): level k's share times exp(loading x
     complexity) for k > 0, normalised per citizen, then rescaled by iterative
-    proportional adjustment (30 rounds) so the mean over citizens matches the shares (the
-    population's shares stay as given in expectation).
+    proportional adjustment (``FITTING_ROUNDS``) so the mean over citizens matches the
+    shares (the population's shares stay as given in expectation). The rescaling runs
+    compiled (``model/kernels/population.py``, the same bits) unless the numpy engine is
+    chosen (``model/kernels/__init__.py``).
 
     Laid out levels x citizens, so every pass runs over contiguous citizens (a
     citizens x levels reduction costs ~20 ns a citizen in numpy's loop overhead: ~2x
@@ -383,9 +390,14 @@ def _tilted_cumulative_shares(shares: np.ndarray, loading: np.ndarray, complexit
     logw = np.log(np.maximum(shares, 1e-300))[:, :, None] + tilt[:, :, None] * complexity
     w = np.exp(logw - logw.max(axis=1, keepdims=True))
     w[~used] = 0.0
-    w /= per_citizen(w)
     target = np.where(used, shares, 0.0)
-    for _ in range(30):
+    if kernels.compiled():  # the same steps compiled (model/kernels/population.py)
+        from model.kernels.population import cumulative_fitted_shares
+
+        cumulative_fitted_shares(w, target, FITTING_ROUNDS)
+        return w
+    w /= per_citizen(w)
+    for _ in range(FITTING_ROUNDS):
         mean = _running_sum(w) / n if n else np.full(shares.shape, np.nan)
         w *= (target / np.maximum(mean, 1e-300))[:, :, None]
         w /= per_citizen(w)

@@ -1,6 +1,7 @@
-"""The compiled kernels (``model/kernels/``) against the numpy reference: the pathway
-passes of ``PathwayEngine``: the same choices, bit for bit, for every shipped scenario and
-for random rule tables with blocked moves, zero base rates and extreme hazard ratios."""
+"""The compiled kernels (``model/kernels/``) against the numpy reference (the pathway
+passes of ``PathwayEngine``, the fitting of a cohort's starting shares): the same bits
+for every shipped scenario, for random rule tables with blocked moves, zero base rates
+and extreme hazard ratios, and for cohorts of every size."""
 
 from pathlib import Path
 
@@ -37,17 +38,30 @@ def test_both_engines_give_the_same_run_bit_for_bit(scenario, monkeypatch):
     assert prints["compiled"] == prints["numpy"]
 
 
-def test_auto_compiles_for_large_populations_only_and_the_switch_overrides_it(monkeypatch):
-    """``auto`` (the default) loads numba only where it pays: from AUTO_MIN_CITIZENS."""
+def test_the_compiled_engine_is_the_default_and_the_switch_chooses_numpy(monkeypatch):
     monkeypatch.delenv(kernels.ENGINE_VARIABLE, raising=False)
-    assert kernels.selected() == "auto"
-    monkeypatch.setattr(kernels, "AUTO_MIN_CITIZENS", 300)
-    assert WelfareModel(rng=1, **{"population.size": 200}).engine.kernel is None
-    assert WelfareModel(rng=1, **{"population.size": 300}).engine.kernel is not None
-    monkeypatch.setenv(kernels.ENGINE_VARIABLE, "numpy")
-    assert WelfareModel(rng=1, **{"population.size": 300}).engine.kernel is None
-    monkeypatch.setenv(kernels.ENGINE_VARIABLE, "compiled")
+    assert kernels.selected() == "compiled"
     assert WelfareModel(rng=1, **{"population.size": 200}).engine.kernel is not None
+    monkeypatch.setenv(kernels.ENGINE_VARIABLE, "numpy")
+    assert WelfareModel(rng=1, **{"population.size": 200}).engine.kernel is None
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 33, 327, 2000, 20_000])
+def test_a_cohort_is_fitted_to_its_shares_with_the_same_bits_by_both_engines(n, monkeypatch):
+    """The tilted starting shares of a cohort (a month's newcomers: a few dozen; the
+    start: thousands), all domains at once and one alone."""
+    from model.params import Parameters
+    from model.population import _initial_shares, _tilted_cumulative_shares
+
+    shares, loadings = _initial_shares(Parameters.baseline())
+    complexity = np.random.default_rng(n).standard_normal(n)
+    for group in (slice(0, 5), slice(2, 3)):
+        out = {}
+        for engine in ("numpy", "compiled"):
+            monkeypatch.setenv(kernels.ENGINE_VARIABLE, engine)
+            out[engine] = _tilted_cumulative_shares(shares[group], loadings[group], complexity)
+        assert out["compiled"].shape == out["numpy"].shape
+        assert np.array_equal(out["compiled"], out["numpy"])
 
 
 def _compared_engine(model: WelfareModel) -> list[str]:
@@ -103,7 +117,7 @@ def test_more_than_three_moves_out_of_a_level_is_refused_by_the_kernel():
 
 def test_an_unknown_engine_is_refused_with_the_allowed_names(monkeypatch, capsys, tmp_path):
     monkeypatch.setenv(kernels.ENGINE_VARIABLE, "fast")
-    allowed = "WELFARE_PATHWAYS_ENGINE='fast': allowed values are 'auto', 'compiled' and 'numpy'"
+    allowed = "WELFARE_PATHWAYS_ENGINE='fast': allowed values are 'compiled' and 'numpy'"
     with pytest.raises(ParameterError, match=allowed):
         WelfareModel(rng=1, **{"population.size": 50})
     out = tmp_path / "out"

@@ -1,30 +1,31 @@
 """The month's hot loops compiled with numba: the same bits as the numpy reference.
 
-The numpy code beside each rule (``model/pathways.py``, ``model/ledger.py``) is the
+The numpy code beside each rule (``model/pathways.py``, ``model/population.py``) is the
 reference implementation, readable and vectorised; a kernel here computes exactly the
-same floating-point operations in the same order, only fewer of them (the moves out of
-each citizen's current level, not all 33; the living rows' money, not a full-length
-copy). ``tests/test_kernels.py`` and ``runs.fingerprint`` prove the bits equal.
+same floating-point operations in the same order, only fewer of them or without numpy's
+per-call cost (the moves out of each citizen's current level, not all 33; a month's
+cohort of a few dozen citizens in one call, not ~150). ``tests/test_kernels.py`` and
+``runs.fingerprint`` prove the bits equal.
 
 - ``model.kernels.pathways``: the pathway step (features, log-rates, the draw).
-- ``model.kernels.ledger``: booking an amount per living row into an account.
+- ``model.kernels.population``: fitting a cohort's starting shares (``draw_cohort``).
 
-Choose with the environment variable ``WELFARE_PATHWAYS_ENGINE``: ``auto`` (the default:
-compiled from ``AUTO_MIN_CITIZENS`` citizens at the start, numpy below), ``compiled`` or
-``numpy`` (the reference); worker processes inherit it. This module imports no numba, so
-a run on the numpy engine never loads it.
+Choose with the environment variable ``WELFARE_PATHWAYS_ENGINE``: ``compiled`` (the
+default) or ``numpy`` (the reference); worker processes inherit it. This module imports
+no numba, so a run on the numpy engine never loads it.
 
-Why ``auto``: the kernels save ~95 ns per citizen-month (100,000 citizens x 240 months:
-17.0 s against 19.3 s), but loading numba costs a process ~0.35 s and ~130 MB of resident
-memory (LLVM), once. Below ~15,000 citizens over 20 years that is more than the kernels
-save, and the dashboard's runs (2,000 citizens), the calibration's and the tests' are
-smaller still (docs/benchmark.md). The results are the same bits either way.
+What numba costs: a process loads it once, ~0.35 s and ~130 MB of resident memory (~100
+MB of it the pages of LLVM's library, shared between processes, ~30 MB private). The
+kernels save ~1.7 ms a month at 2,000 citizens and ~2 s in 100,000 x 240 months, so a
+job of a few runs (a comparison's replications, the dashboard's pool, a sweep's worker)
+gains; a single small run, or a million citizens held under a memory limit, may prefer
+``numpy`` (docs/benchmark.md).
 
 Compilation: each kernel is compiled once for fixed argument types (``cache=True``: the
 machine code is kept in ``__pycache__`` beside the source, or in ``NUMBA_CACHE_DIR``), so
-only the first process on a machine compiles (a few seconds, docs/benchmark.md); one
-compile serves every parameter set, since rates, hazard ratios and rule structure are
-passed as arrays.
+only the first process on a machine compiles (~2 s, docs/benchmark.md); one compile
+serves every parameter set, since rates, hazard ratios and rule structure are passed as
+arrays.
 """
 
 from __future__ import annotations
@@ -35,21 +36,17 @@ from model.params import ParameterError
 
 #: the environment variable that chooses the engine
 ENGINE_VARIABLE = "WELFARE_PATHWAYS_ENGINE"
-ENGINES = ("auto", "compiled", "numpy")
-#: ``auto`` compiles from this many citizens at the start (``population.size``)
-AUTO_MIN_CITIZENS = 50_000
+ENGINES = ("compiled", "numpy")
 
 
 def selected() -> str:
-    """The engine ``WELFARE_PATHWAYS_ENGINE`` asks for: ``auto`` (default), ``compiled`` or
-    ``numpy``."""
-    name = os.environ.get(ENGINE_VARIABLE, "").strip().lower() or "auto"
+    """The engine ``WELFARE_PATHWAYS_ENGINE`` asks for: ``compiled`` (default) or ``numpy``."""
+    name = os.environ.get(ENGINE_VARIABLE, "").strip().lower() or "compiled"
     if name not in ENGINES:
-        raise ParameterError(f"{ENGINE_VARIABLE}={name!r}: allowed values are 'auto', 'compiled' and 'numpy'")
+        raise ParameterError(f"{ENGINE_VARIABLE}={name!r}: allowed values are 'compiled' and 'numpy'")
     return name
 
 
-def compiled(citizens: int) -> bool:
-    """Whether a run starting with ``citizens`` runs the compiled kernels."""
-    name = selected()
-    return name == "compiled" or (name == "auto" and citizens >= AUTO_MIN_CITIZENS)
+def compiled() -> bool:
+    """Whether the month runs the compiled kernels."""
+    return selected() == "compiled"
