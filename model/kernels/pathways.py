@@ -209,7 +209,7 @@ class CompiledPathways:
         from model.pathways import DURATION_CAP_YEARS, MAX_LOG_RATE, PEER_FEATURES
 
         if DURATION_CAP_YEARS != 5.0:  # the kernel's duration cap is the literal 60 months
-            raise AssertionError("model.kernels.pathways._values caps duration at 60 months")
+            raise AssertionError("model.kernels.pathways._add_term caps duration at 60 months")
         self.max_log = np.float32(MAX_LOG_RATE)
         n_dom = len(Domain)
         n_lv = max(len(LEVELS[d]) for d in Domain)
