@@ -1,6 +1,9 @@
 """The pathway engine: monthly transition hazards for every citizen in every domain.
 
-One vectorised implementation of the rules (no per-agent copy):
+The rules live here, as tables (``parse_transitions``, ``PathwayEngine.__init__``), with
+their vectorised numpy implementation (no per-agent copy), the readable reference; by
+default the month runs the same arithmetic compiled from the same tables
+(``model/kernels/pathways.py``, the same bits):
 
 1. Build the feature matrix ``X`` (citizens x features): indicators of the citizen's
    level in each domain, complexity, years in the current level, the share of contacts
