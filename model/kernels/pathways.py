@@ -55,60 +55,50 @@ _i8, _i32, _i64, _f32, _f64, _b = nt.int8, nt.int32, nt.int64, nt.float32, nt.fl
 _STATE = (_i8[:, :], _i32[:, :], _f64[:], _f64[:, :], _b[:], _b[:], _b[:, :])
 
 
+_MINUS_INF = np.float32(-np.inf)
+
+
+@numba.njit(inline="always")
+def _term(total, x, beta, blocks):
+    """A log-rate after one entry: ``total + x * beta`` (the product rounded to float32
+    before the sum), or, for a blocking feature, -inf where ``x`` is non-zero."""
+    if blocks:
+        return _MINUS_INF if x != 0 else total
+    return total + x * beta
+
+
 @numba.njit(cache=True, nogil=True, boundscheck=False)
 def _add_term(f, beta, blocks, kind, arg, lev, levels, months, complexity, peers, prison, homeless, services,
               rows, sums):
-    """Add feature ``f``'s term ``x * beta`` to the log-rates ``sums`` of the citizens in
-    ``rows`` (``x``: the float32 value the feature matrix holds), or, for a blocking
-    feature (``blocks``), set the log-rate to -inf where ``x`` is non-zero. One loop per
-    kind of feature, so the loop over citizens branches only on ``blocks``, the same for
-    every citizen. A feature the engine does not compute (``ABSENT``: a peer feature
-    with the network off) is 0 in the numpy passes: adding ``0 * beta`` changes no sum
-    and blocks nothing, so it is skipped."""
+    """Add feature ``f``'s term to the log-rates ``sums`` of the citizens in ``rows``
+    (``_term``; ``x``: the float32 value the feature matrix holds). One loop per kind of
+    feature, so the loop over citizens branches only on ``blocks``, the same for every
+    citizen. A feature the engine does not compute (``ABSENT``: a peer feature with the
+    network off) is 0 in the numpy passes: adding ``0 * beta`` changes no sum and blocks
+    nothing, so it is skipped."""
     c = kind[f]
     a = arg[f]
     one, zero, per_year = np.float32(1.0), np.float32(0.0), np.float32(1.0 / 12.0)
-    minus_inf = np.float32(-np.inf)
     if c == LEVEL:
         d = lev[f]
         for q in range(rows.size):
-            x = one if levels[d, rows[q]] == a else zero
-            if blocks:
-                sums[q] = minus_inf if x != 0 else sums[q]
-            else:
-                sums[q] = sums[q] + x * beta
+            sums[q] = _term(sums[q], one if levels[d, rows[q]] == a else zero, beta, blocks)
     elif c == COMPLEXITY:
         for q in range(rows.size):
-            x = np.float32(complexity[rows[q]])
-            if blocks:
-                sums[q] = minus_inf if x != 0 else sums[q]
-            else:
-                sums[q] = sums[q] + x * beta
+            sums[q] = _term(sums[q], np.float32(complexity[rows[q]]), beta, blocks)
     elif c == DURATION:
         for q in range(rows.size):
-            x = np.float32(min(months[a, rows[q]], 60.0)) * per_year
-            if blocks:
-                sums[q] = minus_inf if x != 0 else sums[q]
-            else:
-                sums[q] = sums[q] + x * beta
+            sums[q] = _term(sums[q], np.float32(min(months[a, rows[q]], 60.0)) * per_year, beta, blocks)
     elif c == PEER:
         for q in range(rows.size):
-            x = np.float32(peers[a, rows[q]])
-            if blocks:
-                sums[q] = minus_inf if x != 0 else sums[q]
-            else:
-                sums[q] = sums[q] + x * beta
-    elif c == PRISON or c == HOMELESS or c == SERVICE:
+            sums[q] = _term(sums[q], np.float32(peers[a, rows[q]]), beta, blocks)
+    elif c == SERVICE:
+        for q in range(rows.size):
+            sums[q] = _term(sums[q], one if services[a, rows[q]] else zero, beta, blocks)
+    elif c == PRISON or c == HOMELESS:
         flags = prison if c == PRISON else homeless
         for q in range(rows.size):
-            if c == SERVICE:
-                x = one if services[a, rows[q]] else zero
-            else:
-                x = one if flags[rows[q]] else zero
-            if blocks:
-                sums[q] = minus_inf if x != 0 else sums[q]
-            else:
-                sums[q] = sums[q] + x * beta
+            sums[q] = _term(sums[q], one if flags[rows[q]] else zero, beta, blocks)
 
 
 @_jit(_i64[::1], _i8[:, :], _i64[:, ::1], _i64[:, ::1], _i64[:, ::1])
@@ -149,7 +139,6 @@ def _log_rates(group_rows, starts, out_k, log_base, zero_base, entry_ptr, entry_
     the log-rate becomes -inf where the feature is non-zero), then its terms in feature
     order, so each sum runs in the numpy passes' order."""
     n_dom, n_lv = out_k.shape[0], out_k.shape[1]
-    minus_inf = np.float32(-np.inf)
     for d in range(n_dom):
         for lv in range(n_lv):
             a, b = starts[d, lv], starts[d, lv + 1]
@@ -160,7 +149,7 @@ def _log_rates(group_rows, starts, out_k, log_base, zero_base, entry_ptr, entry_
                 sums = logr[d, s, a:b]
                 k = out_k[d, lv, s]
                 if k < 0 or zero_base[k]:
-                    sums[:] = minus_inf
+                    sums[:] = _MINUS_INF
                     continue
                 sums[:] = log_base[k]
                 for e in range(entry_ptr[k], entry_ptr[k + 1]):
@@ -199,6 +188,11 @@ def _choose(order, group_rows, starts, lo, out_k, rates, lam, p_leave, uniforms,
                     c = c + rates[d, s, p]
                     below += np.float64(c) <= v
                 choice[d, lo + order[d, p]] = out_k[d, lv, below] if below < SLOTS else -1
+
+
+def _as_rows(state, rows: np.ndarray | None) -> np.ndarray:
+    """The citizens to compute for as the kernels' int64 array (``None``: every row)."""
+    return np.arange(state.n, dtype=np.int64) if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
 
 
 class CompiledPathways:
@@ -289,7 +283,7 @@ class CompiledPathways:
         """Citizens x domains x SLOTS: the rate of slot ``s`` of the citizen's level in
         each domain (transition ``out_k[d, level, s]``), the same bits as
         ``PathwayEngine.rates`` for that transition; 0 for an empty slot."""
-        rows = np.arange(state.n, dtype=np.int64) if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
+        rows = _as_rows(state, rows)
         work = self._work(rows.size)
         grouped = self._rates(rows, self._state(state, shares, service_columns), work)
         out = np.empty((rows.size, self.out_k.shape[0], SLOTS), dtype=np.float32)
@@ -301,7 +295,7 @@ class CompiledPathways:
                rows: np.ndarray | None, uniforms: list[np.ndarray], block: int) -> np.ndarray:
         """``PathwayEngine.choose`` (same arguments and result) by the kernels, ``block``
         citizens at a time."""
-        rows = np.arange(state.n, dtype=np.int64) if rows is None else np.ascontiguousarray(rows, dtype=np.int64)
+        rows = _as_rows(state, rows)
         n = rows.size
         state_arrays = self._state(state, shares, service_columns)
         u = tuple(np.ascontiguousarray(a, dtype=np.float64) for a in uniforms)
