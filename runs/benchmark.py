@@ -170,21 +170,24 @@ FIRST_MODEL = ("import time; t = time.perf_counter(); from model import WelfareM
                "m = WelfareModel(rng=1, **{'population.size': 200}); m.step(); print(time.perf_counter() - t)")
 
 
+def first_model(**env: str) -> float:
+    """Seconds from a fresh process's start to its first model's first month (``env``:
+    extra environment variables)."""
+    out = subprocess.run([sys.executable, "-c", FIRST_MODEL], env=dict(os.environ, PYTHONPATH=str(ROOT), **env),
+                         capture_output=True, text=True, check=True, cwd=ROOT)
+    return round(float(out.stdout.strip().splitlines()[-1]), 2)
+
+
 def first_model_times() -> dict:
-    """Seconds from a fresh process's start to its first model's first month: with the
-    kernels compiled from scratch (an empty numba cache), loaded from the cache, and with
-    the numpy engine (nothing compiled). A worker process pays the cached figure once."""
+    """``first_model`` with the kernels compiled from scratch (an empty numba cache),
+    loaded from the cache, and with the numpy engine (nothing compiled). A worker process
+    pays the cached figure once."""
     import tempfile
 
-    def once(**env) -> float:
-        out = subprocess.run([sys.executable, "-c", FIRST_MODEL], env=dict(os.environ, PYTHONPATH=str(ROOT), **env),
-                             capture_output=True, text=True, check=True, cwd=ROOT)
-        return round(float(out.stdout.strip().splitlines()[-1]), 2)
-
     with tempfile.TemporaryDirectory() as cache:
-        cold = once(NUMBA_CACHE_DIR=cache, WELFARE_PATHWAYS_ENGINE="compiled")
-        warm = once(NUMBA_CACHE_DIR=cache, WELFARE_PATHWAYS_ENGINE="compiled")
-    return {"cold": cold, "cached": warm, "numpy": once(WELFARE_PATHWAYS_ENGINE="numpy")}
+        cold = first_model(NUMBA_CACHE_DIR=cache, WELFARE_PATHWAYS_ENGINE="compiled")
+        warm = first_model(NUMBA_CACHE_DIR=cache, WELFARE_PATHWAYS_ENGINE="compiled")
+    return {"cold": cold, "cached": warm, "numpy": first_model(WELFARE_PATHWAYS_ENGINE="numpy")}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -206,8 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                  ("vectorised", 10_000, 12)]
     # compile the kernels (or check numba's cache) before timing: a case's set-up must not
     # include a compilation the machine pays once (``first_model_times`` measures that)
-    subprocess.run([sys.executable, "-c", FIRST_MODEL], env=dict(os.environ, PYTHONPATH=str(ROOT)), cwd=ROOT,
-                   capture_output=True, check=True)
+    first_model()
     rows = []
     for case in cases:
         row = spawn_case(*case)
