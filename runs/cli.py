@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from model import kernels
 from model.params import ParameterError
 from runs.runner import LIMITS, Outcome, Plan, Point, SpecError, check_int, execute, spec_hash
 
@@ -472,6 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(with_default_command(sys.argv[1:] if argv is None else list(argv)))  # bad flags: exit 2
     try:
+        kernels.selected()  # a bad WELFARE_PATHWAYS_ENGINE fails here, before any output is written
         return args.handler(args)
     except (ParameterError, SpecError) as exc:
         print(f"welfare-pathways {args.command}: error: {exc}", file=sys.stderr)

@@ -122,4 +122,5 @@ def test_an_unknown_engine_is_refused_with_the_allowed_names(monkeypatch, capsys
         WelfareModel(rng=1, **{"population.size": 50})
     out = tmp_path / "out"
     assert cli_main(["run", "--set", "population.size=50", "--months", "1", "-r", "1", "--no-plots", "--out", str(out)]) == 2
+    assert not out.exists()  # refused before anything is written
     assert kernels.ENGINE_VARIABLE in capsys.readouterr().err
