@@ -23,7 +23,7 @@ gains; a single small run, or a million citizens held under a memory limit, may 
 
 Compilation: each kernel is compiled once for fixed argument types (``cache=True``: the
 machine code is kept in ``__pycache__`` beside the source, or in ``NUMBA_CACHE_DIR``), so
-only the first process on a machine compiles (~2 s, docs/benchmark.md); one compile
+only the first process on a machine compiles (~2.4 s, docs/benchmark.md); one compile
 serves every parameter set, since rates, hazard ratios and rule structure are passed as
 arrays.
 """
