@@ -1,6 +1,8 @@
 """A living population: people die, leave at the pension age and newly vulnerable adults
 enter; newcomers are the same people on the same random numbers in both arms."""
 
+import os
+
 import numpy as np
 import pytest
 
@@ -145,3 +147,44 @@ def test_comparisons_report_deaths_and_life_years():
     occ_a, occ_b = pair.scenario.occupancy_frame(), pair.counterfactual.occupancy_frame()
     assert out["deaths"] == occ_a["died"].iloc[-1] - occ_b["died"].iloc[-1]
     assert out["life_years"] == pytest.approx((occ_a["alive"].iloc[1:].sum() - occ_b["alive"].iloc[1:].sum()) / 12)
+
+
+# -- per-citizen arrays grow with the population ------------------------------------------------
+def _resident_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def test_growing_arrays_keep_old_rows_and_fill_new_ones():
+    from model.population import extend, zeros_with_room
+
+    a = zeros_with_room((3, 10), dtype=np.int64)
+    a[:] = np.arange(30).reshape(3, 10)
+    b = extend(a, 15, -1)
+    assert b.shape == (3, 15) and np.shares_memory(a, b)  # grown into the room, no copy
+    np.testing.assert_array_equal(b[:, :10], a)
+    assert (b[:, 10:] == -1).all()
+    # room that holds values (written through the buffer) is still filled: a zero fill is
+    # skipped only where the room already holds zeros
+    b.base[:, 15:20] = 7
+    c = extend(b, 20, 0)
+    assert (c[:, 15:] == 0).all() and np.shares_memory(b, c)
+    # past the room: a copy with room for a quarter more, the rows along the first axis too
+    edges = extend(np.arange(8).reshape(4, 2), 10, 0, axis=0)
+    assert edges.shape == (10, 2) and (edges[:4] == np.arange(8).reshape(4, 2)).all() and (edges[4:] == 0).all()
+    assert edges.base.shape[0] >= 10 + 10 // 4
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads the resident memory from /proc")
+def test_rows_that_are_never_booked_cost_no_memory():
+    """The ledger's accounts are a (accounts x citizens) array with room: rows added for
+    new citizens in accounts nobody books must stay untouched pages. Writing their zeros
+    made ~200 MB resident at a million citizens in the first month."""
+    from model.population import extend, zeros_with_room
+
+    accounts = zeros_with_room((100, 200_000))
+    before = _resident_mb()
+    grown = extend(accounts, 250_000, 0.0)  # 100 accounts x 50,000 rows = 40 MB of zeros
+    assert _resident_mb() - before < 8
+    grown = extend(grown, 400_000, 0.0)  # past the room: the old rows are copied, the new ones not
+    assert grown.shape == (100, 400_000) and not grown[:, 200_000:].any()
