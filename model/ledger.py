@@ -231,26 +231,34 @@ class Ledger:
         by_budget = np.zeros((len(BUDGETS), self.n), dtype=np.float32) if self.detail else None
         # Only the living are booked: the dead, those who left and the grown-up children
         # outside the target group cost nothing (services have already let them go), so
-        # amounts are computed for the living rows alone (``PopulationState.step_rows``;
-        # None: everyone) and scattered into a full-length vector with zeros for the
-        # others, which is booked as when every row was: the month's total is its sum
-        # (numpy's pairwise summation groups by position, so a sum over the living alone
-        # could differ in the last bit), and adding its zeros leaves the others' totals as
-        # they were. One scatter and whole-array passes beat indexed updates (~2x).
+        # amounts are computed for the citizens who have them: a service's for its
+        # enrolled (a few hundred of 100,000), added at their rows; the consequences' for
+        # the living rows (``PopulationState.step_rows``; None: everyone), scattered into
+        # a full-length vector with zeros for the others and added whole (one scatter and
+        # whole-array passes beat an indexed add ~2x; adding zeros leaves the others'
+        # totals as they were). A month's total in an account is numpy's sum of the
+        # booked citizens' amounts, in row order.
         rows = pop.step_rows()
         n_rows = self.n if rows is None else rows.size
         full = None if rows is None else np.zeros(self.n)
 
-        def book(budget: str, category: str, amounts: np.ndarray) -> None:
-            """Book ``amounts`` (one per row of ``rows``) in an account."""
-            if full is not None:
+        def book(budget: str, category: str, amounts: np.ndarray, who: np.ndarray | None = None) -> None:
+            """Book ``amounts`` in an account: one per citizen of ``who`` (ascending rows),
+            or with ``who`` None, one per row of ``rows``."""
+            a = self.account_index[(budget, category)]
+            month[a] += amounts.sum()
+            if who is None and full is not None:
                 full[rows] = amounts
                 amounts = full
-            a = self.account_index[(budget, category)]
-            self.citizen_total[a] += amounts
-            month[a] += amounts.sum()
+            if who is None:
+                self.citizen_total[a] += amounts
+            else:
+                self.citizen_total[a, who] += amounts
             if by_budget is not None:
-                by_budget[self._budget_of[a]] += amounts
+                if who is None:
+                    by_budget[self._budget_of[a]] += amounts
+                else:
+                    by_budget[self._budget_of[a], who] += amounts
 
         # the law's clocks: §110 running years, discharges, §176a periods
         t = len(self.monthly) + 1
@@ -273,16 +281,17 @@ class Ledger:
                 vacant = max(0, int(services.places[k]) - int(enrolled.sum()))
                 if vacant:
                     book(KOMMUNE, "shelter_vacant", np.full(n_rows, vacant * price / max(n_rows, 1)))
-            if not enrolled.any():
+            who = np.flatnonzero(enrolled)
+            if who.size == 0:
                 continue
-            cost = take_rows(enrolled, rows) * price
+            cost = np.full(who.size, price)
             if spec.name in refunds:  # the law's refund first ...
                 category, share = refunds[spec.name]
-                refund = cost * take_rows(share, rows)
-                book(STAT, category, refund)
+                refund = cost * share[who]
+                book(STAT, category, refund, who)
                 cost = cost - refund
             for budget, share in self._shares[spec.name].items():  # ... then the funding rule
-                book(budget, spec.name, cost * share)
+                book(budget, spec.name, cost * share, who)
 
         lv = take_rows(pop.levels, rows)
         untreated = lv[Domain.MENTAL] == Mental.UNTREATED
