@@ -188,3 +188,16 @@ def test_rows_that_are_never_booked_cost_no_memory():
     assert _resident_mb() - before < 8
     grown = extend(grown, 400_000, 0.0)  # past the room: the old rows are copied, the new ones not
     assert grown.shape == (100, 400_000) and not grown[:, 200_000:].any()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads the resident memory from /proc")
+def test_copying_grown_accounts_leaves_the_unbooked_ones_unwritten():
+    from model.population import extend
+
+    accounts = np.zeros((100, 200_000))
+    accounts[3] = 1.5  # one booked account
+    before = _resident_mb()
+    grown = extend(accounts, 300_000, 0.0)  # a copy: 100 x 300,000 float64 = 229 MB if all were written
+    assert _resident_mb() - before < 20
+    assert not np.shares_memory(grown, accounts) and (grown[3, :200_000] == 1.5).all()
+    assert not grown[3, 200_000:].any() and not np.delete(grown, 3, axis=0).any()
