@@ -157,6 +157,61 @@ def run_case(kind: str, size: int, months: int) -> dict:
     }
 
 
+#: the month's phases timed by ``run_phases``: (label, the model's attribute owning the
+#: method or None for the model itself, the method, inside which other phase or None)
+PHASES: tuple[tuple[str, str | None, str, str | None], ...] = (
+    ("deaths, exits, newcomers (`model/demography.py`)", "demography", "start_month", None),
+    ("the children's month (`model/children.py`)", "children", "start_month", None),
+    ("rows, contacts, room and agents for the month's new and dead (`WelfareModel._apply_demography`)", None,
+     "_apply_demography", None),
+    ("the children's agents (`WelfareModel._sync_children`)", None, "_sync_children", None),
+    ("services: discharges, waiting lists, referrals, admissions", "services", "start_month", None),
+    ("the pathway step: peer shares, rates, draws (`PathwayEngine.choose`)", "engine", "choose", None),
+    ("gates: drawn moves into a service's level (`ServiceSystem.gate`)", "services", "gate", None),
+    ("moves applied, clocks advanced (`PopulationState.set_levels`, `end_month`)", "population", "set_levels", None),
+    ("moves applied, clocks advanced (`PopulationState.set_levels`, `end_month`)", "population", "end_month", None),
+    ("services' month end and the ledger", "services", "end_month", None),
+    ("the ledger's booking (`Ledger.book_month`)", "ledger", "book_month", "services' month end and the ledger"),
+    ("counting the levels (`WelfareModel._count`)", None, "_count", None),
+    ("the DataCollector", "datacollector", "collect", None),
+    ("drawing random numbers, in every phase (`RandomStreams.uniform`)", "streams", "uniform", "all phases"),
+)
+
+
+def run_phases(size: int, months: int, warm: int = 24) -> dict:
+    """Milliseconds a month in each phase of the month (``PHASES``), months ``warm + 1``
+    to ``warm + months`` of the default model (by then the population has its dead,
+    newcomers and grown-up children)."""
+    from model import WelfareModel
+
+    model = WelfareModel(rng=1, **{"population.size": size})
+    for _ in range(warm):
+        model.step()
+    spent: dict[str, float] = dict.fromkeys((label for label, *_ in PHASES), 0.0)
+
+    def timed(label, method):
+        def wrapper(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - t
+        return wrapper
+
+    for label, owner, name, _ in PHASES:
+        target = model if owner is None else getattr(model, owner)
+        setattr(target, name, timed(label, getattr(target, name)))
+    t0 = time.perf_counter()
+    for _ in range(months):
+        model.step()
+    total = time.perf_counter() - t0
+    top = sum(spent[label] for label in {label for label, *_, inside in PHASES if inside is None})
+    per_month = {label: round(spent[label] / months * 1000, 2) for label, *_ in PHASES}
+    return {"kind": "phases", "citizens": size, "months": months, "warm": warm,
+            "month_ms": round(total / months * 1000, 2), "phases_ms": per_month,
+            "rest_ms": round((total - top) / months * 1000, 2)}
+
+
 def spawn_case(kind: str, size: int, months: int) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
                PYTHONPATH=str(ROOT))
@@ -198,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="where to write the Markdown table (default: docs/benchmark.md)")
     args = ap.parse_args(argv)
     if args.case:
-        print(json.dumps(run_case(args.case[0], int(args.case[1]), int(args.case[2]))))
+        kind, size, months = args.case[0], int(args.case[1]), int(args.case[2])
+        print(json.dumps(run_phases(size, months) if kind == "phases" else run_case(kind, size, months)))
         return 0
     if args.quick:
         cases = [("vectorised", 10_000, 240), ("vectorised", 100_000, 24), ("reference", 2_000, 6), ("vectorised", 2_000, 6)]
@@ -206,18 +262,21 @@ def main(argv: list[str] | None = None) -> int:
         cases = [("vectorised", 10_000, 240), ("numpy_engine", 10_000, 240), ("vectorised", 100_000, 240),
                  ("numpy_engine", 100_000, 240),
                  ("no_children", 100_000, 240), ("vectorised", 1_000_000, 12), ("reference", 10_000, 12),
-                 ("vectorised", 10_000, 12)]
+                 ("vectorised", 10_000, 12), ("phases", 100_000, 96)]
     # compile the kernels (or check numba's cache) before timing: a case's set-up must not
     # include a compilation the machine pays once (``first_model_times`` measures that)
     first_model()
     rows = []
     for case in cases:
         row = spawn_case(*case)
+        rows.append(row)
+        if row["kind"] == "phases":
+            print(f"phases at {row['citizens']:,} citizens: {row['month_ms']} ms a month: {row['phases_ms']}", flush=True)
+            continue
         print(f"{row['kind']:>12} ({row['pathway_step']}) {row['citizens']:>9,} citizens x {row['months']:>3} months: "
               f"set-up {row['setup_s']:6.2f} s, "
               f"stepping {row['stepping_s']:7.2f} s = {row['citizen_months_per_s']:>10,} citizen-months/s, "
               f"peak {row['peak_memory_mb']:,} MB, {row['rows']:,} rows, {row['children']:,} children", flush=True)
-        rows.append(row)
     ref = next(r for r in rows if r["kind"] == "reference")
     same = next(r for r in rows if r["kind"] == "vectorised" and r["citizens"] == ref["citizens"] and r["months"] == ref["months"])
     ratio = same["citizen_months_per_s"] / ref["citizen_months_per_s"]
@@ -242,6 +301,8 @@ def write_report(path: Path, rows: list[dict], ratio: float, first: dict) -> Non
         "| peak memory (MB) | adult rows at the end | children drawn |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    phases = next((r for r in rows if r["kind"] == "phases"), None)
+    rows = [r for r in rows if r["kind"] != "phases"]
     for r in rows:
         lines.append(f"| {r['kind']} | {r.get('pathway_step', '')} | {r['citizens']:,} | {r['months']} | "
                      f"{r['setup_s']:.2f} | {r['stepping_s']:.2f} | "
@@ -277,6 +338,19 @@ def write_report(path: Path, rows: list[dict], ratio: float, first: dict) -> Non
                       "making a row and contacts for each child turning 18 (their `Citizen` is made on first use, "
                       "`agents/rows.py`), and the passes that must cover every row (each month's random numbers, "
                       "the services' and the ledger's per-citizen arrays)."]
+    if phases:
+        lines += ["", f"### Where a month's time goes ({phases['citizens']:,} citizens, months {phases['warm'] + 1}-"
+                      f"{phases['warm'] + phases['months']}, compiled engine)", "",
+                  f"{phases['month_ms']:.1f} ms a month in all (`runs/benchmark.py --case phases`; each phase's "
+                  "methods wrapped with a timer). Issue 16's 4 s for 240 months is 16.7 ms a month.", "",
+                  "| phase | ms a month | share |", "|---|---:|---:|"]
+        inside = {label: within for label, _, _, within in PHASES}
+        for label, ms in phases["phases_ms"].items():
+            name = label if inside.get(label) is None else f"of which, {label}" if inside[label] != "all phases" \
+                else f"{label} (included above)"
+            lines.append(f"| {name} | {ms:.2f} | {ms / phases['month_ms']:.0%} |")
+        lines.append(f"| the rest of `WelfareModel.step` (the pathway streams, the choices held and gated) | "
+                     f"{phases['rest_ms']:.2f} | {phases['rest_ms'] / phases['month_ms']:.0%} |")
     lines += ["", f"Vectorised engine vs the per-agent Mesa reference on the same rules and population: **{ratio:.0f}x**.",
               "The vectorised runs are the full default model (pathways, services, ledger; set-up includes the",
               "population, the network and the Citizen agents; the default's fixed sizing runs no appraisal); the per-agent",
