@@ -46,6 +46,7 @@ import pandas as pd
 
 from agents.states import HOMELESS, LEVELS, Domain, Employment, Housing, Mental, Substance, in_levels
 from model.children import PLACEMENT_ACCOUNTS, PREVENTIVE_ACCOUNT, PROGRAMMES
+from model import kernels
 from model.financing import DAYS_PER_MONTH, Financing, ladder_share, rules_for
 from model.params import Parameters
 from model.population import take_rows, zeros_with_room
@@ -115,6 +116,19 @@ CATEGORY_KIND: dict[str, str] = {
 #: service -> every category its cost is booked in (its own, empty places, the law's refund)
 SERVICE_CATEGORIES: dict[str, tuple[str, ...]] = {
     s.name: (s.name, *(c for _, c in SERVICE_EXTRAS.get(s.name, ()))) for s in CATALOGUE}
+
+#: levels per domain, in ``Domain`` order: a citizen's profile is
+#: ``np.ravel_multi_index(levels, LEVEL_COUNTS)``
+LEVEL_COUNTS: tuple[int, ...] = tuple(len(LEVELS[d]) for d in Domain)
+
+
+def _profiles(steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every combination of levels (domains x profiles, in ``ravel_multi_index`` order),
+    each repeated for months 1 to ``steps`` of the employment spell: profile ``k``, month
+    ``m`` is column ``k * steps + m - 1``."""
+    levels = np.stack(np.unravel_index(np.arange(int(np.prod(LEVEL_COUNTS))), LEVEL_COUNTS)).astype(np.int8)
+    return np.repeat(levels, steps, axis=1), np.tile(np.arange(1, steps + 1), levels.shape[1])
+
 
 #: a month index no running year can start at
 _NEVER = -(10 ** 6)
@@ -218,6 +232,76 @@ class Ledger:
             self._health[c] = params[f"health.{c}.base"] * params[f"health.{c}.price"] * np.array(
                 [(r_h if h else 1.0) * (r_p if u_ else 1.0) * (r_u if v else 1.0)
                  for h in (0, 1) for u_ in (0, 1) for v in (0, 1)])
+        # every profile's consequences and wellbeing, looked up per citizen each month
+        profiles, months = _profiles(self._ladder.size - 1)
+        self._unit_costs = self._consequences(profiles, months)
+        self._unit_wellbeing = self._wellbeing(profiles[:, ::self._ladder.size - 1])
+        self._unit_matrix = np.stack([unit for *_, unit in self._unit_costs])
+        self._unit_accounts = np.array([self.account_index[(b, c)] for b, c, _ in self._unit_costs], dtype=np.int64)
+        self._level_counts = np.array(LEVEL_COUNTS, dtype=np.int64)
+
+    def _consequences(self, lv: np.ndarray, months_employment: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
+        """The month's consequences, (budget, category, amount per citizen), for citizens
+        in the levels ``lv`` (domains x citizens) with ``months_employment`` months in
+        their employment level: the money rules of the consequences, written once. They
+        are evaluated at set-up on every combination of levels and months on the refund
+        ladder (``_unit_costs``, ~9,000 profiles), and each month a citizen's amounts
+        are looked up by profile: element by element the same arithmetic, so the same
+        bits as evaluating them for every citizen, without ~40 passes over the living."""
+        p, law = self.params, self.financing
+        untreated = lv[Domain.MENTAL] == Mental.UNTREATED
+        treated = lv[Domain.MENTAL] == Mental.TREATMENT
+        street = lv[Domain.HOUSING] == Housing.STREET
+        homeless = in_levels(lv[Domain.HOUSING], HOMELESS)
+        using = lv[Domain.SUBSTANCE] == Substance.PROBLEMATIC
+        ill = lv[Domain.MENTAL] != Mental.WELL
+        out = [(REGION, "psychiatric_bed_days", (p["events.bed_days_untreated"] * untreated
+                                                 + p["events.bed_days_street_extra"] * (street & ill)) * p["prices.psychiatric_bed_day"]),
+               (REGION, "psychiatric_emergency", (p["events.emergency_contacts_untreated"] * untreated
+                                                  + p["events.emergency_contacts_treatment"] * treated) * p["prices.psychiatric_emergency_contact"])]
+        profile = 4 * homeless + 2 * using + untreated
+        for category, cost_by_profile in self._health.items():
+            out.append((REGION, category, cost_by_profile[profile]))
+        out.append((STAT, "police", (p["events.police_incidents_problematic"] * using
+                                     + p["events.police_incidents_street"] * street) * p["prices.police_incident"]))
+        on_benefits = lv[Domain.EMPLOYMENT] == Employment.BENEFITS
+        benefits = on_benefits * p["prices.kontanthjaelp"]
+        refund = self._ladder[np.clip(months_employment, 1, self._ladder.size - 1)]
+        out.append((KOMMUNE, "kontanthjaelp", benefits * (1 - refund)))
+        out.append((STAT, "kontanthjaelp_refund", benefits * refund))
+        outside_labour = lv[Domain.EMPLOYMENT] == Employment.OUTSIDE
+        outside = outside_labour * p["prices.outside_benefit"]
+        refund = p["prices.outside_benefit_state_refund"]
+        out.append((KOMMUNE, "outside_benefit", outside * (1 - refund)))
+        out.append((STAT, "outside_benefit_refund", outside * refund))
+        housed = (lv[Domain.HOUSING] == Housing.OWN_HOME) & (on_benefits | outside_labour)
+        housing_benefit = housed * (law.housing_benefit_max_share_of_rent * p["prices.rent_own_home"])
+        out.append((KOMMUNE, "housing_benefit", housing_benefit * (1 - law.housing_benefit_state_share)))
+        out.append((STAT, "housing_benefit", housing_benefit * law.housing_benefit_state_share))
+        tax = (lv[Domain.EMPLOYMENT] == Employment.EMPLOYED) * -p["prices.tax_revenue_employed"]
+        share = p["prices.tax_revenue_kommune_share"]
+        out.append((KOMMUNE, "tax_revenue", tax * share))
+        out.append((STAT, "tax_revenue", tax * (1 - share)))
+        return out
+
+    def _wellbeing(self, lv: np.ndarray) -> np.ndarray:
+        """Quality of life (0-1) of a month for citizens in the levels ``lv``, written once;
+        looked up by profile like ``_consequences`` (``_unit_wellbeing``)."""
+        qol = np.full(lv.shape[1], self.params["wellbeing.base"])
+        for d, level, w in self._qol_weights:
+            qol += w * (lv[d] == level)
+        return np.clip(qol, 0.0, 1.0)
+
+    def unit_costs(self) -> pd.DataFrame:
+        """What a month in each profile costs: one row per combination of levels (and
+        month of the benefits spell, 1-13: 13 = after a year), one column per
+        consequence account, DKK per citizen-month in base-year prices."""
+        profiles, months = _profiles(self._ladder.size - 1)
+        index = pd.MultiIndex.from_arrays(
+            [*(np.array([lv.name.lower() for lv in LEVELS[d]])[profiles[d]] for d in Domain), months],
+            names=[*(d.name.lower() for d in Domain), "month_of_benefits_spell"])
+        columns = pd.MultiIndex.from_tuples([(b, c) for b, c, _ in self._unit_costs], names=["budget", "category"])
+        return pd.DataFrame(np.stack([unit for *_, unit in self._unit_costs], axis=1), index=index, columns=columns)
 
     def shares(self, service: str) -> dict[str, float]:
         """Who pays for ``service`` in this ledger: budget holder -> share (sums to 1) of
@@ -226,18 +310,19 @@ class Ledger:
 
     def book_month(self, model: WelfareModel) -> None:
         """Book the month that just ended, from the state after the month's moves."""
-        pop, services, p, law = model.population, model.services, self.params, self.financing
+        pop, services, law = model.population, model.services, self.financing
         month = np.zeros(len(self.accounts))
         by_budget = np.zeros((len(BUDGETS), self.n), dtype=np.float32) if self.detail else None
         # Only the living are booked: the dead, those who left and the grown-up children
         # outside the target group cost nothing (services have already let them go), so
         # amounts are computed for the citizens who have them: a service's for its
-        # enrolled (a few hundred of 100,000), added at their rows; the consequences' for
-        # the living rows (``PopulationState.step_rows``; None: everyone), scattered into
-        # a full-length vector with zeros for the others and added whole (one scatter and
+        # enrolled (a few hundred of 100,000), added at their rows, the month's total
+        # their sum in row order; the consequences' for the living rows
+        # (``PopulationState.step_rows``; None: everyone), by profile (``_book_profiles``).
+        # ``book`` with ``who`` None books amounts for the living rows: scattered into a
+        # full-length vector with zeros for the others and added whole (one scatter and
         # whole-array passes beat an indexed add ~2x; adding zeros leaves the others'
-        # totals as they were). A month's total in an account is numpy's sum of the
-        # booked citizens' amounts, in row order.
+        # totals as they were).
         rows = pop.step_rows()
         n_rows = self.n if rows is None else rows.size
         full = None if rows is None else np.zeros(self.n)
@@ -293,40 +378,12 @@ class Ledger:
             for budget, share in self._shares[spec.name].items():  # ... then the funding rule
                 book(budget, spec.name, cost * share, who)
 
-        lv = take_rows(pop.levels, rows)
-        untreated = lv[Domain.MENTAL] == Mental.UNTREATED
-        treated = lv[Domain.MENTAL] == Mental.TREATMENT
-        street = lv[Domain.HOUSING] == Housing.STREET
-        homeless = in_levels(lv[Domain.HOUSING], HOMELESS)
-        using = lv[Domain.SUBSTANCE] == Substance.PROBLEMATIC
-        ill = lv[Domain.MENTAL] != Mental.WELL
-        book(REGION, "psychiatric_bed_days", (p["events.bed_days_untreated"] * untreated
-                                              + p["events.bed_days_street_extra"] * (street & ill)) * p["prices.psychiatric_bed_day"])
-        book(REGION, "psychiatric_emergency", (p["events.emergency_contacts_untreated"] * untreated
-                                               + p["events.emergency_contacts_treatment"] * treated) * p["prices.psychiatric_emergency_contact"])
-        profile = 4 * homeless + 2 * using + untreated
-        for category, cost_by_profile in self._health.items():
-            book(REGION, category, cost_by_profile[profile])
-        book(STAT, "police", (p["events.police_incidents_problematic"] * using
-                              + p["events.police_incidents_street"] * street) * p["prices.police_incident"])
-        on_benefits = lv[Domain.EMPLOYMENT] == Employment.BENEFITS
-        benefits = on_benefits * p["prices.kontanthjaelp"]
-        refund = self._ladder[np.clip(take_rows(pop.months_in_level[Domain.EMPLOYMENT], rows), 1, self._ladder.size - 1)]
-        book(KOMMUNE, "kontanthjaelp", benefits * (1 - refund))
-        book(STAT, "kontanthjaelp_refund", benefits * refund)
-        outside_labour = lv[Domain.EMPLOYMENT] == Employment.OUTSIDE
-        outside = outside_labour * p["prices.outside_benefit"]
-        refund = p["prices.outside_benefit_state_refund"]
-        book(KOMMUNE, "outside_benefit", outside * (1 - refund))
-        book(STAT, "outside_benefit_refund", outside * refund)
-        housed = (lv[Domain.HOUSING] == Housing.OWN_HOME) & (on_benefits | outside_labour)
-        housing_benefit = housed * (law.housing_benefit_max_share_of_rent * p["prices.rent_own_home"])
-        book(KOMMUNE, "housing_benefit", housing_benefit * (1 - law.housing_benefit_state_share))
-        book(STAT, "housing_benefit", housing_benefit * law.housing_benefit_state_share)
-        tax = (lv[Domain.EMPLOYMENT] == Employment.EMPLOYED) * -p["prices.tax_revenue_employed"]
-        share = p["prices.tax_revenue_kommune_share"]
-        book(KOMMUNE, "tax_revenue", tax * share)
-        book(STAT, "tax_revenue", tax * (1 - share))
+        # the consequences and the wellbeing: each citizen's looked up by profile (the
+        # tables of ``_consequences`` and ``_wellbeing``); a month's total in an account is
+        # each profile's count of citizens times its amount, added up
+        counts = self._book_profiles(pop, rows, by_budget)
+        for budget, category, unit in self._unit_costs:
+            month[self.account_index[(budget, category)]] += np.sum(counts * unit)
 
         # children (``model/children.py``): on the parent's row, whether the parent lives or not
         if model.children is not None:
@@ -343,15 +400,44 @@ class Ledger:
         self.monthly.append(month)
         if by_budget is not None:
             self.citizen_monthly.append(by_budget)
-        qol = np.full(n_rows, p["wellbeing.base"])
-        for d, level, w in self._qol_weights:
-            qol += w * (lv[d] == level)
-        qol = np.clip(qol, 0.0, 1.0)
-        self.wellbeing_mean.append(float(qol.mean()) if qol.size else float("nan"))
+        per_profile = counts.reshape(-1, self._ladder.size - 1).sum(axis=1)
+        self.wellbeing_mean.append(float(np.sum(per_profile * self._unit_wellbeing)) / n_rows if n_rows else float("nan"))
+
+    def _book_profiles(self, pop, rows: np.ndarray | None, by_budget: np.ndarray | None) -> np.ndarray:
+        """The living's consequences and wellbeing of the month, looked up by the profile of
+        their levels and month of the benefits spell, added to their per-citizen totals
+        (and ``by_budget``, the monthly detail); returns the number of citizens in each
+        profile. Compiled (``model/kernels/ledger.py``, the same bits) unless the numpy
+        engine is chosen."""
+        steps = self._ladder.size - 1
+        counts = np.zeros(len(self._unit_wellbeing) * steps, dtype=np.int64)
+        if kernels.compiled():
+            from model.kernels.ledger import book_profiles
+
+            book_profiles(np.arange(self.n) if rows is None else rows, pop.levels, pop.months_in_level[Domain.EMPLOYMENT],
+                          self._level_counts, steps, self._unit_matrix, self._unit_accounts, self._budget_of[self._unit_accounts],
+                          self._unit_wellbeing, self.citizen_total,
+                          by_budget if by_budget is not None else np.zeros((1, 1), np.float32), by_budget is not None,
+                          self.citizen_qaly, counts)
+            return counts
+        profile = np.ravel_multi_index(tuple(take_rows(pop.levels, rows)), LEVEL_COUNTS)
+        code = profile * steps + np.clip(take_rows(pop.months_in_level[Domain.EMPLOYMENT], rows), 1, steps) - 1
+        full = None if rows is None else np.zeros(self.n)
+        for a, unit in zip(self._unit_accounts, self._unit_matrix):
+            amounts = unit[code]
+            if full is not None:
+                full[rows] = amounts
+                amounts = full
+            self.citizen_total[a] += amounts
+            if by_budget is not None:
+                by_budget[self._budget_of[a]] += amounts
+        qol = self._unit_wellbeing[profile] / 12.0
         if rows is None:
-            self.citizen_qaly += qol / 12.0
+            self.citizen_qaly += qol
         else:
-            self.citizen_qaly[rows] += qol / 12.0
+            self.citizen_qaly[rows] += qol
+        counts += np.bincount(code, minlength=counts.size)
+        return counts
 
     def grow(self, n: int) -> None:
         """Room for newcomers (``model/demography.py``): citizens ``n`` and up, with no

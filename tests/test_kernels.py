@@ -1,5 +1,6 @@
 """The compiled kernels (``model/kernels/``) against the numpy reference (the pathway
-passes of ``PathwayEngine``, the fitting of a cohort's starting shares): the same bits
+passes of ``PathwayEngine``, the fitting of a cohort's starting shares, the ledger's
+booking by profile): the same bits
 for every shipped scenario, for random rule tables with blocked moves, zero base rates
 and extreme hazard ratios, and for cohorts of every size."""
 
@@ -36,6 +37,29 @@ def test_both_engines_give_the_same_run_bit_for_bit(scenario, monkeypatch):
         monkeypatch.setenv(kernels.ENGINE_VARIABLE, engine)
         prints[engine] = fingerprint(scenario, 300 if scenario in APPRAISED else 1000, 30, seed=5)
     assert prints["compiled"] == prints["numpy"]
+
+
+@pytest.mark.parametrize("detail", [True, False])
+def test_both_engines_book_the_same_ledger_with_and_without_the_monthly_detail(detail, monkeypatch):
+    """The ledger's booking by profile (``model/kernels/ledger.py``), with the per-citizen
+    monthly detail (up to 20,000 citizens) and without it (larger runs), for everyone
+    alive (month 0's state) and for the living rows of a population with its dead."""
+    import model.ledger
+
+    if not detail:
+        monkeypatch.setattr(model.ledger, "CITIZEN_DETAIL_MAX", 100)
+    out = {}
+    for engine in ("numpy", "compiled"):
+        monkeypatch.setenv(kernels.ENGINE_VARIABLE, engine)
+        m = WelfareModel("coordinated", rng=11, **{"population.size": 1500})
+        m.run_for(14)
+        led = m.ledger
+        assert led.detail is detail
+        out[engine] = (np.ascontiguousarray(led.citizen_total), np.stack(led.monthly), led.citizen_qaly.copy(),
+                       np.array(led.wellbeing_mean), led.citizen_monthly_array() if detail else np.zeros(0))
+    for compiled, reference in zip(out["compiled"], out["numpy"]):
+        np.testing.assert_array_equal(compiled, reference)
+    assert (out["compiled"][0] != 0).any()
 
 
 def test_the_compiled_engine_is_the_default_and_the_switch_chooses_numpy(monkeypatch):

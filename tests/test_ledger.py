@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from model import WelfareModel
-from agents.states import HOMELESS, Domain, Employment, Housing, in_levels
+from agents.states import HOMELESS, LEVELS, Domain, Employment, Housing, in_levels
 from model.financing import DAYS_PER_MONTH
 from model.ledger import CATEGORY_KIND, HEALTH, accounts
 from model.services import BUDGETS
@@ -236,3 +236,32 @@ def test_somatic_care_of_a_shelter_user_year_is_40_to_80_thousand():
     ratio = {c: cost[i] / months / (p[f"health.{c}.base"] * p[f"health.{c}.price"]) for i, c in enumerate(HEALTH)}
     assert 4.0 <= ratio["somatic_admissions"] <= 6.0, ratio
     assert 4.5 <= ratio["emergency_department"] <= 6.5, ratio
+
+
+def test_a_citizens_month_costs_what_the_unit_cost_table_says_for_their_profile():
+    """The consequences are booked by looking up each citizen's profile (levels and month
+    of the benefits spell) in the unit-cost table; a month's total is the profiles'
+    counts times their amounts."""
+    m = WelfareModel(rng=5, **{"population.size": 1500})
+    m.run_for(6)
+    led, pop = m.ledger, m.population
+    before = led.citizen_total.copy()
+    m.step()
+    delta = led.citizen_total[:, :before.shape[1]] - before
+    table = led.unit_costs()
+    assert table.shape == (5 * 4 * 4 * 3 * 3 * 13, 14) and table.index.names[-1] == "month_of_benefits_spell"
+    names = {d: [lv.name.lower() for lv in LEVELS[d]] for d in Domain}
+    living = np.flatnonzero(pop.alive[:before.shape[1]])
+    for i in np.random.default_rng(0).choice(living, 60, replace=False):
+        month = int(np.clip(pop.months_in_level[Domain.EMPLOYMENT, i], 1, 13))
+        row = table.loc[(*(names[d][pop.levels[d, i]] for d in Domain), month)]
+        for (budget, category), unit in row.items():
+            assert delta[led.account_index[(budget, category)], i] == pytest.approx(unit, abs=1e-6)
+    for budget, category in table.columns:
+        a = led.account_index[(budget, category)]
+        assert led.monthly[-1][a] == pytest.approx(led.citizen_total[a].sum() - before[a].sum(), rel=1e-9, abs=1e-6)
+    # in words: a rough sleeper with an untreated illness and problematic use on benefits
+    # costs the public purse; an employed, housed, well citizen pays in
+    rough = table.loc[("street", "problematic", "untreated", "benefits", "free", 13)].sum()
+    working = table.loc[("own_home", "none", "well", "employed", "free", 13)].sum()
+    assert rough > 0 > working
