@@ -70,6 +70,7 @@ import numpy as np
 import pandas as pd
 
 from agents.states import HOMELESS, PLACED, Domain, Employment, Justice, Mental, Placement, School, Substance, in_levels
+from model import kernels
 from model.params import Parameters
 from model.population import ALIVE, DIED, PENDING, PopulationState, draw_cohort, extend, take_rows
 from model.rng import RandomStreams
@@ -205,6 +206,13 @@ class Children:
         #: the starting population's grown-up children are waiting for their adult rows
         #: (``_start_grown_up``, ``_grow_up``)
         self._start_grown_up_waiting = False
+        #: the compiled month (``model.kernels.children``, the same bits as the numpy
+        #: reference here); ``None`` runs the numpy reference (``model/kernels/__init__.py``)
+        self._kernels = None
+        if kernels.compiled():
+            from model.kernels import children as compiled_children  # numba compiles or loads its cache here
+
+            self._kernels = compiled_children
 
     # -- size --------------------------------------------------------------------------------
     @property
@@ -309,6 +317,24 @@ class Children:
         changes, and the month needs it twice for every child."""
         return take_rows(self._own_risk, kids)
 
+    def _parent_states(self, pop: PopulationState, kids: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """``parent_flags`` and ``_risk`` of the children ``kids``: (flags, hazard ratio,
+        parent at risk); compiled (``model.kernels.children.parent_states``, one pass
+        instead of ~20) unless the numpy engine is chosen."""
+        if self._kernels is None:
+            flags = self.parent_flags(pop, kids)
+            return (flags, *self._risk(flags, kids))
+        lut = np.zeros((len(PARENT_STATES), 8), bool)
+        for s, (_, _, levels) in enumerate(PARENT_STATES):
+            lut[s, list(levels)] = True
+        names = [name for name, _, _ in PARENT_STATES]
+        hr_minus_one = np.array([self.g["placement"]["hr"][name] - 1.0 for name in (*names, "parent_died")])
+        out, hr, at_risk = np.empty((len(names) + 1, kids.size), bool), np.empty(kids.size), np.empty(kids.size, bool)
+        self._kernels.parent_states(kids, self.parent, pop.alive, pop.status, pop.levels, self._own_risk,
+                                    np.array([int(d) for _, d, _ in PARENT_STATES], np.int64), lut, hr_minus_one,
+                                    DIED, out, hr, at_risk)
+        return dict(zip((*names, "parent_died"), out)), hr, at_risk
+
     # -- the month -------------------------------------------------------------------------------
     def start_month(self, model: WelfareModel, new_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The children's month (module docstring). ``new_rows``: the adult rows made this
@@ -325,8 +351,7 @@ class Children:
         # indices and flags, hazards and moves are computed for them only (element by
         # element, as over every row); the draws are still made for every row.
         kids = np.flatnonzero(self.status == CHILD)
-        flags = self.parent_flags(pop, kids)
-        hr, at_risk = self._risk(flags, kids)
+        flags, hr, at_risk = self._parent_states(pop, kids)
         par = self.parent[kids]
         self.parent_ever_prison[kids] |= pop.ever_prison[par] & (pop.status[par] != PENDING)
         self.parent_ever_ill[kids] |= flags["untreated_mental_illness"] | flags["psychiatric_treatment"]
@@ -339,9 +364,9 @@ class Children:
         self._programmes(kids, flags, at_risk, prog_hr_place, prog_hr_school, st)
 
         home_before = self.placement[kids]
-        u, v, w = (self.streams.uniform(f"children.{k}", t, n)[kids] for k in ("placement", "placement_kind", "school"))
-        to_placed, to_prev, returned, kind = self._move(kids, self.age_months[kids], hr, at_risk, u, v, w,
-                                                        prog_hr_place[kids], prog_hr_school[kids])
+        u, v, w = (self.streams.uniform(f"children.{k}", t, n) for k in ("placement", "placement_kind", "school"))
+        to_placed, to_prev, returned, kind = self._move(kids, hr, at_risk, self.age_months, u, v, w,
+                                                        prog_hr_place, prog_hr_school)
         st["placements"] = float(to_placed.sum())
         st["placements_foster"] = float((to_placed & (kind == Placement.FOSTER)).sum())
         st["preventive_started"] = float(to_prev.sum())
@@ -373,16 +398,26 @@ class Children:
         self.stats.append(st)
         return reserved, joined
 
-    def _move(self, kids: np.ndarray, age_months: np.ndarray, hr: np.ndarray, at_risk: np.ndarray, u: np.ndarray,
-              v: np.ndarray, w: np.ndarray, hr_place: np.ndarray | float = 1.0, hr_school: np.ndarray | float = 1.0):
+    def _move(self, kids: np.ndarray, hr: np.ndarray, at_risk: np.ndarray, age_months: np.ndarray, u: np.ndarray,
+              v: np.ndarray, w: np.ndarray, hr_place: np.ndarray | None = None, hr_school: np.ndarray | None = None):
         """One month of placement and school moves for the children ``kids`` (indices; the
-        one rule, used by the month and by the burn-in of the starting children's past);
-        the other arguments hold one value per child of ``kids``: age, hazard ratio,
-        parent at risk, one uniform ``u`` for the placement domain (placement first, then
-        the other move of the level), ``v`` for foster family or institution, ``w`` for
-        school, and the programmes' hazard ratios. Returns, per child of ``kids``: (placed
-        now, preventive measure started, returned home, kind of placement)."""
+        one rule, used by the month and by the burn-in of the starting children's past).
+        ``hr`` (hazard ratio) and ``at_risk`` (parent at risk) hold one value per child of
+        ``kids``; the others one per child row (read for ``kids`` only): age, one uniform
+        ``u`` for the placement domain (placement first, then the other move of the
+        level), ``v`` for foster family or institution, ``w`` for school, and the
+        programmes' hazard ratios (None: 1). Returns, per child of ``kids``: (placed now,
+        preventive measure started, returned home, kind of placement).
+
+        This is the reference; the month runs it compiled (``_move_compiled``, the same
+        bits) unless the numpy engine is chosen."""
+        if self._kernels is not None:
+            return self._move_compiled(kids, hr, at_risk, age_months, u, v, w, hr_place, hr_school)
         g = self.g
+        u, v, w, age_months = u[kids], v[kids], w[kids], age_months[kids]
+        hr_place = 1.0 if hr_place is None else hr_place[kids]
+        hr_school = 1.0 if hr_school is None else hr_school[kids]
+        p_end_prev, p_catch = self._constant_probabilities()
         pl = self.placement[kids]
         home = pl == Placement.HOME
         prev = pl == Placement.PREVENTIVE
@@ -390,7 +425,6 @@ class Children:
         p_place = hazard(g["placement"]["per_year"] * hr * np.where(prev, g["placement"]["preventive_hr"], 1.0) * hr_place)
         rate_prev = np.where(at_risk, g["preventive"]["per_year_at_risk"], g["preventive"]["per_year"]) * self.own_risk(kids)
         p_prev = hazard(rate_prev)
-        p_end_prev = -np.expm1(-1.0 / g["preventive"]["months"])
         # the return home concerns the placed only (few): its hazard is computed for them
         back = np.flatnonzero(placed)
         p_return = hazard(g["placement"]["return_per_year"]
@@ -420,11 +454,46 @@ class Children:
         fall = np.zeros(kids.size, bool)
         fall[at] = w[at] < hazard(g["school"]["behind_per_year"] * hr_s[at]
                                   * (hr_school[at] if np.ndim(hr_school) else hr_school))
-        catch = behind & (w < hazard(g["school"]["catch_up_per_year"]))
+        catch = behind & (w < p_catch)
         school[fall] = School.BEHIND
         school[catch] = School.ON_TRACK
         self.school[kids] = school
         return to_placed, to_prev, placed & to_home, kind
+
+    def _constant_probabilities(self) -> tuple[float, float]:
+        """The monthly probabilities of ``_move`` that are the same for every child: a
+        preventive measure ends (``1 / months`` a month), catching up at school."""
+        g = self.g
+        return -np.expm1(-1.0 / g["preventive"]["months"]), hazard(g["school"]["catch_up_per_year"])
+
+    def _move_compiled(self, kids, hr, at_risk, age_months, u, v, w, hr_place, hr_school):
+        """``_move`` by the kernels of ``model.kernels.children``: the hazards' arguments,
+        numpy's ``expm1`` of them, the placement moves and catch-ups in one pass over the
+        children, numpy's ``expm1`` of falling behind for those on track, the falls."""
+        kc, g = self._kernels, self.g
+        gp, sh, k = g["placement"], g["school"]["hr"], kids.size
+        none = np.zeros(0)
+        hr_place = none if hr_place is None else hr_place
+        hr_school = none if hr_school is None else hr_school
+        e_place, e_prev = np.empty(k), np.empty(k)
+        kc.placement_arguments(kids, self.placement, hr, at_risk, self._own_risk, hr_place, gp["per_year"],
+                               gp["preventive_hr"], g["preventive"]["per_year_at_risk"], g["preventive"]["per_year"],
+                               e_place, e_prev)
+        np.expm1(e_place, out=e_place)
+        np.expm1(e_prev, out=e_prev)
+        # the return home: a parent not at risk / at risk (each element as numpy computes it alone)
+        p_return = hazard(gp["return_per_year"] * np.array([1.0, gp["return_hr_parent_at_risk"]]))
+        p_end_prev, p_catch = self._constant_probabilities()
+        to_placed, to_prev, returned = np.empty(k, bool), np.empty(k, bool), np.empty(k, bool)
+        kind, fall_at, e_fall = np.empty(k, np.int8), np.empty(k, np.int64), np.empty(k)
+        m = kc.moves(kids, self.placement, self.ever_placed, self.placements, self.school,
+                     np.asarray(age_months, np.int32), at_risk, u, v, w, e_place, e_prev, p_return,
+                     float(1.0 - p_end_prev), gp["foster_share"], float(p_catch), SCHOOL_MONTHS,
+                     g["school"]["behind_per_year"], sh["placed"] - 1.0, sh["parent_at_risk"] - 1.0, hr_school,
+                     to_placed, to_prev, returned, kind, fall_at, e_fall)
+        e_fall = np.expm1(e_fall[:m], out=e_fall[:m])
+        kc.falls(kids, fall_at[:m], e_fall, w, self.school)
+        return to_placed, to_prev, returned, kind
 
     def burn_in(self, pop: PopulationState) -> None:
         """The starting children's past: each child's months from birth to now (the
@@ -443,9 +512,9 @@ class Children:
             if not child.any():
                 continue
             kids = np.flatnonzero(child)
-            u, v, w = (self.streams.uniform(f"children.history.{k}", ago, self.n)[kids]
+            u, v, w = (self.streams.uniform(f"children.history.{k}", ago, self.n)
                        for k in ("placement", "placement_kind", "school"))
-            self._move(kids, then[kids], hr[kids], at_risk[kids], u, v, w)
+            self._move(kids, hr[kids], at_risk[kids], then, u, v, w)
         grown = self.status == GROWN
         self.behind_at_18[grown] = self.school[grown] == School.BEHIND
         self.placement[grown] = Placement.HOME
