@@ -136,6 +136,14 @@ class Programme:
                    hr_placement=g["hr"]["placement"], hr_behind=g["hr"]["behind"], after_months=g["after_months"])
 
 
+def _compiled_children():
+    """The compiled month's kernels (``model.kernels.children``), imported on first use:
+    a run on the numpy engine never loads numba."""
+    from model.kernels import children
+
+    return children
+
+
 def hazard(per_year: np.ndarray | float) -> np.ndarray:
     """Monthly probability of an event with a yearly hazard rate: ``1 - exp(-h / 12)``."""
     return -np.expm1(-np.asarray(per_year, dtype=float) / 12.0)
@@ -206,13 +214,11 @@ class Children:
         #: the starting population's grown-up children are waiting for their adult rows
         #: (``_start_grown_up``, ``_grow_up``)
         self._start_grown_up_waiting = False
-        #: the compiled month (``model.kernels.children``, the same bits as the numpy
-        #: reference here); ``None`` runs the numpy reference (``model/kernels/__init__.py``)
-        self._kernels = None
-        if kernels.compiled():
-            from model.kernels import children as compiled_children  # numba compiles or loads its cache here
-
-            self._kernels = compiled_children
+        #: the month compiled (``model.kernels.children``, the same bits as the numpy
+        #: reference here), or the numpy reference (``model/kernels/__init__.py``)
+        self._compiled = kernels.compiled()
+        if self._compiled:
+            _compiled_children()  # numba compiles or loads its cache here, not in the first month
 
     # -- size --------------------------------------------------------------------------------
     @property
@@ -319,20 +325,24 @@ class Children:
 
     def _parent_states(self, pop: PopulationState, kids: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
         """``parent_flags`` and ``_risk`` of the children ``kids``: (flags, hazard ratio,
-        parent at risk); compiled (``model.kernels.children.parent_states``, one pass
-        instead of ~20) unless the numpy engine is chosen."""
-        if self._kernels is None:
+        parent at risk); records whether the parent has ever been in prison (in the target
+        group) or ill. Compiled (``model.kernels.children.parent_states``, one pass
+        instead of ~25) unless the numpy engine is chosen."""
+        if not self._compiled:
             flags = self.parent_flags(pop, kids)
+            par = self.parent[kids]
+            self.parent_ever_prison[kids] |= pop.ever_prison[par] & (pop.status[par] != PENDING)
+            self.parent_ever_ill[kids] |= flags["untreated_mental_illness"] | flags["psychiatric_treatment"]
             return (flags, *self._risk(flags, kids))
-        lut = np.zeros((len(PARENT_STATES), 8), bool)
-        for s, (_, _, levels) in enumerate(PARENT_STATES):
-            lut[s, list(levels)] = True
+        bits = np.array([sum(1 << lv for lv in levels) for _, _, levels in PARENT_STATES], np.int64)
         names = [name for name, _, _ in PARENT_STATES]
         hr_minus_one = np.array([self.g["placement"]["hr"][name] - 1.0 for name in (*names, "parent_died")])
         out, hr, at_risk = np.empty((len(names) + 1, kids.size), bool), np.empty(kids.size), np.empty(kids.size, bool)
-        self._kernels.parent_states(kids, self.parent, pop.alive, pop.status, pop.levels, self._own_risk,
-                                    np.array([int(d) for _, d, _ in PARENT_STATES], np.int64), lut, hr_minus_one,
-                                    DIED, out, hr, at_risk)
+        ill = np.isin(names, ("untreated_mental_illness", "psychiatric_treatment"))
+        _compiled_children().parent_states(kids, self.parent, pop.alive, pop.status, pop.levels, pop.ever_prison,
+                                    self._own_risk, np.array([int(d) for _, d, _ in PARENT_STATES], np.int64), bits,
+                                    ill, hr_minus_one, DIED, PENDING, out, hr, at_risk, self.parent_ever_prison,
+                                    self.parent_ever_ill)
         return dict(zip((*names, "parent_died"), out)), hr, at_risk
 
     # -- the month -------------------------------------------------------------------------------
@@ -352,9 +362,6 @@ class Children:
         # element, as over every row); the draws are still made for every row.
         kids = np.flatnonzero(self.status == CHILD)
         flags, hr, at_risk = self._parent_states(pop, kids)
-        par = self.parent[kids]
-        self.parent_ever_prison[kids] |= pop.ever_prison[par] & (pop.status[par] != PENDING)
-        self.parent_ever_ill[kids] |= flags["untreated_mental_illness"] | flags["psychiatric_treatment"]
         prisoners = take_rows(pop.levels[Domain.JUSTICE], pop.step_rows()) == Justice.PRISON
         st: dict[str, float] = {"month": t, "children_of_prisoners": float(flags["prison"].sum()),
                                 "prisoners": float(np.count_nonzero(prisoners))}
@@ -367,6 +374,37 @@ class Children:
         u, v, w = (self.streams.uniform(f"children.{k}", t, n) for k in ("placement", "placement_kind", "school"))
         to_placed, to_prev, returned, kind = self._move(kids, hr, at_risk, self.age_months, u, v, w,
                                                         prog_hr_place, prog_hr_school)
+        self._tally(kids, home_before, to_placed, to_prev, returned, kind, st)
+        # 18: grown up; a row in the adult model, outside the target group
+        reserved = self._grow_up(pop, kids, at_risk)
+        joined = self._joins(pop, t, st)
+        self.age_months += 1
+        self._record_outcomes(pop)
+        self.month = t
+        st.update(children=float((self.status == CHILD).sum()), grown=float((self.status == GROWN).sum()),
+                  reserved=float(reserved.size), joined=float(joined.size))
+        self.stats.append(st)
+        return reserved, joined
+
+    def _tally(self, kids, home_before, to_placed, to_prev, returned, kind, st: dict) -> None:
+        """The month's statistics of the moves of the children ``kids`` (``st``:
+        placements, preventive measures started, returns home; first placements and
+        never-placed child-months at home, by the parent's history), and the time in care
+        and behind at school of those not turning 18 this month (what the ledger books at
+        the month's end). Compiled (``model.kernels.children.tally``) unless the numpy
+        engine is chosen."""
+        if self._compiled:
+            out = np.zeros(10, np.int64)
+            _compiled_children().tally(kids, home_before, to_placed, to_prev, returned, kind, self.placements,
+                                self.parent_ever_prison, self.parent_ever_ill, self.placement, self.school,
+                                self.age_months, ADULT_MONTHS, self.months_preventive, self.months_foster,
+                                self.months_institution, self.months_behind, out)
+            st.update(placements=float(out[0]), placements_foster=float(out[1]), preventive_started=float(out[2]),
+                      returns_home=float(out[3]))
+            for g, key in enumerate(("prison_parent", "ill_parent", "all")):
+                st[f"first_placements_{key}"] = float(out[4 + g])
+                st[f"at_risk_months_{key}"] = float(out[7 + g])
+            return
         st["placements"] = float(to_placed.sum())
         st["placements_foster"] = float((to_placed & (kind == Placement.FOSTER)).sum())
         st["preventive_started"] = float(to_prev.sum())
@@ -379,24 +417,13 @@ class Children:
                            ("all", np.ones(kids.size, bool))):
             st[f"first_placements_{key}"] = float((first & group).sum())
             st[f"at_risk_months_{key}"] = float((never_before & group).sum())
-
-        # 18: grown up; a row in the adult model, outside the target group
-        reserved = self._grow_up(pop, kids, at_risk)
-        # time in care this month (what the ledger books at the month's end)
-        still = kids[self.status[kids] == CHILD]  # the children after the month's 18th birthdays
+        # time in care this month, of the children not turning 18 (``_grow_up`` follows)
+        still = kids[self.age_months[kids] + 1 < ADULT_MONTHS]
         pl = self.placement[still]
         self.months_preventive[still] += pl == Placement.PREVENTIVE
         self.months_foster[still] += pl == Placement.FOSTER
         self.months_institution[still] += pl == Placement.INSTITUTION
         self.months_behind[still] += self.school[still] == School.BEHIND
-        joined = self._joins(pop, t, st)
-        self.age_months += 1
-        self._record_outcomes(pop)
-        self.month = t
-        st.update(children=float((self.status == CHILD).sum()), grown=float((self.status == GROWN).sum()),
-                  reserved=float(reserved.size), joined=float(joined.size))
-        self.stats.append(st)
-        return reserved, joined
 
     def _move(self, kids: np.ndarray, hr: np.ndarray, at_risk: np.ndarray, age_months: np.ndarray, u: np.ndarray,
               v: np.ndarray, w: np.ndarray, hr_place: np.ndarray | None = None, hr_school: np.ndarray | None = None):
@@ -411,7 +438,7 @@ class Children:
 
         This is the reference; the month runs it compiled (``_move_compiled``, the same
         bits) unless the numpy engine is chosen."""
-        if self._kernels is not None:
+        if self._compiled:
             return self._move_compiled(kids, hr, at_risk, age_months, u, v, w, hr_place, hr_school)
         g = self.g
         u, v, w, age_months = u[kids], v[kids], w[kids], age_months[kids]
@@ -470,7 +497,7 @@ class Children:
         """``_move`` by the kernels of ``model.kernels.children``: the hazards' arguments,
         numpy's ``expm1`` of them, the placement moves and catch-ups in one pass over the
         children, numpy's ``expm1`` of falling behind for those on track, the falls."""
-        kc, g = self._kernels, self.g
+        kc, g = _compiled_children(), self.g
         gp, sh, k = g["placement"], g["school"]["hr"], kids.size
         none = np.zeros(0)
         hr_place = none if hr_place is None else hr_place
@@ -648,13 +675,14 @@ class Children:
         the month's moves (booked by ``Ledger.book_month``)."""
         from model.services import KOMMUNE
 
-        child = self.status == CHILD
+        # the children not at home without a measure (a few thousand of ~100,000 rows), in
+        # index order; then each account's
+        cared = np.flatnonzero((self.status == CHILD) & (self.placement != Placement.HOME))
+        level = self.placement[cared]
         out = []
-        for category, level in PLACEMENT_ACCOUNTS.items():
-            who = child & (self.placement == level)
-            out.append((KOMMUNE, category, self.parent[who], np.full(int(who.sum()), self.prices[category])))
-        who = child & (self.placement == Placement.PREVENTIVE)
-        out.append((KOMMUNE, PREVENTIVE_ACCOUNT, self.parent[who], np.full(int(who.sum()), self.prices[PREVENTIVE_ACCOUNT])))
+        for category, lv in (*PLACEMENT_ACCOUNTS.items(), (PREVENTIVE_ACCOUNT, Placement.PREVENTIVE)):
+            who = cared[level == lv]
+            out.append((KOMMUNE, category, self.parent[who], np.full(who.size, self.prices[category])))
         for k, prog in enumerate(self.programmes):
             who = self.programme == k
             if who.any():
@@ -664,13 +692,14 @@ class Children:
     # -- tables ----------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
         """Children in each placement and school level, grown-ups, joined: the DataCollector's."""
+        # ``count_nonzero``: a boolean mask's ``sum`` is ~2x slower
         child = self.status == CHILD
-        out = {f"children.{lv.name.lower()}": int((child & (self.placement == lv)).sum()) for lv in Placement}
-        out["children"] = int(child.sum())
-        out["children.behind"] = int((child & (self.school == School.BEHIND)).sum())
-        out["children.in_programme"] = int((self.programme >= 0).sum())
-        out["grown_up"] = int((self.status == GROWN).sum())
-        out["ever_placed"] = int(self.ever_placed.sum())
+        out = {f"children.{lv.name.lower()}": int(np.count_nonzero(child & (self.placement == lv))) for lv in Placement}
+        out["children"] = int(np.count_nonzero(child))
+        out["children.behind"] = int(np.count_nonzero(child & (self.school == School.BEHIND)))
+        out["children.in_programme"] = int(np.count_nonzero(self.programme >= 0))
+        out["grown_up"] = int(np.count_nonzero(self.status == GROWN))
+        out["ever_placed"] = int(np.count_nonzero(self.ever_placed))
         return out
 
     def frame(self) -> pd.DataFrame:
