@@ -70,6 +70,7 @@ import numpy as np
 import pandas as pd
 
 from agents.states import HOMELESS, PLACED, Domain, Employment, Justice, Mental, Placement, School, Substance, in_levels
+from model import kernels
 from model.params import Parameters
 from model.population import ALIVE, DIED, PENDING, PopulationState, draw_cohort, extend, take_rows
 from model.rng import RandomStreams
@@ -133,6 +134,14 @@ class Programme:
                    age_max=g["age_max"], target=g["target"], months=g["months"],
                    price=params[f"children.programmes.{name}.price"], budget=g["budget"],
                    hr_placement=g["hr"]["placement"], hr_behind=g["hr"]["behind"], after_months=g["after_months"])
+
+
+def _compiled_children():
+    """The compiled month's kernels (``model.kernels.children``), imported on first use:
+    a run on the numpy engine never loads numba."""
+    from model.kernels import children
+
+    return children
 
 
 def hazard(per_year: np.ndarray | float) -> np.ndarray:
@@ -205,6 +214,11 @@ class Children:
         #: the starting population's grown-up children are waiting for their adult rows
         #: (``_start_grown_up``, ``_grow_up``)
         self._start_grown_up_waiting = False
+        #: the month compiled (``model.kernels.children``, the same bits as the numpy
+        #: reference here), or the numpy reference (``model/kernels/__init__.py``)
+        self._compiled = kernels.compiled()
+        if self._compiled:
+            _compiled_children()  # numba compiles or loads its cache here, not in the first month
 
     # -- size --------------------------------------------------------------------------------
     @property
@@ -309,6 +323,28 @@ class Children:
         changes, and the month needs it twice for every child."""
         return take_rows(self._own_risk, kids)
 
+    def _parent_states(self, pop: PopulationState, kids: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """``parent_flags`` and ``_risk`` of the children ``kids``: (flags, hazard ratio,
+        parent at risk); records whether the parent has ever been in prison (in the target
+        group) or ill. Compiled (``model.kernels.children.parent_states``, one pass
+        instead of ~25) unless the numpy engine is chosen."""
+        if not self._compiled:
+            flags = self.parent_flags(pop, kids)
+            par = self.parent[kids]
+            self.parent_ever_prison[kids] |= pop.ever_prison[par] & (pop.status[par] != PENDING)
+            self.parent_ever_ill[kids] |= flags["untreated_mental_illness"] | flags["psychiatric_treatment"]
+            return (flags, *self._risk(flags, kids))
+        bits = np.array([sum(1 << lv for lv in levels) for _, _, levels in PARENT_STATES], np.int64)
+        names = [name for name, _, _ in PARENT_STATES]
+        hr_minus_one = np.array([self.g["placement"]["hr"][name] - 1.0 for name in (*names, "parent_died")])
+        out, hr, at_risk = np.empty((len(names) + 1, kids.size), bool), np.empty(kids.size), np.empty(kids.size, bool)
+        ill = np.isin(names, ("untreated_mental_illness", "psychiatric_treatment"))
+        _compiled_children().parent_states(kids, self.parent, pop.alive, pop.status, pop.levels, pop.ever_prison,
+                                    self._own_risk, np.array([int(d) for _, d, _ in PARENT_STATES], np.int64), bits,
+                                    ill, hr_minus_one, DIED, PENDING, out, hr, at_risk, self.parent_ever_prison,
+                                    self.parent_ever_ill)
+        return dict(zip((*names, "parent_died"), out)), hr, at_risk
+
     # -- the month -------------------------------------------------------------------------------
     def start_month(self, model: WelfareModel, new_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The children's month (module docstring). ``new_rows``: the adult rows made this
@@ -325,11 +361,7 @@ class Children:
         # indices and flags, hazards and moves are computed for them only (element by
         # element, as over every row); the draws are still made for every row.
         kids = np.flatnonzero(self.status == CHILD)
-        flags = self.parent_flags(pop, kids)
-        hr, at_risk = self._risk(flags, kids)
-        par = self.parent[kids]
-        self.parent_ever_prison[kids] |= pop.ever_prison[par] & (pop.status[par] != PENDING)
-        self.parent_ever_ill[kids] |= flags["untreated_mental_illness"] | flags["psychiatric_treatment"]
+        flags, hr, at_risk = self._parent_states(pop, kids)
         prisoners = take_rows(pop.levels[Domain.JUSTICE], pop.step_rows()) == Justice.PRISON
         st: dict[str, float] = {"month": t, "children_of_prisoners": float(flags["prison"].sum()),
                                 "prisoners": float(np.count_nonzero(prisoners))}
@@ -339,9 +371,40 @@ class Children:
         self._programmes(kids, flags, at_risk, prog_hr_place, prog_hr_school, st)
 
         home_before = self.placement[kids]
-        u, v, w = (self.streams.uniform(f"children.{k}", t, n)[kids] for k in ("placement", "placement_kind", "school"))
-        to_placed, to_prev, returned, kind = self._move(kids, self.age_months[kids], hr, at_risk, u, v, w,
-                                                        prog_hr_place[kids], prog_hr_school[kids])
+        u, v, w = (self.streams.uniform(f"children.{k}", t, n) for k in ("placement", "placement_kind", "school"))
+        to_placed, to_prev, returned, kind = self._move(kids, hr, at_risk, self.age_months, u, v, w,
+                                                        prog_hr_place, prog_hr_school)
+        self._tally(kids, home_before, to_placed, to_prev, returned, kind, st)
+        # 18: grown up; a row in the adult model, outside the target group
+        reserved = self._grow_up(pop, kids, at_risk)
+        joined = self._joins(pop, t, st)
+        self.age_months += 1
+        self._record_outcomes(pop)
+        self.month = t
+        st.update(children=float((self.status == CHILD).sum()), grown=float((self.status == GROWN).sum()),
+                  reserved=float(reserved.size), joined=float(joined.size))
+        self.stats.append(st)
+        return reserved, joined
+
+    def _tally(self, kids, home_before, to_placed, to_prev, returned, kind, st: dict) -> None:
+        """The month's statistics of the moves of the children ``kids`` (``st``:
+        placements, preventive measures started, returns home; first placements and
+        never-placed child-months at home, by the parent's history), and the time in care
+        and behind at school of those not turning 18 this month (what the ledger books at
+        the month's end). Compiled (``model.kernels.children.tally``) unless the numpy
+        engine is chosen."""
+        if self._compiled:
+            out = np.zeros(10, np.int64)
+            _compiled_children().tally(kids, home_before, to_placed, to_prev, returned, kind, self.placements,
+                                self.parent_ever_prison, self.parent_ever_ill, self.placement, self.school,
+                                self.age_months, ADULT_MONTHS, self.months_preventive, self.months_foster,
+                                self.months_institution, self.months_behind, out)
+            st.update(placements=float(out[0]), placements_foster=float(out[1]), preventive_started=float(out[2]),
+                      returns_home=float(out[3]))
+            for g, key in enumerate(("prison_parent", "ill_parent", "all")):
+                st[f"first_placements_{key}"] = float(out[4 + g])
+                st[f"at_risk_months_{key}"] = float(out[7 + g])
+            return
         st["placements"] = float(to_placed.sum())
         st["placements_foster"] = float((to_placed & (kind == Placement.FOSTER)).sum())
         st["preventive_started"] = float(to_prev.sum())
@@ -354,35 +417,34 @@ class Children:
                            ("all", np.ones(kids.size, bool))):
             st[f"first_placements_{key}"] = float((first & group).sum())
             st[f"at_risk_months_{key}"] = float((never_before & group).sum())
-
-        # 18: grown up; a row in the adult model, outside the target group
-        reserved = self._grow_up(pop, kids, at_risk)
-        # time in care this month (what the ledger books at the month's end)
-        still = kids[self.status[kids] == CHILD]  # the children after the month's 18th birthdays
+        # time in care this month, of the children not turning 18 (``_grow_up`` follows)
+        still = kids[self.age_months[kids] + 1 < ADULT_MONTHS]
         pl = self.placement[still]
         self.months_preventive[still] += pl == Placement.PREVENTIVE
         self.months_foster[still] += pl == Placement.FOSTER
         self.months_institution[still] += pl == Placement.INSTITUTION
         self.months_behind[still] += self.school[still] == School.BEHIND
-        joined = self._joins(pop, t, st)
-        self.age_months += 1
-        self._record_outcomes(pop)
-        self.month = t
-        st.update(children=float((self.status == CHILD).sum()), grown=float((self.status == GROWN).sum()),
-                  reserved=float(reserved.size), joined=float(joined.size))
-        self.stats.append(st)
-        return reserved, joined
 
-    def _move(self, kids: np.ndarray, age_months: np.ndarray, hr: np.ndarray, at_risk: np.ndarray, u: np.ndarray,
-              v: np.ndarray, w: np.ndarray, hr_place: np.ndarray | float = 1.0, hr_school: np.ndarray | float = 1.0):
+    def _move(self, kids: np.ndarray, hr: np.ndarray, at_risk: np.ndarray, age_months: np.ndarray, u: np.ndarray,
+              v: np.ndarray, w: np.ndarray, hr_place: np.ndarray | None = None, hr_school: np.ndarray | None = None):
         """One month of placement and school moves for the children ``kids`` (indices; the
-        one rule, used by the month and by the burn-in of the starting children's past);
-        the other arguments hold one value per child of ``kids``: age, hazard ratio,
-        parent at risk, one uniform ``u`` for the placement domain (placement first, then
-        the other move of the level), ``v`` for foster family or institution, ``w`` for
-        school, and the programmes' hazard ratios. Returns, per child of ``kids``: (placed
-        now, preventive measure started, returned home, kind of placement)."""
+        one rule, used by the month and by the burn-in of the starting children's past).
+        ``hr`` (hazard ratio) and ``at_risk`` (parent at risk) hold one value per child of
+        ``kids``; the others one per child row (read for ``kids`` only): age, one uniform
+        ``u`` for the placement domain (placement first, then the other move of the
+        level), ``v`` for foster family or institution, ``w`` for school, and the
+        programmes' hazard ratios (None: 1). Returns, per child of ``kids``: (placed now,
+        preventive measure started, returned home, kind of placement).
+
+        This is the reference; the month runs it compiled (``_move_compiled``, the same
+        bits) unless the numpy engine is chosen."""
+        if self._compiled:
+            return self._move_compiled(kids, hr, at_risk, age_months, u, v, w, hr_place, hr_school)
         g = self.g
+        u, v, w, age_months = u[kids], v[kids], w[kids], age_months[kids]
+        hr_place = 1.0 if hr_place is None else hr_place[kids]
+        hr_school = 1.0 if hr_school is None else hr_school[kids]
+        p_end_prev, p_catch = self._constant_probabilities()
         pl = self.placement[kids]
         home = pl == Placement.HOME
         prev = pl == Placement.PREVENTIVE
@@ -390,7 +452,6 @@ class Children:
         p_place = hazard(g["placement"]["per_year"] * hr * np.where(prev, g["placement"]["preventive_hr"], 1.0) * hr_place)
         rate_prev = np.where(at_risk, g["preventive"]["per_year_at_risk"], g["preventive"]["per_year"]) * self.own_risk(kids)
         p_prev = hazard(rate_prev)
-        p_end_prev = -np.expm1(-1.0 / g["preventive"]["months"])
         # the return home concerns the placed only (few): its hazard is computed for them
         back = np.flatnonzero(placed)
         p_return = hazard(g["placement"]["return_per_year"]
@@ -420,11 +481,46 @@ class Children:
         fall = np.zeros(kids.size, bool)
         fall[at] = w[at] < hazard(g["school"]["behind_per_year"] * hr_s[at]
                                   * (hr_school[at] if np.ndim(hr_school) else hr_school))
-        catch = behind & (w < hazard(g["school"]["catch_up_per_year"]))
+        catch = behind & (w < p_catch)
         school[fall] = School.BEHIND
         school[catch] = School.ON_TRACK
         self.school[kids] = school
         return to_placed, to_prev, placed & to_home, kind
+
+    def _constant_probabilities(self) -> tuple[float, float]:
+        """The monthly probabilities of ``_move`` that are the same for every child: a
+        preventive measure ends (``1 / months`` a month), catching up at school."""
+        g = self.g
+        return -np.expm1(-1.0 / g["preventive"]["months"]), hazard(g["school"]["catch_up_per_year"])
+
+    def _move_compiled(self, kids, hr, at_risk, age_months, u, v, w, hr_place, hr_school):
+        """``_move`` by the kernels of ``model.kernels.children``: the hazards' arguments,
+        numpy's ``expm1`` of them, the placement moves and catch-ups in one pass over the
+        children, numpy's ``expm1`` of falling behind for those on track, the falls."""
+        kc, g = _compiled_children(), self.g
+        gp, sh, k = g["placement"], g["school"]["hr"], kids.size
+        none = np.zeros(0)
+        hr_place = none if hr_place is None else hr_place
+        hr_school = none if hr_school is None else hr_school
+        e_place, e_prev = np.empty(k), np.empty(k)
+        kc.placement_arguments(kids, self.placement, hr, at_risk, self._own_risk, hr_place, gp["per_year"],
+                               gp["preventive_hr"], g["preventive"]["per_year_at_risk"], g["preventive"]["per_year"],
+                               e_place, e_prev)
+        np.expm1(e_place, out=e_place)
+        np.expm1(e_prev, out=e_prev)
+        # the return home: a parent not at risk / at risk (each element as numpy computes it alone)
+        p_return = hazard(gp["return_per_year"] * np.array([1.0, gp["return_hr_parent_at_risk"]]))
+        p_end_prev, p_catch = self._constant_probabilities()
+        to_placed, to_prev, returned = np.empty(k, bool), np.empty(k, bool), np.empty(k, bool)
+        kind, fall_at, e_fall = np.empty(k, np.int8), np.empty(k, np.int64), np.empty(k)
+        m = kc.moves(kids, self.placement, self.ever_placed, self.placements, self.school,
+                     np.asarray(age_months, np.int32), at_risk, u, v, w, e_place, e_prev, p_return,
+                     float(1.0 - p_end_prev), gp["foster_share"], float(p_catch), SCHOOL_MONTHS,
+                     g["school"]["behind_per_year"], sh["placed"] - 1.0, sh["parent_at_risk"] - 1.0, hr_school,
+                     to_placed, to_prev, returned, kind, fall_at, e_fall)
+        e_fall = np.expm1(e_fall[:m], out=e_fall[:m])
+        kc.falls(kids, fall_at[:m], e_fall, w, self.school)
+        return to_placed, to_prev, returned, kind
 
     def burn_in(self, pop: PopulationState) -> None:
         """The starting children's past: each child's months from birth to now (the
@@ -443,9 +539,9 @@ class Children:
             if not child.any():
                 continue
             kids = np.flatnonzero(child)
-            u, v, w = (self.streams.uniform(f"children.history.{k}", ago, self.n)[kids]
+            u, v, w = (self.streams.uniform(f"children.history.{k}", ago, self.n)
                        for k in ("placement", "placement_kind", "school"))
-            self._move(kids, then[kids], hr[kids], at_risk[kids], u, v, w)
+            self._move(kids, hr[kids], at_risk[kids], then, u, v, w)
         grown = self.status == GROWN
         self.behind_at_18[grown] = self.school[grown] == School.BEHIND
         self.placement[grown] = Placement.HOME
@@ -579,13 +675,14 @@ class Children:
         the month's moves (booked by ``Ledger.book_month``)."""
         from model.services import KOMMUNE
 
-        child = self.status == CHILD
+        # the children not at home without a measure (a few thousand of ~100,000 rows), in
+        # index order; then each account's
+        cared = np.flatnonzero((self.status == CHILD) & (self.placement != Placement.HOME))
+        level = self.placement[cared]
         out = []
-        for category, level in PLACEMENT_ACCOUNTS.items():
-            who = child & (self.placement == level)
-            out.append((KOMMUNE, category, self.parent[who], np.full(int(who.sum()), self.prices[category])))
-        who = child & (self.placement == Placement.PREVENTIVE)
-        out.append((KOMMUNE, PREVENTIVE_ACCOUNT, self.parent[who], np.full(int(who.sum()), self.prices[PREVENTIVE_ACCOUNT])))
+        for category, lv in (*PLACEMENT_ACCOUNTS.items(), (PREVENTIVE_ACCOUNT, Placement.PREVENTIVE)):
+            who = cared[level == lv]
+            out.append((KOMMUNE, category, self.parent[who], np.full(who.size, self.prices[category])))
         for k, prog in enumerate(self.programmes):
             who = self.programme == k
             if who.any():
@@ -595,13 +692,14 @@ class Children:
     # -- tables ----------------------------------------------------------------------------------
     def counts(self) -> dict[str, int]:
         """Children in each placement and school level, grown-ups, joined: the DataCollector's."""
+        # ``count_nonzero``: a boolean mask's ``sum`` is ~2x slower
         child = self.status == CHILD
-        out = {f"children.{lv.name.lower()}": int((child & (self.placement == lv)).sum()) for lv in Placement}
-        out["children"] = int(child.sum())
-        out["children.behind"] = int((child & (self.school == School.BEHIND)).sum())
-        out["children.in_programme"] = int((self.programme >= 0).sum())
-        out["grown_up"] = int((self.status == GROWN).sum())
-        out["ever_placed"] = int(self.ever_placed.sum())
+        out = {f"children.{lv.name.lower()}": int(np.count_nonzero(child & (self.placement == lv))) for lv in Placement}
+        out["children"] = int(np.count_nonzero(child))
+        out["children.behind"] = int(np.count_nonzero(child & (self.school == School.BEHIND)))
+        out["children.in_programme"] = int(np.count_nonzero(self.programme >= 0))
+        out["grown_up"] = int(np.count_nonzero(self.status == GROWN))
+        out["ever_placed"] = int(np.count_nonzero(self.ever_placed))
         return out
 
     def frame(self) -> pd.DataFrame:

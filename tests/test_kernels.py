@@ -148,3 +148,62 @@ def test_an_unknown_engine_is_refused_with_the_allowed_names(monkeypatch, capsys
     assert cli_main(["run", "--set", "population.size=50", "--months", "1", "-r", "1", "--no-plots", "--out", str(out)]) == 2
     assert not out.exists()  # refused before anything is written
     assert kernels.ENGINE_VARIABLE in capsys.readouterr().err
+
+
+def test_the_childrens_kernels_know_the_placement_and_school_levels():
+    from agents.states import Placement, School
+    from model.kernels import children as compiled_children
+
+    assert (compiled_children.HOME, compiled_children.PREVENTIVE, compiled_children.FOSTER,
+            compiled_children.INSTITUTION) == tuple(Placement)
+    assert (compiled_children.ON_TRACK, compiled_children.BEHIND) == tuple(School)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("programmes", [False, True])
+def test_a_childrens_month_has_the_same_bits_on_both_engines_from_any_state(seed, programmes):
+    """The parents' states, the moves and the month's tally (``Children._parent_states``,
+    ``_move``, ``_tally``) of children in random placements, school tracks, ages and
+    histories, under high random hazards and programme hazard ratios (or none, as in the
+    burn-in), compiled and numpy: every child array, result and statistic equal."""
+    import copy
+
+    from model.children import CHILD
+
+    model = WelfareModel(rng=seed, **{"population.size": 800})
+    for _ in range(3):
+        model.step()
+    rng = np.random.default_rng(seed)
+    c, pop = model.children, model.population
+    n = c.n
+    c.placement[:] = rng.integers(0, 4, n)
+    c.school[:] = rng.integers(0, 2, n)
+    c.ever_placed[:] = rng.random(n) < 0.3
+    c.placements[:] = np.where(c.ever_placed, rng.integers(1, 3, n), 0)
+    c.parent_ever_prison[:] = rng.random(n) < 0.2
+    pop.levels[:, :pop.n] = rng.integers(0, 3, (pop.levels.shape[0], pop.n))
+    g = c.g
+    g["placement"]["per_year"], g["placement"]["return_per_year"] = rng.uniform(0.5, 5.0, 2)
+    g["preventive"]["per_year"], g["preventive"]["per_year_at_risk"] = rng.uniform(0.5, 5.0, 2)
+    g["school"]["behind_per_year"], g["school"]["catch_up_per_year"] = rng.uniform(0.5, 5.0, 2)
+    for name in g["placement"]["hr"]:
+        g["placement"]["hr"][name] = float(rng.uniform(0.3, 9.0))
+    kids = np.flatnonzero(c.status == CHILD)
+    u, v, w = rng.random((3, n))
+    hr_place, hr_school = (rng.choice([0.5, 0.8, 1.0], (2, n)) if programmes else (None, None))
+    results = {}
+    for engine in ("numpy", "compiled"):
+        kid = copy.deepcopy(c)
+        kid._compiled = engine == "compiled"
+        flags, hr, at_risk = kid._parent_states(pop, kids)
+        before = kid.placement[kids]
+        moved = kid._move(kids, hr, at_risk, kid.age_months, u, v, w, hr_place, hr_school)
+        st = {}
+        kid._tally(kids, before, *moved, st)
+        results[engine] = (flags, hr, at_risk, moved, st, {a: getattr(kid, a) for a in kid.ARRAYS})
+    (f0, hr0, ar0, m0, st0, a0), (f1, hr1, ar1, m1, st1, a1) = results["numpy"], results["compiled"]
+    assert list(f0) == list(f1) and all(np.array_equal(f0[k], f1[k]) for k in f0)
+    assert np.array_equal(hr0, hr1) and np.array_equal(ar0, ar1)
+    assert all(np.array_equal(x, y) and x.dtype == y.dtype for x, y in zip(m0, m1))
+    assert list(st0.items()) == list(st1.items()) and st0["placements"] > 0 and st0["returns_home"] > 0
+    assert all(np.array_equal(a0[k], a1[k]) for k in a0)
