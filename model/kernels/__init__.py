@@ -1,14 +1,17 @@
 """The month's hot loops compiled with numba: the same bits as the numpy reference.
 
 The numpy code beside each rule (``model/pathways.py``, ``model/population.py``,
-``model/ledger.py``) is the reference implementation, readable and vectorised; a kernel
-here computes exactly the same floating-point operations in the same order, only fewer
-of them or without numpy's per-call cost (the moves out of each citizen's current level,
-not all 33; a month's cohort of a few dozen citizens in one call, not ~150).
-``tests/test_kernels.py`` and ``runs.fingerprint`` prove the bits equal.
+``model/ledger.py``, ``model/children.py``) is the reference implementation, readable
+and vectorised; a kernel here computes exactly the same floating-point operations in the
+same order, only fewer of them or without numpy's per-call cost (the moves out of each
+citizen's current level, not all 33; a month's cohort of a few dozen citizens in one
+call, not ~150). ``tests/test_kernels.py`` and ``runs.fingerprint`` prove the bits
+equal.
 
 - ``model.kernels.pathways``: the pathway step (features, log-rates, the draw).
 - ``model.kernels.population``: fitting a cohort's starting shares (``draw_cohort``).
+- ``model.kernels.children``: the children's month (the parents' states, placement and
+  school moves, the month's tally).
 - ``model.kernels.ledger``: booking the consequences and the wellbeing by profile
   (``Ledger._book_profiles``).
 
