@@ -144,18 +144,10 @@ class Demography:
         died = np.flatnonzero(dies) if rows is None else rows[dies]
         q = -np.expm1(-mu)  # the general population's monthly death probability
         levels, ever_homeless = take_rows(pop.levels, rows), take_rows(pop.ever_homeless, rows)
-        if rows is not None:
-            # a masked sum's rounding depends on the positions: sum over all rows, as before
-            q_all, at_risk_all = np.zeros(pop.n), np.zeros(pop.n, dtype=bool)
-            q_all[rows] = q
-        for group, members in self.SMR_GROUPS.items():
+        for group, members in self.SMR_GROUPS.items():  # expected: summed over the living, in row order
             at_risk = members(levels, ever_homeless)
             st[f"observed_{group}"] = float(np.count_nonzero(at_risk[dies]))
-            if rows is None:
-                st[f"expected_{group}"] = float(q.sum(where=at_risk))
-            else:
-                at_risk_all[rows] = at_risk
-                st[f"expected_{group}"] = float(q_all.sum(where=at_risk_all))
+            st[f"expected_{group}"] = float(q.sum(where=at_risk))
             st[f"person_months_{group}"] = float(np.count_nonzero(at_risk))
         pop.leave(died, DIED)
         # exits at the exit age (after the deaths of the month)
