@@ -301,7 +301,7 @@ class Ledger:
             [*(np.array([lv.name.lower() for lv in LEVELS[d]])[profiles[d]] for d in Domain), months],
             names=[*(d.name.lower() for d in Domain), "month_of_benefits_spell"])
         columns = pd.MultiIndex.from_tuples([(b, c) for b, c, _ in self._unit_costs], names=["budget", "category"])
-        return pd.DataFrame(np.stack([unit for *_, unit in self._unit_costs], axis=1), index=index, columns=columns)
+        return pd.DataFrame(self._unit_matrix.T, index=index, columns=columns)
 
     def shares(self, service: str) -> dict[str, float]:
         """Who pays for ``service`` in this ledger: budget holder -> share (sums to 1) of
