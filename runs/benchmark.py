@@ -438,11 +438,22 @@ def write_report(path: Path, rows: list[dict], ratio: float, first: dict) -> Non
               "no gain measured). Measured and left alone: Mesa's registration of the children's and the dead's "
               "agents (~2.5 microseconds to make one, ~2 to remove one, ~1.5 ms a month at 100,000: bypassing it "
               "would skip Mesa's signals) and Python's full garbage collections over the ~300,000 agents (~80 ms "
-              "each, ~1.7 ms a month at 100,000: `gc.freeze` would change the whole process). Issue 16's target "
-              "(100,000 x 240 months in under 4 s, a million under 1.5 GB) needs more of the month compiled: "
-              "the time is spread over many rules (months 25-120 at 100,000 citizens: the children's month "
-              "~17%, the demography and its rows, contacts and agents ~23%, services and the ledger ~28%, the "
-              "pathway step ~14%, drawing the random numbers ~8%), so no single kernel gets there.", ""]
+              "each, ~1.7 ms a month at 100,000: `gc.freeze` would change the whole process).", "",
+              "## Issue 16's targets, and what they need", "",
+              "100,000 citizens x 240 months in under 4 s is 16.7 ms a month; a million citizens under 1.5 GB. "
+              "Neither is reached (the tables above). The phase table shows why more kernels alone will not get "
+              "there: the largest phase, the pathway step, is a quarter of the month, and much of the rest is "
+              "bound by memory or by Python objects, not arithmetic: every row's random numbers (common random "
+              "numbers give every row a place in every stream, and after 20 years more than half the rows are "
+              "the dead and grown-up children outside the target group), each living citizen's per-account "
+              "totals updated every month in float64 (memory-bound, ~3 ms at 100,000 compiled), and Mesa's "
+              "agents made and removed as children are born and grow up and citizens die and join (~3 ms). "
+              "The design decisions that would: (1) rows outside the target group kept out of the monthly "
+              "arrays and random streams until they join (every stream moves, so every result and the "
+              "calibration); (2) children's Mesa agents made on first use, like the rows outside the target "
+              "group (they would no longer be listed in `model.agents`), which is also the largest item of a "
+              "million citizens' memory after the ledger (docs/architecture.md); (3) per-citizen totals "
+              "accumulated per spell of a profile instead of monthly (moves their last bits).", ""]
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines))
     tmp.replace(path)
