@@ -239,6 +239,9 @@ class Ledger:
         self._unit_matrix = np.stack([unit for *_, unit in self._unit_costs])
         self._unit_accounts = np.array([self.account_index[(b, c)] for b, c, _ in self._unit_costs], dtype=np.int64)
         self._level_counts = np.array(LEVEL_COUNTS, dtype=np.int64)
+        #: booking compiled (``model/kernels/ledger.py``, the same bits) unless the numpy
+        #: engine is chosen (``model/kernels/__init__.py``)
+        self._compiled = kernels.compiled()
 
     def _consequences(self, lv: np.ndarray, months_employment: np.ndarray) -> list[tuple[str, str, np.ndarray]]:
         """The month's consequences, (budget, category, amount per citizen), for citizens
@@ -411,7 +414,7 @@ class Ledger:
         engine is chosen."""
         steps = self._ladder.size - 1
         counts = np.zeros(len(self._unit_wellbeing) * steps, dtype=np.int64)
-        if kernels.compiled():
+        if self._compiled:
             from model.kernels.ledger import book_profiles
 
             book_profiles(np.arange(self.n) if rows is None else rows, pop.levels, pop.months_in_level[Domain.EMPLOYMENT],
