@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import weakref
+
 import numpy as np
 
 from agents.states import HOMELESS, LEVELS, Domain, Housing, Justice, Mental, Substance, domain_name, in_levels
@@ -49,11 +51,25 @@ NOT_LIVING = -1
 ROOM = 0.35
 
 
+#: the prefix views made by ``extend`` and ``zeros_with_room`` (id -> the view, held
+#: weakly): a view found here is a prefix of its ``base`` along one axis, so ``extend``
+#: grows it without checking its memory again (~6 -> ~3 microseconds a call, ~100 calls
+#: a month whatever the size: ~6% of a 2,000-citizen month)
+_PREFIXES: weakref.WeakValueDictionary[int, np.ndarray] = weakref.WeakValueDictionary()
+
+
+def _prefix(buf: np.ndarray, n: int, axis: int) -> np.ndarray:
+    """The first ``n`` entries of ``buf`` along ``axis`` (a view), registered as a prefix."""
+    view = buf[(slice(None),) * axis + (slice(0, n),)]
+    _PREFIXES[id(view)] = view
+    return view
+
+
 def zeros_with_room(shape: tuple[int, ...], dtype=float) -> np.ndarray:
     """``np.zeros(shape)`` as a prefix view of a buffer ``ROOM`` longer in the last axis,
     which :func:`extend` grows into without copying."""
     n = shape[-1]
-    return np.zeros(shape[:-1] + (n + int(n * ROOM) + 64,), dtype=dtype)[..., :n]
+    return _prefix(np.zeros(shape[:-1] + (n + int(n * ROOM) + 64,), dtype=dtype), n, len(shape) - 1)
 
 
 def take_rows(a: np.ndarray, rows: np.ndarray | slice | None) -> np.ndarray:
@@ -82,8 +98,9 @@ def extend(a: np.ndarray, n: int, fill, axis: int = -1) -> np.ndarray:
 
     Over-allocates (room for a quarter of the new length, even after a jump such as the
     starting population's grown-up children joining in the first month), so growing by a
-    few citizens every month costs the newcomers, not a copy of the whole array: the result is a prefix view of a
-    larger buffer, and when ``a`` is already such a view with room left, no copy is made.
+    few citizens every month costs the newcomers, not a copy of the whole array: the
+    result is a prefix view of a larger buffer, and when ``a`` is already such a view with
+    room left, no copy is made.
     The old entries are unchanged; references to the old ``a`` still see them (they share
     the memory) but not the new ones.
 
@@ -103,12 +120,14 @@ def extend(a: np.ndarray, n: int, fill, axis: int = -1) -> np.ndarray:
     def along(part: slice) -> tuple[slice, ...]:
         return (slice(None),) * axis + (part,)
 
-    others = a.shape[:axis] + a.shape[axis + 1:]
     base = a.base
-    if (isinstance(base, np.ndarray) and base.ndim == a.ndim and base.shape[:axis] + base.shape[axis + 1:] == others
+    if _PREFIXES.get(id(a)) is a and base.shape[axis] >= n:  # a prefix made here, with room
+        out = _prefix(base, n, axis)
+    elif (isinstance(base, np.ndarray) and base.ndim == a.ndim
+            and base.shape[:axis] + base.shape[axis + 1:] == a.shape[:axis] + a.shape[axis + 1:]
             and base.shape[axis] >= n and base.dtype == a.dtype and base.flags.c_contiguous
             and a.strides == base.strides and a.ctypes.data == base.ctypes.data):
-        out = base[along(slice(0, n))]
+        out = _prefix(base, n, axis)
     else:
         shape = list(a.shape)
         shape[axis] = n + n // 4 + 64
@@ -119,7 +138,7 @@ def extend(a: np.ndarray, n: int, fill, axis: int = -1) -> np.ndarray:
                     buf[i][:old] = a[i]
         else:
             buf[along(slice(0, old))] = a
-        out = buf[along(slice(0, n))]
+        out = _prefix(buf, n, axis)
     room = out[along(slice(old, n))]
     if fill != 0 or room.any():
         room[...] = fill

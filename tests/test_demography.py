@@ -173,6 +173,13 @@ def test_growing_arrays_keep_old_rows_and_fill_new_ones():
     edges = extend(np.arange(8).reshape(4, 2), 10, 0, axis=0)
     assert edges.shape == (10, 2) and (edges[:4] == np.arange(8).reshape(4, 2)).all() and (edges[4:] == 0).all()
     assert edges.base.shape[0] >= 10 + 10 // 4
+    # a view into the middle of a buffer with room is not taken for a prefix of it
+    buffer = zeros_with_room((10,))
+    middle = buffer.base[2:8]
+    middle[:] = np.arange(6)
+    longer = extend(middle, 9, -1)
+    assert not np.shares_memory(longer, buffer) and (longer == [0, 1, 2, 3, 4, 5, -1, -1, -1]).all()
+    assert (buffer.base[:2] == 0).all() and (buffer.base[8:] == 0).all()
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="reads the resident memory from /proc")
