@@ -217,7 +217,6 @@ class Children:
         #: the month compiled (``model.kernels.children``, the same bits as the numpy
         #: reference here), or the numpy reference (``model/kernels/__init__.py``)
         self._compiled = kernels.compiled()
-        self._parent_tables: tuple | None = None
         if self._compiled:
             _compiled_children()  # numba compiles or loads its cache here, not in the first month
 
@@ -335,20 +334,16 @@ class Children:
             self.parent_ever_prison[kids] |= pop.ever_prison[par] & (pop.status[par] != PENDING)
             self.parent_ever_ill[kids] |= flags["untreated_mental_illness"] | flags["psychiatric_treatment"]
             return (flags, *self._risk(flags, kids))
-        if self._parent_tables is None:  # the parents' states as the kernel reads them (fixed for a run)
-            names = [name for name, _, _ in PARENT_STATES]
-            self._parent_tables = (
-                np.array([int(d) for _, d, _ in PARENT_STATES], np.int64),
-                np.array([sum(1 << lv for lv in levels) for _, _, levels in PARENT_STATES], np.int64),
-                np.isin(names, ("untreated_mental_illness", "psychiatric_treatment")),
-                np.array([self.g["placement"]["hr"][name] - 1.0 for name in (*names, "parent_died")]),
-                (*names, "parent_died"))
-        domains, bits, ill, hr_minus_one, names = self._parent_tables
-        out, hr, at_risk = np.empty((len(names), kids.size), bool), np.empty(kids.size), np.empty(kids.size, bool)
+        bits = np.array([sum(1 << lv for lv in levels) for _, _, levels in PARENT_STATES], np.int64)
+        names = [name for name, _, _ in PARENT_STATES]
+        hr_minus_one = np.array([self.g["placement"]["hr"][name] - 1.0 for name in (*names, "parent_died")])
+        out, hr, at_risk = np.empty((len(names) + 1, kids.size), bool), np.empty(kids.size), np.empty(kids.size, bool)
+        ill = np.isin(names, ("untreated_mental_illness", "psychiatric_treatment"))
         _compiled_children().parent_states(kids, self.parent, pop.alive, pop.status, pop.levels, pop.ever_prison,
-                                           self._own_risk, domains, bits, ill, hr_minus_one, DIED, PENDING, out, hr,
-                                           at_risk, self.parent_ever_prison, self.parent_ever_ill)
-        return dict(zip(names, out)), hr, at_risk
+                                    self._own_risk, np.array([int(d) for _, d, _ in PARENT_STATES], np.int64), bits,
+                                    ill, hr_minus_one, DIED, PENDING, out, hr, at_risk, self.parent_ever_prison,
+                                    self.parent_ever_ill)
+        return dict(zip((*names, "parent_died"), out)), hr, at_risk
 
     # -- the month -------------------------------------------------------------------------------
     def start_month(self, model: WelfareModel, new_rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
