@@ -16,9 +16,8 @@ the same whatever the stream's length).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import weakref
+from dataclasses import dataclass
 
 import numpy as np
 
