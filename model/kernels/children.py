@@ -27,9 +27,10 @@ shipped scenario; the engine is chosen in ``model/kernels/__init__.py``.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import types as nt
+
+from model.kernels._numba import jit
 
 _i8, _i16, _i32, _i64, _f64, _b = nt.int8, nt.int16, nt.int32, nt.int64, nt.float64, nt.boolean
 #: ``agents.states.Placement`` and ``School`` (checked against them by ``tests/test_kernels.py``)
@@ -38,9 +39,8 @@ ON_TRACK, BEHIND = 0, 1
 
 
 def _jit(result, *signature):
-    """Compiled once for these argument types, when this module is first imported, or
-    loaded from numba's cache."""
-    return numba.njit([result(*signature)], cache=True, nogil=True, boundscheck=False)
+    """A kernel compiled for these argument types, returning ``result``."""
+    return jit(result(*signature))
 
 
 @_jit(nt.void, _i64[::1], _i64[::1], _b[::1], _i8[::1], _i8[:, :], _b[::1], _f64[::1], _i64[::1], _i64[::1], _b[::1],

@@ -14,16 +14,16 @@ made in numpy (``Ledger.book_month``).
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import types as nt
+
+from model.kernels._numba import jit
 
 _i8, _i32, _i64, _f32, _f64, _b = nt.int8, nt.int32, nt.int64, nt.float32, nt.float64, nt.boolean
 
 
-@numba.njit([nt.void(_i64[::1], _i8[:, :], _i32[:], _i64[::1], _i64, _f64[:, ::1], _i64[::1], _i64[::1], _f64[::1],
-                     _f64[:, :], _f32[:, :], _b, _f64[:], _i64[::1])],
-            cache=True, nogil=True, boundscheck=False)
+@jit(nt.void(_i64[::1], _i8[:, :], _i32[:], _i64[::1], _i64, _f64[:, ::1], _i64[::1], _i64[::1], _f64[::1],
+         _f64[:, :], _f32[:, :], _b, _f64[:], _i64[::1]))
 def book_profiles(rows, levels, months, level_counts, steps, units, accounts, budget_of, unit_qol,
                   citizen_total, by_budget, detail, qaly, counts):
     """For each citizen of ``rows``: the profile of their ``levels`` (domains x rows, as

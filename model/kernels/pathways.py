@@ -34,6 +34,8 @@ import numba
 import numpy as np
 from numba import types as nt
 
+from model.kernels._numba import jit
+
 #: feature kinds, how the kernel reads a feature's value for a citizen
 LEVEL, COMPLEXITY, DURATION, PEER, PRISON, HOMELESS, SERVICE, ABSENT = range(8)
 #: transitions out of one level, at most (the rule tables are checked against it)
@@ -43,10 +45,9 @@ DOMAINS = 5
 
 
 def _jit(*signature):
-    """Compiled once for these argument types (2-d state arrays in any layout: the
-    population's arrays are views of arrays with room), when this module is first
-    imported, or loaded from numba's cache."""
-    return numba.njit([nt.void(*signature)], cache=True, nogil=True, boundscheck=False)
+    """A kernel returning nothing, compiled for these argument types (2-d state arrays in
+    any layout: the population's arrays are views of arrays with room)."""
+    return jit(nt.void(*signature))
 
 
 _i8, _i32, _i64, _f32, _f64, _b = nt.int8, nt.int32, nt.int64, nt.float32, nt.float64, nt.boolean
@@ -67,7 +68,7 @@ def _term(total, x, beta, blocks):
     return total + x * beta
 
 
-@numba.njit(cache=True, nogil=True, boundscheck=False)
+@jit()
 def _add_term(f, beta, blocks, kind, arg, lev, levels, months, complexity, peers, prison, homeless, services,
               rows, sums):
     """Add feature ``f``'s term to the log-rates ``sums`` of the citizens in ``rows``

@@ -12,14 +12,15 @@ levels added left to right, a level's sum over citizens added in citizen order, 
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import types as nt
+
+from model.kernels._numba import jit
 
 _f64 = nt.float64
 
 
-@numba.njit(nt.void(_f64[:, :, ::1]), cache=True, nogil=True, boundscheck=False)
+@jit(nt.void(_f64[:, :, ::1]))
 def _normalise(w):
     """Each citizen's weights (``w[d, :, i]``) divided by their sum, added left to right."""
     n_dom, n_lv, n = w.shape
@@ -32,7 +33,7 @@ def _normalise(w):
                 w[d, k, i] = w[d, k, i] / total
 
 
-@numba.njit(nt.void(_f64[:, :, ::1], _f64[:, ::1], nt.int64), cache=True, nogil=True, boundscheck=False)
+@jit(nt.void(_f64[:, :, ::1], _f64[:, ::1], nt.int64))
 def cumulative_fitted_shares(w, target, rounds):
     """In place: ``w`` (domains x levels x citizens, each citizen's tilted weights, 0 for
     a domain's unused levels) normalised per citizen, rescaled ``rounds`` times so the
