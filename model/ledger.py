@@ -234,10 +234,11 @@ class Ledger:
                  for h in (0, 1) for u_ in (0, 1) for v in (0, 1)])
         # every profile's consequences and wellbeing, looked up per citizen each month
         profiles, months = _profiles(self._ladder.size - 1)
-        self._unit_costs = self._consequences(profiles, months)
+        units = self._consequences(profiles, months)
+        #: the consequence accounts (indices) and their amounts per profile (``unit_costs``)
+        self._unit_accounts = np.array([self.account_index[(b, c)] for b, c, _ in units], dtype=np.int64)
+        self._unit_matrix = np.stack([unit for *_, unit in units])
         self._unit_wellbeing = self._wellbeing(profiles[:, ::self._ladder.size - 1])
-        self._unit_matrix = np.stack([unit for *_, unit in self._unit_costs])
-        self._unit_accounts = np.array([self.account_index[(b, c)] for b, c, _ in self._unit_costs], dtype=np.int64)
         self._level_counts = np.array(LEVEL_COUNTS, dtype=np.int64)
         #: booking compiled (``model/kernels/ledger.py``, the same bits) unless the numpy
         #: engine is chosen (``model/kernels/__init__.py``)
@@ -248,7 +249,7 @@ class Ledger:
         in the levels ``lv`` (domains x citizens) with ``months_employment`` months in
         their employment level: the money rules of the consequences, written once. They
         are evaluated at set-up on every combination of levels and months on the refund
-        ladder (``_unit_costs``, ~9,000 profiles), and each month a citizen's amounts
+        ladder (``unit_costs``, ~9,000 profiles), and each month a citizen's amounts
         are looked up by profile: element by element the same arithmetic, so the same
         bits as evaluating them for every citizen, without ~40 passes over the living."""
         p, law = self.params, self.financing
@@ -303,7 +304,7 @@ class Ledger:
         index = pd.MultiIndex.from_arrays(
             [*(np.array([lv.name.lower() for lv in LEVELS[d]])[profiles[d]] for d in Domain), months],
             names=[*(d.name.lower() for d in Domain), "month_of_benefits_spell"])
-        columns = pd.MultiIndex.from_tuples([(b, c) for b, c, _ in self._unit_costs], names=["budget", "category"])
+        columns = pd.MultiIndex.from_tuples([self.accounts[a] for a in self._unit_accounts], names=["budget", "category"])
         return pd.DataFrame(self._unit_matrix.T, index=index, columns=columns)
 
     def shares(self, service: str) -> dict[str, float]:
@@ -319,34 +320,22 @@ class Ledger:
         # Only the living are booked: the dead, those who left and the grown-up children
         # outside the target group cost nothing (services have already let them go), so
         # amounts are computed for the citizens who have them: a service's for its
-        # enrolled (a few hundred of 100,000), added at their rows, the month's total
-        # their sum in row order; the consequences' for the living rows
-        # (``PopulationState.step_rows``; None: everyone), by profile (``_book_profiles``).
-        # ``book`` with ``who`` None books amounts for the living rows: scattered into a
-        # full-length vector with zeros for the others and added whole (one scatter and
-        # whole-array passes beat an indexed add ~2x; adding zeros leaves the others'
-        # totals as they were).
+        # enrolled (a few hundred of 100,000), the empty shelter places' for the living
+        # rows (``PopulationState.step_rows``; None: everyone), added at their rows, the
+        # month's total their sum in row order; the consequences' by profile
+        # (``_book_profiles``).
         rows = pop.step_rows()
         n_rows = self.n if rows is None else rows.size
-        full = None if rows is None else np.zeros(self.n)
 
-        def book(budget: str, category: str, amounts: np.ndarray, who: np.ndarray | None = None) -> None:
-            """Book ``amounts`` in an account: one per citizen of ``who`` (ascending rows),
-            or with ``who`` None, one per row of ``rows``."""
+        def book(budget: str, category: str, amounts: np.ndarray, who: np.ndarray | None) -> None:
+            """Book ``amounts`` in an account, one per citizen of ``who`` (ascending rows;
+            None: every row)."""
             a = self.account_index[(budget, category)]
             month[a] += amounts.sum()
-            if who is None and full is not None:
-                full[rows] = amounts
-                amounts = full
-            if who is None:
-                self.citizen_total[a] += amounts
-            else:
-                self.citizen_total[a, who] += amounts
+            at = (slice(None),) if who is None else (who,)
+            self.citizen_total[(a, *at)] += amounts
             if by_budget is not None:
-                if who is None:
-                    by_budget[self._budget_of[a]] += amounts
-                else:
-                    by_budget[self._budget_of[a], who] += amounts
+                by_budget[(self._budget_of[a], *at)] += amounts
 
         # the law's clocks: §110 running years, discharges, §176a periods
         t = len(self.monthly) + 1
@@ -368,7 +357,7 @@ class Ledger:
             if spec.name == "shelter" and services.places[k] >= 0:
                 vacant = max(0, int(services.places[k]) - int(enrolled.sum()))
                 if vacant:
-                    book(KOMMUNE, "shelter_vacant", np.full(n_rows, vacant * price / max(n_rows, 1)))
+                    book(KOMMUNE, "shelter_vacant", np.full(n_rows, vacant * price / max(n_rows, 1)), rows)
             who = np.flatnonzero(enrolled)
             if who.size == 0:
                 continue
@@ -385,8 +374,8 @@ class Ledger:
         # tables of ``_consequences`` and ``_wellbeing``); a month's total in an account is
         # each profile's count of citizens times its amount, added up
         counts = self._book_profiles(pop, rows, by_budget)
-        for budget, category, unit in self._unit_costs:
-            month[self.account_index[(budget, category)]] += np.sum(counts * unit)
+        for a, unit in zip(self._unit_accounts, self._unit_matrix):
+            month[a] += np.sum(counts * unit)
 
         # children (``model/children.py``): on the parent's row, whether the parent lives or not
         if model.children is not None:
