@@ -201,10 +201,10 @@ def _appended(a: np.ndarray, rows: np.ndarray) -> np.ndarray:
 def _unique_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """The distinct pairs ``(a[i], b[i])`` (indices, >= 0) in ascending order, as int32
     rows: what ``np.unique(np.stack([a, b], axis=1).astype(np.int32), axis=0)`` gives,
-    which sorts the rows as structured records (the construction at a million citizens: 3.1 s
-    against 1.0 s; a month's newcomers: ~1.2 ms at 100,000 citizens). One int64 key
-    per pair, ``a`` in the high half, sorts in the same order ~20x faster (``np.unique``
-    on the keys hashes them first: a sort is ~4x faster)."""
+    which sorts the rows as structured records (the construction at a million citizens:
+    3.1 s against 1.0 s; a month's newcomers: ~1.2 ms at 100,000 citizens). One int64
+    key per pair, ``a`` in the high half, sorts in the same order ~20x faster
+    (``np.unique`` on the keys hashes them first: a sort is ~4x faster)."""
     key = np.sort((a.astype(np.int64) << 32) | b.astype(np.int64))
     key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
     return np.stack([key >> 32, key & 0xFFFFFFFF], axis=1).astype(np.int32)
