@@ -313,14 +313,15 @@ def write_report(path: Path, rows: list[dict], ratio: float, first: dict) -> Non
              if r["kind"] == "vectorised" and (r["citizens"], r["months"]) == (p["citizens"], p["months"])]
     if pairs:
         lines += ["", "The compiled kernels (`model/kernels/`: the pathway step, the fitting of a cohort's starting "
-                      "shares; the default) against the numpy reference passes (`numpy_engine` = "
+                      "shares, the children's month, the ledger's booking; the default) against the numpy reference passes (`numpy_engine` = "
                       "`WELFARE_PATHWAYS_ENGINE=numpy`, the same bits): "
                   + "; ".join(f"{r['citizens']:,} citizens x {r['months']} months, stepping {r['stepping_s']:.1f} s "
                               f"against {p['stepping_s']:.1f} s (x{p['stepping_s'] / r['stepping_s']:.2f}), set-up "
                               f"{r['setup_s']:.2f} s against {p['setup_s']:.2f} s, peak memory "
                               f"{r['peak_memory_mb']:,} MB against {p['peak_memory_mb']:,} MB" for r, p in pairs)
-                  + ". Loading numba costs a process ~0.35 s (in the set-up) and ~130 MB (~100 MB of it the pages "
-                    "of LLVM's library, shared between processes, ~30 MB private). The first model in a fresh "
+                  + ". Loading numba and the kernels from the cache costs a process ~0.5 s (in the set-up) and "
+                    "~125 MB (~90 MB of it file-backed pages of LLVM's library, shared between processes, ~35 MB "
+                    "private). The first model in a fresh "
                     f"process (import, a 200-citizen model, one month) takes {first['cold']} s when numba compiles "
                     "the kernels (once per machine: the machine code is cached in `model/kernels/__pycache__`), "
                     f"{first['cached']} s with the cache (each worker process pays this once), {first['numpy']} s "
