@@ -1,9 +1,15 @@
 """The ``Child``: a Mesa agent whose state lives in ``model.children`` (``model/children.py``).
 
 Like ``Citizen``, a child's attributes are views into the model's arrays, so the agent API
-and the vectorised month can never disagree. A child is in ``model.agents`` from birth (or
-from their parent's entry) until 18; then they leave Mesa's agents and live on as a row of
-the adult model (``adult_row``): a ``Citizen`` once they join the target group.
+and the vectorised month can never disagree. At 18 a child lives on as a row of the adult
+model (``adult``): a ``Citizen`` once they join the target group.
+
+A child is reached through ``model.child_agents[i]`` (``i``: the child's index in
+``model.children``) or their parent's ``Citizen.children``. The agent is made on first use
+and is **not** among Mesa's ``model.agents``, which holds the target group's citizens:
+the children's month is computed on arrays and never looks at the agents, and at a
+million citizens ~700,000 registered ``Child`` agents cost ~180 MB and ~3% of a month
+(docs/benchmark.md).
 """
 
 from __future__ import annotations

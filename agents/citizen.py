@@ -91,6 +91,15 @@ class Citizen(FixedAgent):
         return {d.name.lower(): LEVELS[d](int(pop.levels[d, self.idx])).name.lower() for d in Domain}
 
     @property
+    def children(self) -> list:
+        """The citizen's children (``Child`` agents, grown up or not), youngest index
+        first; empty when the model has no children (``children.enabled``)."""
+        c = self.model.children
+        if c is None:
+            return []
+        return [self.model.child_agents[int(i)] for i in np.flatnonzero(c.parent == self.idx)]
+
+    @property
     def contacts(self) -> list[Citizen]:
         """The citizen's contacts on the social network."""
         citizens = self.model.citizens

@@ -65,9 +65,9 @@ from agents.states import ALL_LEVEL_KEYS, HOMELESS, LEVELS, Domain, level_key
 from model.network import SocialNetwork
 from model.params import ParameterError, Parameters
 from model.pathways import PathwayEngine
-from model.children import CHILD, CHILD_KEYS, START as CHILDREN_START, Children
+from model.children import CHILD_KEYS, START as CHILDREN_START, Children
 from model.demography import Demography
-from model.population import DIED, EXITED, PENDING, extend, synthesize, take_rows
+from model.population import DIED, EXITED, PENDING, synthesize, take_rows
 from model.ledger import Ledger
 from model.rng import RandomStreams, seed_entropy
 from model.services import ServiceSystem
@@ -152,7 +152,7 @@ class WelfareModel(mesa.Model):
         self.demography = (Demography(self.params, self.streams, self.population.n)
                            if self.params["demography.enabled"] else None)
         self.children: Children | None = None
-        #: one ``Child`` agent per child (index = child), in ``model.agents`` until 18
+        #: one ``Child`` agent per child (index = child), made on first use, not in ``model.agents``
         self.child_agents: AgentRows[Child] = AgentRows(partial(_outside_mesa, self, Child))
         if self.params["children.enabled"] and self.params["demography.enabled"]:
             self.children = Children(self.params, self.streams, self.population.n)
@@ -250,22 +250,9 @@ class WelfareModel(mesa.Model):
             self.__dict__.pop("grid", None)
 
     def _sync_children(self) -> None:
-        """``Child`` agents for new children; those who turned 18 leave Mesa's agents."""
-        c = self.children
-        start = len(self.child_agents)
-        child = c.status[start:] == CHILD
-        for i, is_child in enumerate(child.tolist(), start):
-            if is_child:
-                self.child_agents.append(Child(self, i))
-            else:  # grown up already (the start's grown-up children)
-                self.child_agents.defer()
-        in_mesa = extend(getattr(self, "_child_in_mesa", np.zeros(0, bool)), c.n, False)
-        in_mesa[start:] = child
-        grown = np.flatnonzero(in_mesa & (c.status != CHILD))
-        for i in grown.tolist():
-            self.child_agents[i].remove()
-        in_mesa[grown] = False
-        self._child_in_mesa = in_mesa
+        """Room in ``child_agents`` for new children: a child's ``Child`` agent is made on
+        first use (``AgentRows``) and is not among Mesa's agents (``agents/child.py``)."""
+        self.child_agents.defer(self.children.n - len(self.child_agents))
 
     # -- what is measured ---------------------------------------------------------------
     def _count(self) -> None:

@@ -47,14 +47,19 @@ def test_every_child_is_in_one_placement_and_one_school_level_and_grows_up_once(
     assert not any(m.citizens[i] in citizens for i in outside)
     assert all(m.citizens[i] in citizens for i in inside if pop.status[i] == ALIVE)
     assert (m.occupancy_frame()["alive"].iloc[-1] == pop.alive.sum())
-    # children are Mesa agents until 18
-    kids = m.agents_by_type[Child]
-    assert len(kids) == child.sum() and all(not k.grown_up for k in kids)
-    k = next(iter(kids))
-    assert k.parent is m.citizens[int(c.parent[k.idx])] and k.adult is None
-    # a grown-up child's agent (made on first use when grown up at the start) is not Mesa's
+    # Mesa's agents are the target group's citizens; a child's agent is made on first use,
+    # through ``model.child_agents`` or the parent's ``Citizen.children``, and is not Mesa's
+    assert Child not in m.agents_by_type and len(m.agents) == pop.alive.sum()
+    young = int(np.flatnonzero(child)[-1])
+    k = m.child_agents[young]
+    assert isinstance(k, Child) and k.idx == young and not k.grown_up and k.adult is None
+    assert k not in set(m.agents) and not m.agents_by_type.get(Child, ())
+    parent = k.parent
+    assert parent is m.citizens[int(c.parent[young])] and k in parent.children
+    assert [kid.idx for kid in parent.children] == np.flatnonzero(c.parent == parent.idx).tolist()
+    assert k.age == c.age_months[young] / 12.0 and k.placement == Placement(int(c.placement[young]))
     first_grown = m.child_agents[int(np.flatnonzero(grown)[0])]
-    assert first_grown.grown_up and first_grown not in set(kids) and first_grown.adult is m.citizens[int(rows[0])]
+    assert first_grown.grown_up and first_grown.adult is m.citizens[int(rows[0])]
     assert len(m.child_agents) == c.n and len(m.citizens) == pop.n
 
 

@@ -34,7 +34,7 @@ def test_homeless_count_is_the_sum_of_the_homeless_levels(small_model):
 
 def test_citizens_are_mesa_agents_whose_attributes_are_the_model_state(small_model):
     model = small_model(size=300)
-    assert len(model.agents_by_type[Citizen]) == 300  # the citizens; their children are agents too (Child)
+    assert len(model.agents_by_type[Citizen]) == 300  # the citizens (their children's agents are not Mesa's: agents/child.py)
     assert all(isinstance(a, Citizen) for a in model.agents_by_type[Citizen])
     c = model.citizens[17]
     c.housing = Housing.STREET
