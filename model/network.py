@@ -15,6 +15,8 @@ not depend on who is still alive in which arm. Peer shares count living contacts
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
@@ -127,25 +129,34 @@ class SocialNetwork:
         living contacts). ``alive=None``: everyone is alive."""
         return self.peer_shares([indicator], alive)[0]
 
-    def peer_shares(self, indicators: list[np.ndarray], alive: np.ndarray | None = None) -> list[np.ndarray]:
+    def peer_shares(self, indicators: list[np.ndarray], alive: np.ndarray | None = None) -> np.ndarray:
         """``peer_share`` of each indicator, computed together (the pathway engine's peer
-        features of a month). While everyone is alive and no newcomer's contacts wait
-        outside the sparse matrix, a share is the row-normalised product (``_mean_op``).
-        Otherwise it is a ratio of two contact counts, exact integers whatever the order
-        of summation, so they are counted in one pass (``_contact_counts``) and the
-        shares are the same bits as sums of 0/1 floats over each citizen's contacts."""
+        features of a month): one row per indicator. While everyone is alive and no
+        newcomer's contacts wait outside the sparse matrix, a share is the
+        row-normalised product (``_mean_op``). Otherwise it is a ratio of two contact
+        counts, exact integers whatever the order of summation, so they are counted in
+        one pass (``_contact_counts``) and the shares are the same bits as sums of 0/1
+        floats over each citizen's contacts. Each count becomes its share before the
+        next is extracted (at a million rows a count is 10 MB)."""
         if not indicators:
-            return []
+            return np.zeros((0, 0))
         n = indicators[0].size
+        out = np.zeros((len(indicators), n))
         if alive is None and self._n_built == n and self._recent.size == 0:
-            return [self._mean_op @ ind.astype(np.float64) for ind in indicators]
+            for row, ind in zip(out, indicators):
+                row[:] = self._mean_op @ ind.astype(np.float64)
+            return out
         w = np.ones(n, dtype=bool) if alive is None else alive
-        living, *counts = self._contact_counts([w, *(ind & w for ind in indicators)])
-        den = living.astype(np.float64)
-        return [_share(c.astype(np.float64), den) for c in counts]
+        counts = self._contact_counts([w, *(ind & w for ind in indicators)])
+        den = next(counts).astype(np.float64)  # living contacts
+        has = den > 0
+        for row, count in zip(out, counts):
+            np.divide(count, den, out=row, where=has)  # 0 without living contacts
+        return out
 
-    def _contact_counts(self, flags: list[np.ndarray]) -> list[np.ndarray]:
-        """Per citizen and flag (a bool per citizen), the number of contacts flagged.
+    def _contact_counts(self, flags: list[np.ndarray]) -> Iterator[np.ndarray]:
+        """Per citizen and flag (a bool per citizen), the number of contacts flagged,
+        one flag's counts at a time.
 
         The flags are packed into one int64 per citizen, ``width`` bits each (a count
         never exceeds the number of citizens, so fields cannot overflow into each other),
@@ -158,7 +169,6 @@ class SocialNetwork:
         per_pass, field = 63 // width, (1 << width) - 1
         m = self._n_built
         a, b = self._recent[:, 0], self._recent[:, 1]
-        out = []
         for start in range(0, len(flags), per_pass):
             chunk = flags[start:start + per_pass]
             packed = np.zeros(n, dtype=np.int64)
@@ -169,9 +179,9 @@ class SocialNetwork:
             if a.size:  # contacts of the recent newcomers, not yet in the sparse matrix
                 np.add.at(sums, a, packed[b])
                 np.add.at(sums, b, packed[a])
+            del packed
             for f in range(len(chunk)):
-                out.append((sums >> (width * f)) & field)
-        return out
+                yield (sums >> (width * f)) & field
 
     def neighbours(self, i: int) -> np.ndarray:
         base = (self._adj.indices[self._adj.indptr[i]:self._adj.indptr[i + 1]]

@@ -93,6 +93,8 @@ class PathwayEngine:
 
     def __init__(self, params: Parameters, service_effects: Mapping[str, Mapping[str, float]] | None = None):
         self.transitions = parse_transitions(params)
+        # a move is stored as an int8 transition index (``choose``); the levels allow 66 moves at most
+        assert len(self.transitions) < 128, "more transitions than an int8 move index holds"
         self.peers_on = bool(params["network.enabled"])
         service_effects = service_effects or {}
         self.level_feats = level_features()
@@ -186,7 +188,8 @@ class PathwayEngine:
     def choose(self, state, network, service_columns: Mapping[str, np.ndarray] | None,
                rows: np.ndarray | None, uniforms: list[np.ndarray]) -> np.ndarray:
         """Each citizen's move this month, per domain: the chosen transition's index (into
-        ``transitions``) or -1 for staying; shape domains x citizens of ``rows``
+        ``transitions``; int8, as there are fewer than 128) or -1 for staying; shape
+        domains x citizens of ``rows``
         (``PopulationState.step_rows``: the living; ``None``: every row). ``uniforms``:
         the month's uniform per domain for every row.
 
@@ -196,11 +199,11 @@ class PathwayEngine:
         memory (~300 MB at a million citizens). Peer shares are counted once for
         everyone. A citizen's column depends on its own row alone, so the choices are
         the same bits whatever the blocks."""
-        shares = self.peer_shares(state, network)
         if self.kernel is not None:
-            return self.kernel.choose(state, shares, service_columns, rows, uniforms, BLOCK)
+            return self.kernel.choose(state, self.peer_matrix(state, network), service_columns, rows, uniforms, BLOCK)
+        shares = self.peer_shares(state, network)
         n = state.n if rows is None else rows.size
-        out = np.empty((len(Domain), n), dtype=np.intp)
+        out = np.empty((len(Domain), n), dtype=np.int8)
         for start in range(0, n, BLOCK):
             block = slice(start, min(start + BLOCK, n)) if rows is None else rows[start:start + BLOCK]
             r = self.rates(state, self.features(state, network, service_columns, block, shares))
@@ -209,10 +212,15 @@ class PathwayEngine:
         return out
 
     def peer_shares(self, state, network) -> dict[str, np.ndarray]:
-        """The month's peer features for every row: share of living contacts in a level."""
+        """The month's peer features for every row: share of living contacts in a level
+        (by feature name: the rows of ``peer_matrix``)."""
+        return dict(zip(self.used_peer_features, self.peer_matrix(state, network)))
+
+    def peer_matrix(self, state, network) -> np.ndarray:
+        """``peer_shares`` as one matrix, a row per feature of ``used_peer_features``."""
         alive = None if state.all_alive else state.alive
-        return dict(zip(self.used_peer_features, network.peer_shares(
-            [state.levels[PEER_FEATURES[f][0]] == PEER_FEATURES[f][1] for f in self.used_peer_features], alive)))
+        return network.peer_shares(
+            [state.levels[PEER_FEATURES[f][0]] == PEER_FEATURES[f][1] for f in self.used_peer_features], alive)
 
     def features(self, state, network, service_columns: Mapping[str, np.ndarray] | None = None,
                  rows: np.ndarray | slice | None = None, shares: Mapping[str, np.ndarray] | None = None) -> np.ndarray:

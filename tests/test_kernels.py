@@ -97,8 +97,8 @@ def _compared_engine(model: WelfareModel) -> list[str]:
 
     def choose(state, network, service_columns, rows, uniforms):
         reference = numpy_choose(state, network, service_columns, rows, uniforms)
-        shares = engine.peer_shares(state, network)
-        compiled = kernel.choose(state, shares, service_columns, rows, uniforms, 64)
+        shares, peers = engine.peer_shares(state, network), engine.peer_matrix(state, network)
+        compiled = kernel.choose(state, peers, service_columns, rows, uniforms, 64)
         if not np.array_equal(reference, compiled):
             differences.append(f"month {model.month}: {(reference != compiled).sum()} choices differ")
         # the rates themselves: a choice rarely turns on the last bit of a rate
@@ -107,7 +107,7 @@ def _compared_engine(model: WelfareModel) -> list[str]:
         # the transition in each (citizen, domain, slot): citizens x domains x slots
         slots = kernel.out_k[np.arange(kernel.out_k.shape[0])[None, :], state.levels[:, who].T]
         expected = np.where(slots >= 0, r[np.maximum(slots, 0), np.arange(who.size)[:, None, None]], 0.0)
-        mine = kernel.rates(state, shares, service_columns, rows)
+        mine = kernel.rates(state, peers, service_columns, rows)
         if not np.array_equal(expected.astype(np.float32).view(np.uint32), mine.view(np.uint32)):
             differences.append(f"month {model.month}: {(expected != mine).sum()} rates differ")
         return reference

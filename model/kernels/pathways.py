@@ -172,7 +172,7 @@ def _totals(rates, lam):
 
 
 @_jit(_i64[:, ::1], _i64[:, ::1], _i64[:, ::1], _i64, _i32[:, :, ::1], _f32[:, :, ::1], _f32[:, ::1], _f32[:, ::1],
-      nt.UniTuple(_f64[::1], DOMAINS), nt.intp[:, ::1])
+      nt.UniTuple(_f64[::1], DOMAINS), _i8[:, ::1])
 def _choose(order, group_rows, starts, lo, out_k, rates, lam, p_leave, uniforms, choice):
     """The first transition whose cumulative rate exceeds ``v = u * lam / P(leave)``, or
     -1: the number of cumulative rates <= v, as the numpy passes count it (an empty slot
@@ -243,12 +243,12 @@ class CompiledPathways:
         self.peer_features = list(engine.used_peer_features)
         assert set(PEER_FEATURES) >= set(self.peer_features)
 
-    def _state(self, state, shares: Mapping[str, np.ndarray], service_columns: Mapping[str, np.ndarray] | None):
+    def _state(self, state, peers: np.ndarray, service_columns: Mapping[str, np.ndarray] | None):
         """The state's arrays in the kernels' types (views, no copy, where they already
-        are): levels, months, complexity, peer shares, history and services received."""
+        are): levels, months, complexity, peer shares (``PathwayEngine.peer_matrix``, a
+        row per feature of ``peer_features``), history and services received."""
         n_all = state.n
-        peers = (np.stack([np.asarray(shares[f], dtype=np.float64) for f in self.peer_features])
-                 if self.peer_features else np.zeros((1, 1)))
+        peers = np.ascontiguousarray(peers, dtype=np.float64) if self.peer_features else np.zeros((1, 1))
         cols = service_columns or {}
         services = np.zeros((max(len(self.services), 1), n_all), dtype=bool)
         for s, f in enumerate(self.services):
@@ -279,28 +279,28 @@ class CompiledPathways:
                 "rates": np.empty((n_dom, SLOTS, width), dtype=np.float32),
                 "lam": np.empty((n_dom, width), dtype=np.float32)}
 
-    def rates(self, state, shares: Mapping[str, np.ndarray], service_columns: Mapping[str, np.ndarray] | None,
+    def rates(self, state, peers: np.ndarray, service_columns: Mapping[str, np.ndarray] | None,
               rows: np.ndarray | None = None) -> np.ndarray:
         """Citizens x domains x SLOTS: the rate of slot ``s`` of the citizen's level in
         each domain (transition ``out_k[d, level, s]``), the same bits as
         ``PathwayEngine.rates`` for that transition; 0 for an empty slot."""
         rows = _as_rows(state, rows)
         work = self._work(rows.size)
-        grouped = self._rates(rows, self._state(state, shares, service_columns), work)
+        grouped = self._rates(rows, self._state(state, peers, service_columns), work)
         out = np.empty((rows.size, self.out_k.shape[0], SLOTS), dtype=np.float32)
         for d in range(self.out_k.shape[0]):
             out[work["order"][d], d, :] = grouped[d].T
         return out
 
-    def choose(self, state, shares: Mapping[str, np.ndarray], service_columns: Mapping[str, np.ndarray] | None,
+    def choose(self, state, peers: np.ndarray, service_columns: Mapping[str, np.ndarray] | None,
                rows: np.ndarray | None, uniforms: list[np.ndarray], block: int) -> np.ndarray:
         """``PathwayEngine.choose`` (same arguments and result) by the kernels, ``block``
         citizens at a time."""
         rows = _as_rows(state, rows)
         n = rows.size
-        state_arrays = self._state(state, shares, service_columns)
+        state_arrays = self._state(state, peers, service_columns)
         u = tuple(np.ascontiguousarray(a, dtype=np.float64) for a in uniforms)
-        out = np.empty((self.out_k.shape[0], n), dtype=np.intp)
+        out = np.empty((self.out_k.shape[0], n), dtype=np.int8)
         work = None
         for lo in range(0, n, block):
             hi = min(lo + block, n)
