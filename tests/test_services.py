@@ -215,7 +215,7 @@ def test_a_completed_cti_course_keeps_its_effect_for_after_months_then_stops():
         m.step()
         lasting[month] = services.feature_columns()["after_cti"][housed].copy()
         in_course[month] = services.enrolled[k, housed].copy()
-    completed = services.completed[k, housed]
+    completed = services.completed[k][housed]
     finished = completed > 0
     assert finished.sum() > 30  # most completed the course (the rest were imprisoned)
     assert (completed[finished] == 10).all()  # the course ran months 1-9: completed at month 10's start
