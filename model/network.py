@@ -34,6 +34,8 @@ class SocialNetwork:
     #: cost an indexed add per month, ~1 ms at 10%: 0.1 rebuilds 9 times in 20 years at
     #: 100,000 citizens, 0.02 41 times)
     MERGE_SHARE = 0.1
+    #: rows of the sparse matrix multiplied at a time in the contact counts (``_build``)
+    ROW_BLOCK = 1 << 17
 
     def __init__(self, n: int, edges: np.ndarray, key: np.ndarray | None = None,
                  rewire: float = 0.0, k_half: int = 0):
@@ -54,6 +56,15 @@ class SocialNetwork:
         # per contact is a quarter of the memory a float64 adjacency streams every month
         self._adj = sp.csr_matrix((np.ones(rows.size, dtype=np.int8), (rows, cols)), shape=(n, n))
         self._n_built = n
+        # scipy multiplies in the wider type of the two, so a product with the int64
+        # packed flags first copies the int8 ones to int64 (8 bytes a contact: ~70 MB at
+        # a million citizens, the month's largest temporary); a product a block of rows
+        # at a time copies one block's (the blocks are views of the matrix's arrays)
+        ptr = self._adj.indptr
+        self._row_blocks = [
+            (lo, hi, sp.csr_matrix((self._adj.data[ptr[lo]:ptr[hi]], self._adj.indices[ptr[lo]:ptr[hi]],
+                                    ptr[lo:hi + 1] - ptr[lo]), shape=(hi - lo, n), copy=False))
+            for lo, hi in ((lo, min(lo + self.ROW_BLOCK, n)) for lo in range(0, n, self.ROW_BLOCK))]
         self._built_degree = np.asarray(self._adj.sum(axis=1)).ravel().astype(np.int32)
         self._mean_op_cache: sp.csr_matrix | None = None
 
@@ -141,8 +152,8 @@ class SocialNetwork:
         if not indicators:
             return np.zeros((0, 0))
         n = indicators[0].size
-        out = np.zeros((len(indicators), n))
         if alive is None and self._n_built == n and self._recent.size == 0:
+            out = np.empty((len(indicators), n))
             for row, ind in zip(out, indicators):
                 row[:] = self._mean_op @ ind.astype(np.float64)
             return out
@@ -150,6 +161,7 @@ class SocialNetwork:
         counts = self._contact_counts([w, *(ind & w for ind in indicators)])
         den = next(counts).astype(np.float64)  # living contacts
         has = den > 0
+        out = np.zeros((len(indicators), n))
         for row, count in zip(out, counts):
             np.divide(count, den, out=row, where=has)  # 0 without living contacts
         return out
@@ -171,17 +183,21 @@ class SocialNetwork:
         a, b = self._recent[:, 0], self._recent[:, 1]
         for start in range(0, len(flags), per_pass):
             chunk = flags[start:start + per_pass]
-            packed = np.zeros(n, dtype=np.int64)
+            packed, shifted = np.zeros(n, dtype=np.int64), np.empty(n, dtype=np.int64)
             for f, flag in enumerate(chunk):
-                packed |= flag.astype(np.int64) << (width * f)
+                packed |= np.left_shift(flag, width * f, out=shifted, dtype=np.int64)
+            del shifted
             sums = np.zeros(n, dtype=np.int64)
-            sums[:m] = self._adj @ packed[:m]
+            for lo, hi, block in self._row_blocks:
+                sums[lo:hi] = block @ packed[:m]
             if a.size:  # contacts of the recent newcomers, not yet in the sparse matrix
                 np.add.at(sums, a, packed[b])
                 np.add.at(sums, b, packed[a])
             del packed
             for f in range(len(chunk)):
-                yield (sums >> (width * f)) & field
+                count = sums >> (width * f)
+                count &= field
+                yield count
 
     def neighbours(self, i: int) -> np.ndarray:
         base = (self._adj.indices[self._adj.indptr[i]:self._adj.indptr[i + 1]]

@@ -185,28 +185,29 @@ class PathwayEngine:
         return self.log_base + terms.sum(axis=0)
 
     # -- the month: the three steps, a block of citizens at a time ------------------------------
-    def choose(self, state, network, service_columns: Mapping[str, np.ndarray] | None,
+    def choose(self, state, peers: np.ndarray, service_columns: Mapping[str, np.ndarray] | None,
                rows: np.ndarray | None, uniforms: list[np.ndarray]) -> np.ndarray:
         """Each citizen's move this month, per domain: the chosen transition's index (into
         ``transitions``; int8, as there are fewer than 128) or -1 for staying; shape
-        domains x citizens of ``rows``
-        (``PopulationState.step_rows``: the living; ``None``: every row). ``uniforms``:
-        the month's uniform per domain for every row.
+        domains x citizens of ``rows`` (``PopulationState.step_rows``: the living;
+        ``None``: every row). ``peers``: the month's peer shares (``peer_matrix``);
+        ``uniforms``: the month's uniform per domain for every row. (The model counts
+        the peer shares before it draws the uniforms, so the counting's temporaries and
+        the uniforms are not held at once: ~50 MB each at a million citizens.)
 
         The three steps run on blocks of ``BLOCK`` citizens: the block's features and
         rates stay in the processor's cache between the passes (rates are written, then
         read again four times), instead of streaming matrices of every citizen through
-        memory (~300 MB at a million citizens). Peer shares are counted once for
-        everyone. A citizen's column depends on its own row alone, so the choices are
-        the same bits whatever the blocks."""
+        memory (~300 MB at a million citizens). A citizen's column depends on its own row
+        alone, so the choices are the same bits whatever the blocks."""
         if self.kernel is not None:
-            return self.kernel.choose(state, self.peer_matrix(state, network), service_columns, rows, uniforms, BLOCK)
-        shares = self.peer_shares(state, network)
+            return self.kernel.choose(state, peers, service_columns, rows, uniforms, BLOCK)
+        shares = dict(zip(self.used_peer_features, peers))
         n = state.n if rows is None else rows.size
         out = np.empty((len(Domain), n), dtype=np.int8)
         for start in range(0, n, BLOCK):
             block = slice(start, min(start + BLOCK, n)) if rows is None else rows[start:start + BLOCK]
-            r = self.rates(state, self.features(state, network, service_columns, block, shares))
+            r = self.rates(state, self.features(state, None, service_columns, block, shares))
             for d in Domain:
                 out[d, start:start + BLOCK] = self.draw(r, d, take_rows(uniforms[d], block))
         return out

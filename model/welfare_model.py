@@ -185,9 +185,10 @@ class WelfareModel(mesa.Model):
         pop = self.population
         held = self.services.start_month(self)
         rows = pop.step_rows()  # the living (None: everyone): the dead make no move
+        peers = self.engine.peer_matrix(pop, self.network)
         uniforms = [self.streams.uniform(f"pathway.{d.name.lower()}", self.month, pop.n) for d in Domain]
-        choices = self.engine.choose(pop, self.network, self.services.feature_columns(), rows, uniforms)
-        del uniforms  # one float64 per row and domain: not held through the month's end
+        choices = self.engine.choose(pop, peers, self.services.feature_columns(), rows, uniforms)
+        del peers, uniforms  # a float64 per row and domain: not held through the month's end
         moves: list[tuple[Domain, np.ndarray, np.ndarray]] = []
         for d in Domain:
             choice = choices[d]

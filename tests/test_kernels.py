@@ -95,9 +95,11 @@ def _compared_engine(model: WelfareModel) -> list[str]:
     kernel, engine.kernel = CompiledPathways(engine), None
     numpy_choose, differences = engine.choose, []
 
-    def choose(state, network, service_columns, rows, uniforms):
-        reference = numpy_choose(state, network, service_columns, rows, uniforms)
-        shares, peers = engine.peer_shares(state, network), engine.peer_matrix(state, network)
+    network = model.network
+
+    def choose(state, peers, service_columns, rows, uniforms):
+        reference = numpy_choose(state, peers, service_columns, rows, uniforms)
+        shares = engine.peer_shares(state, network)
         compiled = kernel.choose(state, peers, service_columns, rows, uniforms, 64)
         if not np.array_equal(reference, compiled):
             differences.append(f"month {model.month}: {(reference != compiled).sum()} choices differ")
