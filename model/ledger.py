@@ -144,10 +144,11 @@ class RefundClocks:
     """
 
     def __init__(self, n: int):
-        self.year_start = np.full(n, _NEVER, dtype=np.int64)
+        # months as int32 (a month index, or _NEVER): 8 MB less at a million citizens
+        self.year_start = np.full(n, _NEVER, dtype=np.int32)
         self.days_used = np.zeros(n)
         self.in_shelter: np.ndarray | None = None  # last month's shelter enrolment
-        self.hf_discharge = np.full(n, -1, dtype=np.int64)
+        self.hf_discharge = np.full(n, -1, dtype=np.int32)
 
     def grow(self, n: int) -> None:
         """Room for newcomers: no running year, no discharge, not in a shelter last month."""
