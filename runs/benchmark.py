@@ -309,6 +309,14 @@ def write_report(path: Path, rows: list[dict], ratio: float, first: dict) -> Non
                      f"{r['citizen_months_per_s']:,} | {r['peak_memory_mb']:,} | {r.get('rows', 0):,} | "
                      f"{r.get('children', 0):,} |")
     kids = next((r for r in rows if r["kind"] == "vectorised" and r["citizens"] == 100_000 and r["months"] == 240), None)
+    big = next((r for r in rows if r["kind"] == "vectorised" and r["citizens"] == 1_000_000), None)
+    million = ("not measured in this run" if big is None else
+               f"{'reached' if big['peak_memory_mb'] < 1500 else 'not reached'}, {big['peak_memory_mb']:,} MB at "
+               f"the peak over {big['months']} months (compiled engine, numba's share ~125 MB; MB here as in the "
+               "table, 2^20 bytes, from `ru_maxrss`)")
+    hundred = ("not measured in this run" if kids is None else
+               f"not reached, {kids['stepping_s']:.1f} s ({kids['stepping_s'] / 240 * 1000:.0f} ms a month on "
+               "average as the rows grow)" if kids['stepping_s'] >= 4 else f"reached, {kids['stepping_s']:.1f} s")
     pairs = [(r, p) for p in rows if p["kind"] == "numpy_engine" for r in rows
              if r["kind"] == "vectorised" and (r["citizens"], r["months"]) == (p["citizens"], p["months"])]
     if pairs:
@@ -388,8 +396,17 @@ def write_report(path: Path, rows: list[dict], ratio: float, first: dict) -> Non
               "the monthly detail, the QALYs and the golden numbers did not move). `book_month` at 100,000 "
               "citizens, months 25-54: 12.9 -> 7.7 ms a month.",
               "- **Agents on first use.** Rows outside Mesa's agents (a grown-up child's row waiting outside the "
-              "target group, a child grown up at the start) get their agent when first read (`agents/rows.py`): "
-              "~270 bytes and ~6 microseconds each, ~500,000 of them at a million citizens.",
+              "target group, and every child: a `Child` is reached through `model.child_agents` or its parent's "
+              "`Citizen.children`, not `model.agents`) get their agent when first read (`agents/rows.py`): "
+              "~260 bytes and ~6 microseconds each, ~1.2 million of them at a million citizens (the children's "
+              "agents alone were ~180 MB and ~3% of a month).",
+              "- **The month's peak held down** (a million citizens: 1,607 -> 1,492 MB). The peer shares are "
+              "counted before the month's uniforms are drawn, and a block of the sparse matrix's rows at a time "
+              "(`SocialNetwork.ROW_BLOCK`: scipy multiplies in the wider type, so the product first copied every "
+              "contact's int8 one to int64, ~70 MB), each count turned into its share before the next; the "
+              "kernel reads the shares' matrix without a stacked copy; moves are int8, the uniforms dropped "
+              "once drawn on; the month a course was completed is held only for the services with a lasting "
+              "effect (one row, not 13: ~60 MB); the refund clocks' months are int32.",
               "- **Cohorts in one pass.** A month's newcomers are a few dozen citizens, so `draw_cohort` tilts the "
               "five domains' starting shares together: numpy's per-call cost, not arithmetic, was the price "
               "(~20% of a 2,000-citizen run).",
@@ -434,28 +451,29 @@ def write_report(path: Path, rows: list[dict], ratio: float, first: dict) -> Non
               "full-length vectors (a kernel would copy an internal of numpy, which is not pinned: the totals "
               "were redefined instead, by profile, above); a compiled count of contacts for the peer shares "
               "(no faster than scipy's sparse product: both wait on the random reads of the contacts' flags, "
-              "~2 ns a contact); doubling a full "
+              "~2 ns a contact), nor one counting the living's contacts alone (100,000 citizens, month 60: "
+              "2.09 ms against scipy's 2.09 ms for every row); doubling a full "
               "buffer instead of adding a quarter (one copy of the ledger's accounts in 100,000 x 240 months "
               "instead of three, but numpy asks for huge pages, so a copy's cost follows the new buffer's size: "
-              "no gain measured). Measured and left alone: Mesa's registration of the children's and the dead's "
-              "agents (~2.5 microseconds to make one, ~2 to remove one, ~1.5 ms a month at 100,000: bypassing it "
-              "would skip Mesa's signals) and Python's full garbage collections over the ~300,000 agents (~80 ms "
-              "each, ~1.7 ms a month at 100,000: `gc.freeze` would change the whole process).", "",
+              "no gain measured). Measured and left alone: Mesa's registration of the newcomers' and joiners' "
+              "agents and removal of the dead's (~2.5 microseconds to make one, ~2 to remove one: bypassing it "
+              "would skip Mesa's signals) and Python's full garbage collections over the agents (`gc.freeze` "
+              "would change the whole process).", "",
               "## Issue 16's targets, and what they need", "",
-              "100,000 citizens x 240 months in under 4 s is 16.7 ms a month; a million citizens under 1.5 GB. "
-              "Neither is reached (the tables above). The phase table shows why more kernels alone will not get "
-              "there: the largest phase, the pathway step, is a quarter of the month, and much of the rest is "
-              "bound by memory or by Python objects, not arithmetic: every row's random numbers (common random "
-              "numbers give every row a place in every stream, and after 20 years more than half the rows are "
-              "the dead and grown-up children outside the target group), each living citizen's per-account "
-              "totals updated every month in float64 (memory-bound, ~3 ms at 100,000 compiled), and Mesa's "
-              "agents made and removed as children are born and grow up and citizens die and join (~3 ms). "
-              "The design decisions that would: (1) rows outside the target group kept out of the monthly "
-              "arrays and random streams until they join (every stream moves, so every result and the "
-              "calibration); (2) children's Mesa agents made on first use, like the rows outside the target "
-              "group (they would no longer be listed in `model.agents`), which is also the largest item of a "
-              "million citizens' memory after the ledger (docs/architecture.md); (3) per-citizen totals "
-              "accumulated per spell of a profile instead of monthly (moves their last bits).", ""]
+              f"A million citizens under 1.5 GB: {million} (the table above). 100,000 citizens x 240 months in "
+              f"under 4 s is 16.7 ms a month: {hundred}. The phase table shows why more kernels alone will "
+              "not get there: the largest phase is a fifth of the month, and much of the rest is bound by memory "
+              "or by Python objects, not arithmetic: every row's random numbers (common random numbers give "
+              "every row a place in every stream, and after 20 years more than half the rows are the dead and "
+              "grown-up children outside the target group), each living citizen's per-account totals updated "
+              "every month in float64 (memory-bound, ~3 ms at 100,000 compiled), and Mesa's agents made and "
+              "removed as citizens die and join. The design decisions that would: (1) random numbers keyed by "
+              "a citizen's row and the month (a counter-based generator) instead of a place in a stream drawn "
+              "for every row, so the rows outside the target group could leave the monthly arrays until they "
+              "join (every stream moves, so every result and the calibration); (2) per-citizen totals "
+              "accumulated per spell of a profile instead of monthly (moves their last bits); (3) the month's "
+              "phases fused into one compiled pass over the living. Children's Mesa agents, the third decision "
+              "named here before, are made on first use since 2026-11-25.", ""]
     tmp = path.with_suffix(".tmp")
     tmp.write_text("\n".join(lines))
     tmp.replace(path)
