@@ -234,7 +234,3 @@ def _unique_pairs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     key = np.sort((a.astype(np.int64) << 32) | b.astype(np.int64))
     key = key[np.r_[True, key[1:] != key[:-1]]] if key.size else key
     return np.stack([key >> 32, key & 0xFFFFFFFF], axis=1).astype(np.int32)
-
-
-def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    return np.divide(num, den, out=np.zeros(num.size), where=den > 0)

@@ -93,7 +93,7 @@ class PathwayEngine:
 
     def __init__(self, params: Parameters, service_effects: Mapping[str, Mapping[str, float]] | None = None):
         self.transitions = parse_transitions(params)
-        # a move is stored as an int8 transition index (``choose``); the levels allow 66 moves at most
+        # a move is stored as an int8 transition index (``choose``); five domains' levels allow 56 at most
         assert len(self.transitions) < 128, "more transitions than an int8 move index holds"
         self.peers_on = bool(params["network.enabled"])
         service_effects = service_effects or {}
