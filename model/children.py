@@ -286,7 +286,7 @@ class Children:
     def _births(self) -> None:
         due = self._due_month == self.month + 1
         if due.any():
-            self._append(self._due_parent[due], np.zeros(int(due.sum()), np.int32), self._due_risk[due])
+            self._append(self._due_parent[due], np.zeros(int(np.count_nonzero(due)), np.int32), self._due_risk[due])
             self._due_parent, self._due_month = self._due_parent[~due], self._due_month[~due]
             self._due_risk = self._due_risk[~due]
 
@@ -363,7 +363,7 @@ class Children:
         kids = np.flatnonzero(self.status == CHILD)
         flags, hr, at_risk = self._parent_states(pop, kids)
         prisoners = take_rows(pop.levels[Domain.JUSTICE], pop.step_rows()) == Justice.PRISON
-        st: dict[str, float] = {"month": t, "children_of_prisoners": float(flags["prison"].sum()),
+        st: dict[str, float] = {"month": t, "children_of_prisoners": float(np.count_nonzero(flags["prison"])),
                                 "prisoners": float(np.count_nonzero(prisoners))}
 
         # programmes: course ends, then admissions (children at home, eligible, by a random priority)
@@ -381,7 +381,7 @@ class Children:
         self.age_months += 1
         self._record_outcomes(pop)
         self.month = t
-        st.update(children=float((self.status == CHILD).sum()), grown=float((self.status == GROWN).sum()),
+        st.update(children=float(np.count_nonzero(self.status == CHILD)), grown=float(np.count_nonzero(self.status == GROWN)),
                   reserved=float(reserved.size), joined=float(joined.size))
         self.stats.append(st)
         return reserved, joined
@@ -580,7 +580,7 @@ class Children:
         t = self.month + 1
         for k, prog in enumerate(self.programmes):
             enrolled = self.programme == k
-            free = prog.places - int(enrolled.sum())
+            free = prog.places - int(np.count_nonzero(enrolled))
             if prog.places > 0 and free > 0:
                 eligible = (home & (self.programme < 0) & every_child(targets[prog.target]) & (age >= prog.age_min)
                             & (age < prog.age_max + 1))
@@ -686,7 +686,7 @@ class Children:
         for k, prog in enumerate(self.programmes):
             who = self.programme == k
             if who.any():
-                out.append((prog.budget, prog.name, self.parent[who], np.full(int(who.sum()), prog.price)))
+                out.append((prog.budget, prog.name, self.parent[who], np.full(int(np.count_nonzero(who)), prog.price)))
         return out
 
     # -- tables ----------------------------------------------------------------------------------

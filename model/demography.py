@@ -155,7 +155,7 @@ class Demography:
         pop.leave(exited, EXITED)
         # newcomers: a number and attributes that depend on the seed and month only (ages
         # advance by 1/12 a month for every row, alive or not, so R is the same in both arms)
-        reaching = int(((pop.age >= self.exit_age) & (pop.age - 1.0 / 12.0 < self.exit_age)).sum())
+        reaching = int(np.count_nonzero((pop.age >= self.exit_age) & (pop.age - 1.0 / 12.0 < self.exit_age)))
         replacing = int(np.floor(reaching * self.replacement + self.streams.uniform("demography.replacement", month, 1)[0]))
         count = int(np.floor(self.inflow + self.streams.uniform("demography.inflow", month, 1)[0])) + replacing
         new = np.zeros(0, dtype=np.int64)
@@ -166,7 +166,7 @@ class Demography:
             cohort.age = np.minimum(cohort.age, self.exit_age - 1.0 / 12.0)
             new = pop.grow(cohort)
         st.update(died=float(died.size), exited=float(exited.size), entered=float(count), replacing=float(replacing),
-                  alive=float(pop.alive.sum()))
+                  alive=float(np.count_nonzero(pop.alive)))
         self.stats.append(st)
         return died, exited, new
 

@@ -356,7 +356,7 @@ class Ledger:
             if price == 0:
                 continue
             if spec.name == "shelter" and services.places[k] >= 0:
-                vacant = max(0, int(services.places[k]) - int(enrolled.sum()))
+                vacant = max(0, int(services.places[k]) - int(np.count_nonzero(enrolled)))
                 if vacant:
                     book(KOMMUNE, "shelter_vacant", np.full(n_rows, vacant * price / max(n_rows, 1)), rows)
             who = np.flatnonzero(enrolled)

@@ -335,7 +335,7 @@ class ServiceSystem:
             if s.level is not None:
                 self.enrolled[k] = pop.levels[s.level[0]] == s.level[1]
                 self.months_enrolled[k] = np.where(self.enrolled[k], np.maximum(pop.months_in_level[s.level[0]], 1), 0)
-            self.stats[-1][s.name]["enrolled"] = int(self.enrolled[k].sum())
+            self.stats[-1][s.name]["enrolled"] = int(np.count_nonzero(self.enrolled[k]))
 
     def enroll(self, name: str, citizens: np.ndarray, pop: PopulationState | None = None) -> None:
         """Enroll ``citizens`` in service ``name`` now, outside the referral routine and
@@ -427,7 +427,7 @@ class ServiceSystem:
             covered = self.enrolled[self.index["dual_diagnosis"], who]  # the integrated team treats them itself
         eligible = self.eligible(k, pop)[who] & ~covered
         refused = ~eligible & ~covered
-        stats["refused"] += int(refused.sum())
+        stats["refused"] += int(np.count_nonzero(refused))
         candidates = who[eligible]
         admitted = self._admit(k, candidates, prefer_waiting=True)
         rest = np.setdiff1d(candidates, admitted, assume_unique=True)
@@ -481,8 +481,8 @@ class ServiceSystem:
                 else:
                     self.enrolled[k] = in_level
             st = self.stats[-1][spec.name]
-            st["waiting"] = int(self.waiting[k].sum())
-            st["enrolled"] = int(self.enrolled[k].sum())
+            st["waiting"] = int(np.count_nonzero(self.waiting[k]))
+            st["enrolled"] = int(np.count_nonzero(self.enrolled[k]))
         self.months_enrolled += self.enrolled
         self.waited += self.waiting
         model.ledger.book_month(model)
@@ -527,7 +527,7 @@ class ServiceSystem:
                                for m, prev in zip(period, before_period)]))
         shortage = float(np.mean([m["no_place"] + m["waiting"] for m in period]))
         net = close_share * empty - reopen_share * shortage
-        now = int(self.enrolled[k].sum())
+        now = int(np.count_nonzero(self.enrolled[k]))
         before = int(self.places[k])
         if net > 0:
             after = max(before - int(np.floor(net)), min(now, before), 0)
@@ -606,7 +606,7 @@ class ServiceSystem:
         u = self.streams.uniform(f"waiting.{spec.name}", self.month, pop.n)
         rate = self.params[f"services.{spec.name}.waiting_dropout"] if spec.waiting_list else 0.0
         gave_up = w & (u < -np.expm1(-rate))
-        self.stats[-1][spec.name]["dropped_out"] += int(gave_up.sum())
+        self.stats[-1][spec.name]["dropped_out"] += int(np.count_nonzero(gave_up))
         # those who no longer need the service leave the list too (not counted as drop-out)
         gone = gave_up | (w & ~self._still_needs(k, spec, pop))
         self.waiting[k] &= ~gone
@@ -645,7 +645,7 @@ class ServiceSystem:
         if self.places[k] < 0:
             chosen = candidates
         else:
-            free = int(self.places[k] - self.enrolled[k].sum())
+            free = int(self.places[k] - np.count_nonzero(self.enrolled[k]))
             if free <= 0:
                 return candidates[:0]
             if candidates.size > free:
@@ -659,7 +659,7 @@ class ServiceSystem:
             self.admissions.append((self.month, spec.name, chosen.copy(), self._pop.levels[:, chosen].copy()))
         st["months_waited"] += int((self.waited[k, chosen] * self.waiting[k, chosen]).sum())
         self.enrolled[k, chosen] = True
-        st["peak_enrolled"] = max(st["peak_enrolled"], int(self.enrolled[k].sum()))
+        st["peak_enrolled"] = max(st["peak_enrolled"], int(np.count_nonzero(self.enrolled[k])))
         self.months_enrolled[k, chosen] = 0
         self.waiting[k, chosen] = False
         if self.mode == "coordinated":

@@ -204,7 +204,7 @@ class WelfareModel(mesa.Model):
             for k in np.unique(chosen):
                 sel = chosen == k
                 allowed = self.services.gate(self.engine.transitions[k].name, who[sel])
-                if allowed.size != sel.sum():
+                if allowed.size != np.count_nonzero(sel):
                     keep[np.flatnonzero(sel)] = np.isin(who[sel], allowed)
             moves.append((d, who[keep], self.engine.target[chosen[keep]]))
         for d, who, target in moves:
@@ -262,9 +262,9 @@ class WelfareModel(mesa.Model):
         self.occupancy = {level_key(d, lv): int(counts[d][lv]) for d in Domain for lv in range(len(LEVELS[d]))}
         self.occupancy["homeless"] = int(sum(counts[Domain.HOUSING][h] for h in HOMELESS))
         pop = self.population
-        self.occupancy["alive"] = int(pop.n if pop.all_alive else pop.alive.sum())
-        self.occupancy["died"] = int((pop.status == DIED).sum()) if not pop.all_alive else 0
-        self.occupancy["exited"] = int((pop.status == EXITED).sum()) if not pop.all_alive else 0
+        self.occupancy["alive"] = int(pop.n if pop.all_alive else np.count_nonzero(pop.alive))
+        self.occupancy["died"] = int(np.count_nonzero(pop.status == DIED)) if not pop.all_alive else 0
+        self.occupancy["exited"] = int(np.count_nonzero(pop.status == EXITED)) if not pop.all_alive else 0
         if self.children is not None:
             self.occupancy.update(self.children.counts())
         self.occupancy["entered"] = int(pop.n - self._start_size) if self.children is None else int(
