@@ -262,7 +262,7 @@ class WelfareModel(mesa.Model):
         self.occupancy = {level_key(d, lv): int(counts[d][lv]) for d in Domain for lv in range(len(LEVELS[d]))}
         self.occupancy["homeless"] = int(sum(counts[Domain.HOUSING][h] for h in HOMELESS))
         pop = self.population
-        self.occupancy["alive"] = int(pop.n if pop.all_alive else np.count_nonzero(pop.alive))
+        self.occupancy["alive"] = int(pop.n if pop.all_alive else pop.living.size)  # ``counts`` made ``living``
         self.occupancy["died"] = int(np.count_nonzero(pop.status == DIED)) if not pop.all_alive else 0
         self.occupancy["exited"] = int(np.count_nonzero(pop.status == EXITED)) if not pop.all_alive else 0
         if self.children is not None:
