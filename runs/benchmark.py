@@ -312,7 +312,7 @@ def write_report(path: Path, rows: list[dict], ratio: float, first: dict) -> Non
     big = next((r for r in rows if r["kind"] == "vectorised" and r["citizens"] == 1_000_000), None)
     million = ("not measured in this run" if big is None else
                f"{'reached' if big['peak_memory_mb'] < 1500 else 'not reached'}, {big['peak_memory_mb']:,} MB at "
-               f"the peak over {big['months']} months (compiled engine, numba's share ~125 MB; MB here as in the "
+               f"the peak over {big['months']} months (compiled engine, numba's share ~110 MB; MB here as in the "
                "table, 2^20 bytes, from `ru_maxrss`)")
     hundred = ("not measured in this run" if kids is None else
                f"not reached, {kids['stepping_s']:.1f} s ({kids['stepping_s'] / 240 * 1000:.0f} ms a month on "
@@ -327,8 +327,8 @@ def write_report(path: Path, rows: list[dict], ratio: float, first: dict) -> Non
                               f"against {p['stepping_s']:.1f} s (x{p['stepping_s'] / r['stepping_s']:.2f}), set-up "
                               f"{r['setup_s']:.2f} s against {p['setup_s']:.2f} s, peak memory "
                               f"{r['peak_memory_mb']:,} MB against {p['peak_memory_mb']:,} MB" for r, p in pairs)
-                  + ". Loading numba and the kernels from the cache costs a process ~0.5 s (in the set-up) and "
-                    "~125 MB (~90 MB of it file-backed pages of LLVM's library, shared between processes, ~35 MB "
+                  + ". Loading numba and the kernels from the cache costs a process ~0.4 s (in the set-up) and "
+                    "~110 MB (~75 MB of it file-backed pages of LLVM's library, shared between processes, ~32 MB "
                     "private). The first model in a fresh "
                     f"process (import, a 200-citizen model, one month) takes {first['cold']} s when numba compiles "
                     "the kernels (once per machine: the machine code is cached in `model/kernels/__pycache__`), "

@@ -19,10 +19,11 @@ Choose with the environment variable ``WELFARE_PATHWAYS_ENGINE``: ``compiled`` (
 default) or ``numpy`` (the reference); worker processes inherit it. This module imports
 no numba, so a run on the numpy engine never loads it.
 
-What numba costs: a process loads it and the kernels from the cache once, ~0.5 s and
-~125 MB of resident memory (~90 MB of it file-backed pages of LLVM's library, shared
-between processes, ~35 MB private; measured 2026-11-24). The kernels save ~0.6-1.2 s in
-10,000 x 240 months and ~3.4-4 s in 100,000 x 240 months (docs/benchmark.md), so a
+What numba costs: a process loads it and the kernels from the cache once, ~0.4 s (0.7 s
+when the files are not in the system's cache) and ~110 MB of resident memory (~75 MB of
+it file-backed pages of LLVM's library, shared between processes, ~32 MB private;
+measured 2026-11-25). The kernels save ~0.6-1.0 s in 10,000 x 240 months and ~4.4 s in
+100,000 x 240 months (docs/benchmark.md), so a
 job of a few runs (a comparison's replications, the dashboard's pool, a sweep's worker)
 gains; a single small run, or a million citizens held under a memory limit, may prefer
 ``numpy`` (docs/benchmark.md).
